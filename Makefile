@@ -1,0 +1,77 @@
+# clipcart — the front door. `make help` lists what you can do.
+# Needs only Python 3.11, make and a C compiler: everything else installs into .venv.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+CLIPCART := $(BIN)/clipcart
+SERVICES := $(patsubst services/%/manage.py,%,$(wildcard services/*/manage.py))
+PYTEST_ARGS ?=
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format typecheck migrations-check bench token clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock shared/pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed ## Install the locked dependencies into .venv
+
+run: install ## Run every service, worker and scheduler on the embedded default (Ctrl-C stops all)
+	$(CLIPCART) run
+
+test: install ## Run every test suite against a real PostgreSQL (embedded unless DATABASE_URL is set)
+	$(CLIPCART) exec -- $(MAKE) --no-print-directory _test-suites
+
+_test-suites:
+	@set -e; for service in $(SERVICES); do \
+		echo "== $$service"; \
+		(cd services/$$service && ../../$(BIN)/pytest -q $(PYTEST_ARGS)); \
+	done; \
+	echo "== shared"; (cd shared && ../$(BIN)/pytest -q $(PYTEST_ARGS))
+
+lint: install ## ruff (lint + format check), mypy, and a check that no migration is missing
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+	$(MAKE) --no-print-directory migrations-check
+
+format: install ## Let ruff fix what it can and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install ## mypy with django-stubs, one service at a time (each has its own settings)
+	@set -e; for service in $(SERVICES); do \
+		echo "== mypy $$service"; \
+		(cd services/$$service && DATABASE_URL=postgresql://localhost/typecheck \
+			../../$(BIN)/mypy --config-file ../../pyproject.toml .); \
+	done
+
+migrations-check: install ## Fail when a model change has no migration
+	@set -e; for service in $(SERVICES); do \
+		(cd services/$$service && DATABASE_URL=postgresql://localhost/migrations \
+			../../$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null) \
+		|| { echo "$$service: a model change has no migration (run makemigrations)"; exit 1; }; \
+	done; echo "migrations: none missing"
+
+bench: install ## Measure throughput against a bare endpoint in the same run (see README)
+	$(CLIPCART) exec -- $(BIN)/python infra/bench/run.py $(ARGS)
+
+token: install ## Mint a local mobile-user token: make token USER=<id>
+	@$(CLIPCART) token "$(USER)"
+
+clean: ## Remove the virtualenvs and the embedded database
+	rm -rf $(VENV) $(TOOLS) .data

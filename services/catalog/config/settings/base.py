@@ -1,0 +1,60 @@
+"""Catalog settings: merchants, products, variants, prices, stock and reservations."""
+
+from datetime import timedelta
+
+from clipcart_shared.settings import *  # noqa: F403
+from clipcart_shared.settings import (
+    DJANGO_APPS,
+    LOG_JSON,
+    LOG_LEVEL,
+    SHARED_APPS,
+    THIRD_PARTY_APPS,
+    database_settings,
+    env,
+)
+from clipcart_shared.logs import logging_config
+
+SERVICE_NAME = "catalog"
+
+INSTALLED_APPS = [
+    *DJANGO_APPS,
+    *THIRD_PARTY_APPS,
+    *SHARED_APPS,
+    "core",
+    "merchants",
+    "products",
+    "inventory",
+]
+
+DATABASES = database_settings(SERVICE_NAME)
+LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
+STATIC_URL = "/catalog/static/"
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,  # noqa: F405
+    "TITLE": "clipcart catalog",
+    "DESCRIPTION": "Products and variants for the mobile shop; quotes and stock "
+    "reservations for checkout (internal).",
+}
+
+# A variant with this many units or fewer available shows as `low_stock`.
+LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
+RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
+
+CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+EVENT_ROUTES = {"product.changed": env.list("PRODUCT_CHANGED_QUEUES", default=["video.events"])}
+CELERY_BEAT_SCHEDULE = {
+    "release-expired-reservations": {
+        "task": "inventory.reservations_expire",
+        "schedule": timedelta(seconds=env.int("RESERVATION_SWEEP_SECONDS", default=30)),
+    },
+    "relay-outbox": {
+        "task": "clipcart.outbox.relay",
+        "schedule": timedelta(seconds=OUTBOX_RELAY_SECONDS),  # noqa: F405
+    },
+    "prune-outbox": {"task": "clipcart.outbox.prune", "schedule": timedelta(hours=6)},
+    "prune-idempotency-keys": {
+        "task": "clipcart.idempotency.prune",
+        "schedule": timedelta(hours=1),
+    },
+}

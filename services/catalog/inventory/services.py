@@ -1,0 +1,276 @@
+"""Stock reservations: reserve at checkout, commit when paid, release when abandoned.
+
+Every operation is idempotent by the caller's key or the reservation's state, locks the
+variant rows it touches in id order (so opposite orders cannot deadlock), and leaves the
+database CHECK constraints as the last word on overselling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, When
+from django.utils import timezone
+
+from clipcart_shared.errors import ApplicationError
+from core.errors import CatalogErrorCode
+from inventory.models import Reservation, ReservationLine
+from products.models import Product, Variant
+from products.services import product_changes_publish
+
+logger = logging.getLogger(__name__)
+
+Lines = list[tuple[uuid.UUID, int]]
+
+
+def _merge(lines: Iterable[tuple[uuid.UUID, int]]) -> Lines:
+    """One entry per variant, sorted by id: a canonical form for hashing and for locking."""
+    totals: Counter[uuid.UUID] = Counter()
+    for variant_id, quantity in lines:
+        totals[variant_id] += quantity
+    return sorted(totals.items())
+
+
+def _fingerprint(lines: Lines) -> str:
+    return hashlib.sha256(repr([(str(v), q) for v, q in lines]).encode()).hexdigest()
+
+
+def _lock_variants(variant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Variant]:
+    # ORDER BY id with FOR UPDATE locks rows in id order in every transaction.
+    locked = (
+        Variant.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(id__in=variant_ids)
+        .order_by("id")
+    )
+    return {variant.id: variant for variant in locked}
+
+
+def _unavailable_error(missing: list[int], lines: Lines) -> ApplicationError:
+    return ApplicationError(
+        CatalogErrorCode.VARIANT_UNAVAILABLE,
+        "Some variants do not exist or are not for sale.",
+        status=422,
+        errors=[
+            {
+                "field": f"lines[{index}].variant_id",
+                "code": CatalogErrorCode.VARIANT_UNAVAILABLE.value,
+                "message": f"Variant {lines[index][0]} is not for sale.",
+            }
+            for index in missing
+        ],
+    )
+
+
+def _shift_stock(*, on_hand: dict[uuid.UUID, int], reserved: dict[uuid.UUID, int]) -> None:
+    """Add the given deltas to the counters of many variants in one UPDATE."""
+    changes: dict[str, Case] = {}
+    if on_hand:
+        changes["quantity_on_hand"] = Case(
+            *(When(id=vid, then=F("quantity_on_hand") + delta) for vid, delta in on_hand.items()),
+            default=F("quantity_on_hand"),
+            output_field=IntegerField(),
+        )
+    if reserved:
+        changes["quantity_reserved"] = Case(
+            *(When(id=vid, then=F("quantity_reserved") + d) for vid, d in reserved.items()),
+            default=F("quantity_reserved"),
+            output_field=IntegerField(),
+        )
+    Variant.objects.filter(id__in=set(on_hand) | set(reserved)).update(**changes)
+
+
+def _products_of(variants: Iterable[Variant]) -> set[uuid.UUID]:
+    return {variant.product_id for variant in variants}
+
+
+def reservation_create(
+    *, key: str, lines: Iterable[tuple[uuid.UUID, int]], ttl_seconds: int
+) -> tuple[Reservation, bool]:
+    """Hold stock for every line, all or nothing. Returns the reservation and whether it
+    was created now (False: the same key was seen before and nothing changed).
+
+    Raises 409 `out_of_stock` naming each short line, 422 `variant_unavailable` for
+    unknown or unsellable variants, 422 `reservation_key_reused` for a key seen with
+    other lines.
+    """
+    merged = _merge(lines)
+    fingerprint = _fingerprint(merged)
+    existing = Reservation.objects.filter(key=key).first()
+    if existing is not None:
+        return _replayed(existing, fingerprint), False
+    try:
+        with transaction.atomic():
+            reservation = _reserve(key=key, lines=merged, fingerprint=fingerprint, ttl=ttl_seconds)
+    except IntegrityError:
+        # A concurrent request with the same key won the insert; answer as a replay.
+        existing = Reservation.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        return _replayed(existing, fingerprint), False
+    logger.info("Stock reserved", extra={"reservation_id": str(reservation.id), "key": key})
+    return reservation, True
+
+
+def _replayed(reservation: Reservation, fingerprint: str) -> Reservation:
+    if reservation.lines_fingerprint != fingerprint:
+        raise ApplicationError(
+            CatalogErrorCode.RESERVATION_KEY_REUSED,
+            "This reservation key was already used for other lines.",
+            status=422,
+        )
+    return reservation
+
+
+def _reserve(*, key: str, lines: Lines, fingerprint: str, ttl: int) -> Reservation:
+    variants = _lock_variants([variant_id for variant_id, _ in lines])
+    missing = [
+        index
+        for index, (variant_id, _) in enumerate(lines)
+        if variant_id not in variants
+        or variants[variant_id].product.status != Product.Status.ACTIVE
+    ]
+    if missing:
+        raise _unavailable_error(missing, lines)
+    short = [
+        (variant_id, quantity, variants[variant_id].quantity_available)
+        for variant_id, quantity in lines
+        if variants[variant_id].quantity_available < quantity
+    ]
+    if short:
+        raise ApplicationError(
+            CatalogErrorCode.OUT_OF_STOCK,
+            "Not enough stock for some lines.",
+            status=409,
+            errors=[
+                {
+                    "field": "lines",
+                    "code": CatalogErrorCode.OUT_OF_STOCK.value,
+                    "message": f"Variant {variant_id}: {available} available, {quantity} asked.",
+                }
+                for variant_id, quantity, available in short
+            ],
+            extra={
+                "lines": [
+                    {"variant_id": str(v), "requested": q, "available": max(a, 0)}
+                    for v, q, a in short
+                ]
+            },
+        )
+    _shift_stock(on_hand={}, reserved=dict(lines))
+    reservation = Reservation.objects.create(
+        key=key,
+        lines_fingerprint=fingerprint,
+        expires_at=timezone.now() + timedelta(seconds=ttl),
+    )
+    ReservationLine.objects.bulk_create(
+        [
+            ReservationLine(reservation=reservation, variant_id=variant_id, quantity=quantity)
+            for variant_id, quantity in lines
+        ]
+    )
+    product_changes_publish(product_ids=_products_of(variants.values()))
+    return reservation
+
+
+def _locked_reservation(reservation_id: uuid.UUID) -> tuple[Reservation, Lines]:
+    reservation = Reservation.objects.select_for_update().get(id=reservation_id)
+    lines = sorted(reservation.lines.values_list("variant_id", "quantity"))
+    return reservation, lines
+
+
+@transaction.atomic
+def reservation_commit(*, reservation_id: uuid.UUID) -> Reservation:
+    """The order is paid: the held units leave the shelf. Idempotent.
+
+    A reservation that already expired is committed only if the stock is still there
+    (409 `out_of_stock` otherwise); a released one cannot be (409).
+    """
+    reservation, lines = _locked_reservation(reservation_id)
+    if reservation.status == Reservation.Status.COMMITTED:
+        return reservation
+    if reservation.status == Reservation.Status.RELEASED:
+        raise ApplicationError(
+            CatalogErrorCode.RESERVATION_RELEASED,
+            "This reservation was released; its stock is no longer held.",
+            status=409,
+        )
+    variants = _lock_variants([variant_id for variant_id, _ in lines])
+    taken = {variant_id: -quantity for variant_id, quantity in lines}
+    if reservation.status == Reservation.Status.ACTIVE:
+        _shift_stock(on_hand=taken, reserved=taken)
+    else:  # expired: the units went back to the shelf; take them again if still there
+        short = [v for v, q in lines if variants[v].quantity_available < q]
+        if short:
+            raise ApplicationError(
+                CatalogErrorCode.OUT_OF_STOCK,
+                "The reservation expired and its stock has been sold meanwhile.",
+                status=409,
+            )
+        _shift_stock(on_hand=taken, reserved={})
+    reservation.status = Reservation.Status.COMMITTED
+    reservation.save(update_fields=["status", "updated_at"])
+    product_changes_publish(product_ids=_products_of(variants.values()))
+    logger.info("Reservation committed", extra={"reservation_id": str(reservation.id)})
+    return reservation
+
+
+def _give_back(reservation: Reservation, lines: Lines, status: str) -> None:
+    variants = _lock_variants([variant_id for variant_id, _ in lines])
+    _shift_stock(on_hand={}, reserved={variant_id: -quantity for variant_id, quantity in lines})
+    reservation.status = status
+    reservation.save(update_fields=["status", "updated_at"])
+    product_changes_publish(product_ids=_products_of(variants.values()))
+
+
+@transaction.atomic
+def reservation_release(*, reservation_id: uuid.UUID) -> Reservation:
+    """The checkout was abandoned or cancelled: give the units back. Idempotent.
+
+    409 `reservation_committed` if the order was already paid.
+    """
+    reservation, lines = _locked_reservation(reservation_id)
+    if reservation.status in (Reservation.Status.RELEASED, Reservation.Status.EXPIRED):
+        return reservation
+    if reservation.status == Reservation.Status.COMMITTED:
+        raise ApplicationError(
+            CatalogErrorCode.RESERVATION_COMMITTED,
+            "This reservation was committed (paid) and cannot be released.",
+            status=409,
+        )
+    _give_back(reservation, lines, Reservation.Status.RELEASED)
+    logger.info("Reservation released", extra={"reservation_id": str(reservation.id)})
+    return reservation
+
+
+def reservations_expire(*, batch_size: int = 500) -> int:
+    """Give back the stock of active reservations past their expiry.
+
+    One transaction per reservation, so a sweep never holds the variant locks of several
+    reservations at once (that could deadlock with a checkout locking them in id order);
+    rows being committed or released right now are skipped, not waited for.
+    """
+    now = timezone.now()
+    due = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lt=now)
+    expired = 0
+    for reservation_id in due.order_by("expires_at").values_list("id", flat=True)[:batch_size]:
+        with transaction.atomic():
+            reservation = (
+                Reservation.objects.select_for_update(skip_locked=True)
+                .filter(id=reservation_id, status=Reservation.Status.ACTIVE, expires_at__lt=now)
+                .first()
+            )
+            if reservation is None:
+                continue
+            lines = sorted(reservation.lines.values_list("variant_id", "quantity"))
+            _give_back(reservation, lines, Reservation.Status.EXPIRED)
+            expired += 1
+    if expired:
+        logger.info("Expired reservations released", extra={"count": expired})
+    return expired

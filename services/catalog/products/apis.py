@@ -1,0 +1,123 @@
+"""Product browsing for mobile (public) and quotes for checkout (internal)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from clipcart_shared.views import InternalApiView, PublicApiView
+from clipcart_shared.pagination import CursorPagination
+from clipcart_shared.serializers import CurrencyField, MoneySerializer, UUIDField
+from core.serializers import LinesInputSerializer
+from products.models import Product
+from products.selectors import product_card, product_get, product_list, quote_build
+
+
+class VariantCardSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    sku = serializers.CharField()
+    title = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    price = MoneySerializer()
+    stock_status = serializers.ChoiceField(["in_stock", "low_stock", "out_of_stock"])
+
+
+class MerchantRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class ProductCardSerializer(serializers.Serializer):
+    """Documents the card built by `products.selectors.product_card`."""
+
+    id = serializers.UUIDField()
+    merchant = MerchantRefSerializer()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    images = serializers.ListField(child=serializers.URLField())
+    price = MoneySerializer(allow_null=True, help_text="The lowest variant price.")
+    stock_status = serializers.ChoiceField(["in_stock", "low_stock", "out_of_stock"])
+    variants = VariantCardSerializer(many=True)
+
+
+class ProductListApi(PublicApiView):
+    class FilterSerializer(serializers.Serializer):
+        merchant = UUIDField(required=False)
+        q = serializers.CharField(required=False, max_length=200, trim_whitespace=True)
+
+    pagination_class = CursorPagination
+
+    @extend_schema(
+        operation_id="products_list",
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter("cursor", str, description="From the previous page's `next`."),
+            OpenApiParameter("limit", int, description="Page size, default 20, at most 100."),
+        ],
+        responses=ProductCardSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        products = product_list(
+            merchant_id=filters.validated_data.get("merchant"),
+            query=filters.validated_data.get("q") or None,
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(products, request, view=self)
+        return paginator.get_paginated_response([product_card(product) for product in page])
+
+
+class ProductDetailApi(PublicApiView):
+    @extend_schema(operation_id="products_retrieve", responses=ProductCardSerializer)
+    def get(self, request: Request, product_id: str) -> Response:
+        try:
+            product = product_get(product_id=product_id)
+        except Product.DoesNotExist as error:
+            raise NotFound("No such product.") from error
+        return Response(product_card(product))
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    variant_id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    merchant_id = serializers.UUIDField()
+    sku = serializers.CharField()
+    title = serializers.CharField()
+    variant_title = serializers.CharField()
+    image = serializers.URLField(allow_null=True)
+    quantity = serializers.IntegerField()
+    unit_price = MoneySerializer()
+    line_total = MoneySerializer()
+    stock_status = serializers.CharField()
+    available = serializers.IntegerField()
+
+class QuoteMerchantSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    shipping_fee = MoneySerializer()
+
+
+class QuoteApi(InternalApiView):
+    class QuoteInputSerializer(LinesInputSerializer):
+        currency = CurrencyField(required=False, help_text="Refuse lines in another currency.")
+
+    class QuoteSerializer(serializers.Serializer):
+        lines = QuoteLineSerializer(many=True)
+        merchants = QuoteMerchantSerializer(many=True)
+
+    @extend_schema(
+        operation_id="quotes_create",
+        request=QuoteInputSerializer,
+        responses={200: QuoteSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.QuoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        quote = quote_build(
+            lines=serializer.line_tuples(), currency=serializer.validated_data.get("currency")
+        )
+        return Response(quote, status=status.HTTP_200_OK)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from merchants.models import Merchant
+from products.models import Product, Variant
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_staff = True
+    password = factory.django.Password("password")
+
+
+class MerchantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Merchant
+
+    name = factory.Sequence(lambda n: f"Merchant {n}")
+    slug = factory.Sequence(lambda n: f"merchant-{n}")
+    currency = "EUR"
+    shipping_fee_amount = 490
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    merchant = factory.SubFactory(MerchantFactory)
+    title = factory.Sequence(lambda n: f"Product {n}")
+    description = "A thing people want."
+    images = factory.LazyFunction(lambda: ["https://img.example.com/p.jpg"])
+    status = Product.Status.ACTIVE
+
+
+class VariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Variant
+
+    product = factory.SubFactory(ProductFactory)
+    merchant = factory.LazyAttribute(lambda variant: variant.product.merchant)
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    title = "Default"
+    options = factory.LazyFunction(lambda: {"size": "M"})
+    price_amount = 1999
+    quantity_on_hand = 10
+    quantity_reserved = 0

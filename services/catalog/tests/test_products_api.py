@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from products.models import Product
+from tests.factories import MerchantFactory, ProductFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_product_list_shows_active_products_with_cards(api_client):
+    product = ProductFactory(title="Trail jacket")
+    VariantFactory(product=product, price_amount=2500, quantity_on_hand=3)
+    VariantFactory(product=product, price_amount=1999, quantity_on_hand=0)
+    ProductFactory(status=Product.Status.DRAFT)
+    ProductFactory(status=Product.Status.ARCHIVED)
+
+    response = api_client.get("/api/v1/products/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["next"] is None
+    assert [card["id"] for card in body["results"]] == [str(product.id)]
+    card = body["results"][0]
+    assert card["merchant"] == {"id": str(product.merchant.id), "name": product.merchant.name}
+    assert card["price"] == {"amount": 1999, "currency": "EUR"}
+    assert card["stock_status"] == "low_stock"
+    assert [v["stock_status"] for v in card["variants"]] == ["low_stock", "out_of_stock"]
+    assert card["images"] == ["https://img.example.com/p.jpg"]
+
+
+def test_product_list_paginates_by_cursor_without_repeats(api_client):
+    created = {str(VariantFactory().product.id) for _ in range(5)}
+    seen: list[str] = []
+    url = "/api/v1/products/?limit=2"
+    while url:
+        body = api_client.get(url).json()
+        assert len(body["results"]) <= 2
+        seen += [card["id"] for card in body["results"]]
+        url = body["next"]
+    assert sorted(seen) == sorted(created)
+    assert len(seen) == len(set(seen))
+
+
+def test_product_list_filters_by_merchant(api_client):
+    mine = VariantFactory().product
+    VariantFactory()
+    response = api_client.get(f"/api/v1/products/?merchant={mine.merchant.id}")
+    assert [card["id"] for card in response.json()["results"]] == [str(mine.id)]
+
+
+def test_product_search_uses_full_text_on_title_and_description(api_client):
+    jacket = ProductFactory(title="Waterproof hiking jackets", description="Breathable shell")
+    boots = ProductFactory(title="Leather boots", description="For jackets lovers too")
+    ProductFactory(title="Coffee mug", description="Ceramic")
+
+    body = api_client.get("/api/v1/products/?q=jacket").json()
+
+    assert {card["id"] for card in body["results"]} == {str(jacket.id), str(boots.id)}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("merchant=not-a-uuid", "merchant"), ("q=" + "x" * 201, "q"), ("cursor=garbage", "cursor")],
+)
+def test_product_list_rejects_bad_parameters_with_problem_json(api_client, query, field):
+    response = api_client.get(f"/api/v1/products/?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert [error["field"] for error in body["errors"]] == [field]
+
+
+def test_product_detail_returns_active_product_and_404s_otherwise(api_client):
+    active = VariantFactory().product
+    draft = VariantFactory(product=ProductFactory(status=Product.Status.DRAFT)).product
+
+    assert api_client.get(f"/api/v1/products/{active.id}/").json()["id"] == str(active.id)
+    for missing in (draft.id, uuid.uuid4()):
+        response = api_client.get(f"/api/v1/products/{missing}/")
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
+def test_unknown_url_answers_problem_json_404(api_client):
+    response = api_client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_bad_token_on_a_public_endpoint_is_401_not_anonymous(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    response = api_client.get("/api/v1/products/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def _list_queries(api_client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get("/api/v1/products/?limit=100").status_code == 200
+    return len(queries)
+
+
+def test_product_list_query_count_is_the_same_for_1_and_50_products(api_client):
+    merchant = MerchantFactory()
+    VariantFactory(product=ProductFactory(merchant=merchant))
+    one = _list_queries(api_client)
+    for _ in range(49):
+        product = ProductFactory(merchant=MerchantFactory())
+        VariantFactory.create_batch(3, product=product)
+    fifty = _list_queries(api_client)
+    assert one == fifty == 2

@@ -1,0 +1,1 @@
+"""What every clipcart service shares. Nothing domain-specific lives here."""

@@ -1,0 +1,174 @@
+"""`clipcart`: the embedded stack and local helpers behind the Makefile.
+
+    clipcart run            every service, worker and scheduler, on the embedded default
+    clipcart exec -- CMD    run CMD with the same environment (used by `make test`)
+    clipcart token USER     mint a local mobile-user token
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+logger = logging.getLogger("clipcart")
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = Path(os.environ.get("CLIPCART_DATA_DIR", ROOT / ".data"))
+PROCFILE = ROOT / "infra" / "Procfile"
+
+# Local-only secrets: the production settings refuse to start without real ones.
+LOCAL_DEFAULTS = {
+    "DJANGO_SECRET_KEY": "local-only-not-secret",
+    "JWT_HS256_SECRET": "local-only-jwt-secret-change-me-000000",
+    "SERVICE_AUTH_KEYS": "local-only-service-key-change-me-00000",
+    "LOG_JSON": "false",
+}
+
+
+def services() -> list[str]:
+    """Every service in the tree, in start order (catalog first: others call it)."""
+    found = sorted(path.parent.name for path in (ROOT / "services").glob("*/manage.py"))
+    order = {"catalog": 0, "video": 1, "checkout": 2}
+    return sorted(found, key=lambda name: order.get(name, 99))
+
+
+def _database_names() -> list[str]:
+    return [f"clipcart_{service}" for service in services()] + ["clipcart_broker"]
+
+
+def _ensure_databases(server_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        existing = {
+            row[0] for row in connection.execute("SELECT datname FROM pg_database").fetchall()
+        }
+        for name in _database_names():
+            if name not in existing:
+                connection.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextmanager
+def embedded_environment() -> Iterator[dict[str, str]]:
+    """The environment every process gets; starts PostgreSQL when DATABASE_URL is unset.
+
+    The embedded server lives in `.data/postgres` and is stopped when this context
+    exits (pgserver's `stop` clean-up), so Ctrl-C never leaves a server behind.
+    """
+    environment = dict(os.environ)
+    for name, value in LOCAL_DEFAULTS.items():
+        environment.setdefault(name, value)
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    server = None
+    if not environment.get("DATABASE_URL"):
+        import pgserver
+
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        print(f"Starting the embedded PostgreSQL in {DATA_DIR / 'postgres'} …", flush=True)
+        server = pgserver.get_server(DATA_DIR / "postgres", cleanup_mode="stop")
+        environment["DATABASE_URL"] = server.get_uri("postgres")
+    _ensure_databases(_maintenance_url(environment["DATABASE_URL"]))
+    try:
+        yield environment
+    finally:
+        if server is not None:
+            print("Stopping the embedded PostgreSQL …", flush=True)
+            server.cleanup()
+
+
+def _maintenance_url(server_url: str) -> str:
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+
+
+def _manage(service: str, *arguments: str, environment: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=ROOT / "services" / service,
+        env=environment,
+        check=True,
+    )
+
+
+def _banner(environment: dict[str, str]) -> str:
+    from clipcart_shared.settings import DEFAULT_PORTS
+
+    lines = ["", "clipcart is starting:"]
+    for service in services():
+        port = environment.get(f"{service.upper()}_PORT", str(DEFAULT_PORTS.get(service, 0)))
+        base = f"http://127.0.0.1:{port}"
+        lines.append(f"  {service:<9} API  {base}/api/docs/   admin {base}/{service}/admin/")
+    lines += [
+        "  demo logins (admin): platform / platform-demo (superuser),",
+        "                       alpine / alpine-demo, harbor / harbor-demo (merchant staff)",
+        "  a mobile token:      make token USER=demo-user",
+        "  Ctrl-C stops everything.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def command_run(arguments: argparse.Namespace) -> int:
+    from clipcart_shared.settings import DEFAULT_PORTS
+
+    with embedded_environment() as environment:
+        for service in services():
+            environment.setdefault(f"{service.upper()}_PORT", str(DEFAULT_PORTS[service]))
+            print(f"Migrating {service} …", flush=True)
+            _manage(service, "migrate", "--noinput", "-v", "0", environment=environment)
+            _manage(service, "seed_demo", environment=environment)
+        print(_banner(environment), flush=True)
+        honcho = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "-f", str(PROCFILE), "-d", str(ROOT), "start"],
+            env=environment,
+            cwd=ROOT,
+        )
+        try:
+            return honcho.wait()
+        except KeyboardInterrupt:
+            # The terminal sent SIGINT to honcho too; let it stop its children first.
+            honcho.send_signal(signal.SIGINT)
+            return honcho.wait()
+
+
+def command_exec(arguments: argparse.Namespace) -> int:
+    command = [part for part in arguments.command if part != "--"]
+    if not command:
+        print("clipcart exec: nothing to run", file=sys.stderr)
+        return 2
+    with embedded_environment() as environment:
+        return subprocess.call(command, env=environment)
+
+
+def command_token(arguments: argparse.Namespace) -> int:
+    from clipcart_shared.tokens import user_token_mint
+
+    secret = os.environ.get("JWT_HS256_SECRET", LOCAL_DEFAULTS["JWT_HS256_SECRET"])
+    print(user_token_mint(user_id=arguments.user, secret=secret, ttl_seconds=arguments.ttl))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clipcart", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="name", required=True)
+    commands.add_parser("run", help="run the whole stack on the embedded default")
+    runner = commands.add_parser("exec", help="run a command in the stack's environment")
+    runner.add_argument("command", nargs=argparse.REMAINDER)
+    token = commands.add_parser("token", help="mint a local mobile-user token")
+    token.add_argument("user")
+    token.add_argument("--ttl", type=int, default=24 * 3600, help="seconds (default one day)")
+    arguments = parser.parse_args(argv)
+    handlers = {"run": command_run, "exec": command_exec, "token": command_token}
+    return handlers[arguments.name](arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""`Idempotency-Key` for POSTs (API.md): the same key and body replay the first response."""

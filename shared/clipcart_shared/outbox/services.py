@@ -1,0 +1,137 @@
+"""Write, relay and consume events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
+
+logger = logging.getLogger(__name__)
+
+EVENT_TASK_NAME = "clipcart.events.receive"
+RELAY_TASK_NAME = "clipcart.outbox.relay"
+
+EventHandler = Callable[[dict[str, Any]], None]
+_handlers: dict[str, EventHandler] = {}
+
+
+def events_publish(*, events: list[dict[str, Any]]) -> list[OutboxEvent]:
+    """Record events (`type`, `subject`, `data` each) in the caller's transaction; they are
+    relayed once it commits. One INSERT however many events.
+
+    Must run inside `transaction.atomic()`: an event outside the transaction of the
+    change it reports could be sent for a change that was rolled back, or lost.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("events_publish must be called inside transaction.atomic().")
+    created = OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                type=event["type"],
+                source=settings.SERVICE_NAME,
+                subject=event["subject"],
+                data=event["data"],
+            )
+            for event in events
+        ]
+    )
+    transaction.on_commit(_relay_soon)
+    return created
+
+
+def event_publish(*, type: str, subject: str, data: dict[str, Any]) -> OutboxEvent:
+    """Record one event in the caller's transaction (see `events_publish`)."""
+    return events_publish(events=[{"type": type, "subject": subject, "data": data}])[0]
+
+
+def _relay_soon() -> None:
+    # The broker may be down: the periodic relay picks the event up later.
+    try:
+        current_app.send_task(RELAY_TASK_NAME, queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+    except Exception:
+        logger.warning("Could not ask for an outbox relay; the periodic relay will", exc_info=True)
+
+
+def outbox_relay(*, batch_size: int = 200) -> int:
+    """Send unpublished events to every subscribed queue, at least once. Returns how many.
+
+    Rows are locked with SKIP LOCKED so several relays never send the same batch at the
+    same time; a failed send rolls the batch back so it is sent again later.
+    """
+    routes: dict[str, list[str]] = settings.EVENT_ROUTES
+    with transaction.atomic():
+        events = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(published_at__isnull=True)
+            .order_by("time")[:batch_size]
+        )
+        if not events:
+            return 0
+        with current_app.producer_or_acquire() as producer:
+            for event in events:
+                for queue in routes.get(event.type, []):
+                    current_app.send_task(
+                        EVENT_TASK_NAME,
+                        args=[event.envelope()],
+                        queue=queue,
+                        producer=producer,
+                        retry=False,
+                    )
+        OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(
+            published_at=timezone.now()
+        )
+    logger.info("Relayed outbox events", extra={"count": len(events)})
+    return len(events)
+
+
+def outbox_prune(*, older_than: timedelta = timedelta(days=7)) -> int:
+    """Delete published events past their usefulness; unpublished ones are never pruned."""
+    deleted, _ = OutboxEvent.objects.filter(
+        published_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted
+
+
+def event_handler(event_type: str) -> Callable[[EventHandler], EventHandler]:
+    """Register the function that applies one event type in this service."""
+
+    def register(function: EventHandler) -> EventHandler:
+        _handlers[event_type] = function
+        return function
+
+    return register
+
+
+def event_consume(*, envelope: dict[str, Any], consumer: str | None = None) -> bool:
+    """Apply an event once per consumer. Returns False for a duplicate or unknown type.
+
+    The processed-event row and the handler's writes commit together: a redelivered or
+    concurrently delivered event finds the row and does nothing.
+    """
+    consumer = consumer or settings.SERVICE_NAME
+    handler = _handlers.get(envelope["type"])
+    if handler is None:
+        logger.info("No handler for event type", extra={"event_type": envelope["type"]})
+        return False
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ProcessedEvent._meta.db_table} "
+                "(event_id, consumer, event_type, processed_at) VALUES (%s, %s, %s, now()) "
+                "ON CONFLICT (event_id, consumer) DO NOTHING RETURNING id",
+                [envelope["id"], consumer, envelope["type"]],
+            )
+            is_first_delivery = cursor.fetchone() is not None
+        if not is_first_delivery:
+            logger.info("Duplicate event ignored", extra={"event_id": envelope["id"]})
+            return False
+        handler(envelope)
+    return True

@@ -1,0 +1,179 @@
+"""Settings every service shares, read from the environment.
+
+A service's `config/settings/base.py` sets `SERVICE_NAME`, star-imports this module and
+adds its own apps. The same variables are read in the embedded run and at scale; the
+README's configuration table lists each with its default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import environ
+
+from clipcart_shared.logs import logging_config
+
+env = environ.Env()
+
+SERVICES = ("catalog", "video", "checkout")
+DEFAULT_PORTS = {"catalog": 8001, "video": 8002, "checkout": 8003}
+
+
+def database_url_for(service: str) -> str:
+    """The service's own database: `<SERVICE>_DATABASE_URL`, else `clipcart_<service>` on
+    the server named by `DATABASE_URL`, so that one server can hold every service's
+    database without any two sharing tables."""
+    explicit = env.str(f"{service.upper()}_DATABASE_URL", default="")
+    if explicit:
+        return explicit
+    server = env.str("DATABASE_URL", default="")
+    if not server:
+        raise environ.ImproperlyConfigured(
+            "DATABASE_URL is not set. Start through `make run` / `make test`, which start an "
+            "embedded PostgreSQL, or point DATABASE_URL at a PostgreSQL server."
+        )
+    parts = urlsplit(server)
+    return urlunsplit(parts._replace(path=f"/clipcart_{service}"))
+
+
+def database_settings(service: str) -> dict[str, Any]:
+    config = environ.Env.db_url_config(database_url_for(service))
+    # Persistent connections were worth 5x on list endpoints here (DESIGN.md, measured).
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    config["ATOMIC_REQUESTS"] = False
+    config.setdefault("OPTIONS", {})
+    config["OPTIONS"].setdefault("connect_timeout", 5)
+    return {"default": config}
+
+
+def broker_url() -> str:
+    """`CELERY_BROKER_URL`, else a queue in the embedded PostgreSQL: no broker server needed."""
+    explicit = env.str("CELERY_BROKER_URL", default="")
+    if explicit:
+        return explicit
+    server = env.str("DATABASE_URL", default="")
+    if not server:
+        return "memory://"
+    parts = urlsplit(server)
+    scheme = "sqla+postgresql+psycopg"
+    return urlunsplit(parts._replace(scheme=scheme, path="/clipcart_broker"))
+
+
+def service_url(service: str) -> str:
+    """Where another service answers (`<SERVICE>_URL`), default its embedded port."""
+    return env.str(
+        f"{service.upper()}_URL",
+        default=f"http://127.0.0.1:{env.int(f'{service.upper()}_PORT', default=DEFAULT_PORTS[service])}",
+    )
+
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+]
+THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+SHARED_APPS = ["clipcart_shared.outbox", "clipcart_shared.idempotency"]
+
+MIDDLEWARE = [
+    "clipcart_shared.request_id.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+# Only `collectstatic` (container builds) needs it; locally WhiteNoise serves from the apps.
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Bodies larger than this are refused with 413 before any parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=1_048_576)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["clipcart_shared.auth.MobileUserAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "clipcart_shared.pagination.CursorPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "clipcart_shared.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/(api|internal)/v[0-9]+",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Mobile users: RS256 public key from the identity provider; HS256 only for local runs.
+JWT_PUBLIC_KEY = env.str("JWT_PUBLIC_KEY", multiline=True, default="")
+JWT_HS256_SECRET = env.str("JWT_HS256_SECRET", default="")
+JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=30)
+# Service-to-service keys: sign with the first, accept any (rotation).
+SERVICE_AUTH_KEYS = env.list("SERVICE_AUTH_KEYS", default=[])
+
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
+
+CELERY_BROKER_URL = broker_url()
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": env.float("CELERY_POLL_SECONDS", 0.5)}
+# Outbox relay: the safety net under the publish-on-commit path.
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=5.0)
+# Which queues each event type is delivered to (subscriber service queues).
+EVENT_ROUTES: dict[str, list[str]] = {}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_JSON = env.bool("LOG_JSON", default=True)
