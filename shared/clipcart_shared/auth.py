@@ -15,8 +15,8 @@ from typing import Any
 
 import jwt
 from django.conf import settings
-from rest_framework import authentication, exceptions, permissions
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from clipcart_shared import tokens

@@ -1,8 +1,8 @@
 """`clipcart`: the embedded stack and local helpers behind the Makefile.
 
-    clipcart run            every service, worker and scheduler, on the embedded default
-    clipcart exec -- CMD    run CMD with the same environment (used by `make test`)
-    clipcart token USER     mint a local mobile-user token
+clipcart run            every service, worker and scheduler, on the embedded default
+clipcart exec -- CMD    run CMD with the same environment (used by `make test`)
+clipcart token USER     mint a local mobile-user token
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def embedded_environment() -> Iterator[dict[str, str]]:
     for name, value in LOCAL_DEFAULTS.items():
         environment.setdefault(name, value)
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    environment.setdefault("CLIPCART_DATA_DIR", str(DATA_DIR))
     server = None
     if not environment.get("DATABASE_URL"):
         import pgserver

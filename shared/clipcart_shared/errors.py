@@ -144,7 +144,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     if isinstance(exc, RequestDataTooBig):
         return _problem_response(
-            problem(status=413, code=ErrorCode.REQUEST_TOO_LARGE, detail="The request body is too large.")
+            problem(
+                status=413,
+                code=ErrorCode.REQUEST_TOO_LARGE,
+                detail="The request body is too large.",
+            )
         )
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()

@@ -30,7 +30,9 @@ def logging_config(*, service: str, level: str = "INFO", json: bool = True) -> d
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
         if json
-        else {"format": "%(asctime)s %(levelname)s [%(service)s %(request_id)s] %(name)s: %(message)s"}
+        else {
+            "format": "%(asctime)s %(levelname)s [%(service)s %(request_id)s] %(name)s: %(message)s"
+        }
     )
     return {
         "version": 1,

@@ -23,7 +23,9 @@ class CursorPagination(_DRFCursorPagination):
         try:
             return super().decode_cursor(request)
         except NotFound as error:
-            raise ValidationError({self.cursor_query_param: ["This cursor is not valid."]}) from error
+            raise ValidationError(
+                {self.cursor_query_param: ["This cursor is not valid."]}
+            ) from error
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"results": data, "next": self.get_next_link()})

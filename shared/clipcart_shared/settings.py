@@ -12,8 +12,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import environ
 
-from clipcart_shared.logs import logging_config
-
 env = environ.Env()
 
 SERVICES = ("catalog", "video", "checkout")
@@ -63,10 +61,8 @@ def broker_url() -> str:
 
 def service_url(service: str) -> str:
     """Where another service answers (`<SERVICE>_URL`), default its embedded port."""
-    return env.str(
-        f"{service.upper()}_URL",
-        default=f"http://127.0.0.1:{env.int(f'{service.upper()}_PORT', default=DEFAULT_PORTS[service])}",
-    )
+    port = env.int(f"{service.upper()}_PORT", default=DEFAULT_PORTS[service])
+    return env.str(f"{service.upper()}_URL", default=f"http://127.0.0.1:{port}")
 
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -169,7 +165,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=100)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": env.float("CELERY_POLL_SECONDS", 0.5)}
+# Workers log through Django's LOGGING (JSON lines with the request id), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Outbox relay: the safety net under the publish-on-commit path.
 OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=5.0)
 # Which queues each event type is delivered to (subscriber service queues).

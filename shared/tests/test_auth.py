@@ -47,7 +47,17 @@ def test_a_valid_user_token_authenticates():
         "not-a-jwt",
         "a.b.c",
     ],
-    ids=["expired", "wrong-aud", "no-aud", "no-sub", "empty-sub", "huge-sub", "bad-sig", "garbage", "dots"],
+    ids=[
+        "expired",
+        "wrong-aud",
+        "no-aud",
+        "no-sub",
+        "empty-sub",
+        "huge-sub",
+        "bad-sig",
+        "garbage",
+        "dots",
+    ],
 )
 def test_bad_user_tokens_are_401(token):
     response = _widget(token)

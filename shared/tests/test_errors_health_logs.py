@@ -1,5 +1,4 @@
 import json
-import logging
 from unittest import mock
 
 import pytest
@@ -21,7 +20,11 @@ def test_validation_errors_name_each_field_in_problem_json():
     assert body["type"].endswith("/validation_error")
     assert body["title"] == "Bad Request"
     assert body["errors"] == [
-        {"field": "name", "code": "max_length", "message": "Ensure this field has no more than 20 characters."}
+        {
+            "field": "name",
+            "code": "max_length",
+            "message": "Ensure this field has no more than 20 characters.",
+        }
     ]
 
 
@@ -47,7 +50,10 @@ def test_readyz_is_503_when_the_broker_is_down():
     with mock.patch("clipcart_shared.health._broker_is_reachable", return_value=False):
         response = APIClient().get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": True, "broker": False}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": True, "broker": False},
+    }
 
 
 def test_request_id_is_echoed_and_a_hostile_one_replaced():

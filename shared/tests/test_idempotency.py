@@ -41,7 +41,10 @@ def test_json_key_order_and_spacing_do_not_make_another_request():
     client = _client()
     _post(client, {"name": "a"})
     again = client.generic(
-        "POST", "/api/v1/widgets/", '{ "name" :  "a" }', content_type="application/json",
+        "POST",
+        "/api/v1/widgets/",
+        '{ "name" :  "a" }',
+        content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="key-1",
     )
     assert again.status_code == 201
@@ -87,7 +90,10 @@ def test_required_key_missing_is_400_and_invalid_key_is_400():
 def test_a_key_still_in_progress_answers_409():
     client = _client()
     IdempotencyKey.objects.create(
-        scope="u1", key="busy", method="POST", path="/api/v1/widgets/",
+        scope="u1",
+        key="busy",
+        method="POST",
+        path="/api/v1/widgets/",
         fingerprint=request_fingerprint(
             method="POST", path="/api/v1/widgets/", body=b'{"name":"a"}'
         ),

@@ -50,7 +50,9 @@ def _reservation_or_404(reservation_id: uuid.UUID) -> None:
 
 class ReservationCreateApi(InternalApiView):
     class ReservationInputSerializer(LinesInputSerializer):
-        key = serializers.CharField(max_length=200, help_text="Caller's key; one reservation per key.")
+        key = serializers.CharField(
+            max_length=200, help_text="Caller's key; one reservation per key."
+        )
         ttl_seconds = serializers.IntegerField(
             min_value=MIN_TTL_SECONDS, max_value=MAX_TTL_SECONDS, default=15 * 60
         )
@@ -87,7 +89,9 @@ class ReservationDetailApi(InternalApiView):
 
 
 class ReservationCommitApi(InternalApiView):
-    @extend_schema(operation_id="reservations_commit", request=None, responses=ReservationSerializer)
+    @extend_schema(
+        operation_id="reservations_commit", request=None, responses=ReservationSerializer
+    )
     def post(self, request: Request, reservation_id: uuid.UUID) -> Response:
         _reservation_or_404(reservation_id)
         reservation = reservation_commit(reservation_id=reservation_id)

@@ -54,4 +54,4 @@ class ReservationLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.variant_id}"
+        return f"{self.quantity} x {self.variant_id}"

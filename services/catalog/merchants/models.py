@@ -29,9 +29,7 @@ class Merchant(models.Model):
     shipping_fee_amount = models.PositiveIntegerField(
         default=0, help_text="Flat shipping fee per order, in minor units of the currency."
     )
-    staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="merchants", blank=True
-    )
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="merchants", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

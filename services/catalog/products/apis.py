@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clipcart_shared.views import InternalApiView, PublicApiView
 from clipcart_shared.pagination import CursorPagination
 from clipcart_shared.serializers import CurrencyField, MoneySerializer, UUIDField
+from clipcart_shared.views import InternalApiView, PublicApiView
 from core.serializers import LinesInputSerializer
 from products.models import Product
 from products.selectors import product_card, product_get, product_list, quote_build
@@ -73,7 +75,7 @@ class ProductListApi(PublicApiView):
 
 class ProductDetailApi(PublicApiView):
     @extend_schema(operation_id="products_retrieve", responses=ProductCardSerializer)
-    def get(self, request: Request, product_id: str) -> Response:
+    def get(self, request: Request, product_id: uuid.UUID) -> Response:
         try:
             product = product_get(product_id=product_id)
         except Product.DoesNotExist as error:
@@ -94,6 +96,7 @@ class QuoteLineSerializer(serializers.Serializer):
     line_total = MoneySerializer()
     stock_status = serializers.CharField()
     available = serializers.IntegerField()
+
 
 class QuoteMerchantSerializer(serializers.Serializer):
     id = serializers.UUIDField()

@@ -7,13 +7,14 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import CombinedExpression
 
 from merchants.models import Merchant
 
 SEARCH_CONFIG = "english"
 
 
-def product_search_vector() -> SearchVector:
+def product_search_vector() -> CombinedExpression:
     """Title weighs more than description. Queries must use this exact expression so that
     PostgreSQL can answer from the GIN index on it."""
     return SearchVector("title", weight="A", config=SEARCH_CONFIG) + SearchVector(

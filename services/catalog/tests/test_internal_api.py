@@ -31,9 +31,7 @@ def _state(variant: Variant) -> tuple[int, int]:
 # --- authentication -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path", ["/internal/v1/quotes/", "/internal/v1/reservations/"]
-)
+@pytest.mark.parametrize("path", ["/internal/v1/quotes/", "/internal/v1/reservations/"])
 def test_internal_endpoints_answer_401_without_a_credential(api_client, path):
     response = api_client.post(path, {"lines": []}, format="json")
     assert response.status_code == 401
@@ -41,9 +39,7 @@ def test_internal_endpoints_answer_401_without_a_credential(api_client, path):
     assert response["WWW-Authenticate"].startswith("Service")
 
 
-@pytest.mark.parametrize(
-    "path", ["/internal/v1/quotes/", "/internal/v1/reservations/"]
-)
+@pytest.mark.parametrize("path", ["/internal/v1/quotes/", "/internal/v1/reservations/"])
 def test_internal_endpoints_answer_403_to_a_user_token(user_client, path):
     response = user_client.post(path, {"lines": []}, format="json")
     assert response.status_code == 403
@@ -140,7 +136,11 @@ def test_quote_rejects_an_unknown_currency_and_a_mismatched_one(service_client):
     )
     assert unknown.status_code == 400
     assert unknown.json()["errors"] == [
-        {"field": "currency", "code": "unknown_currency", "message": "'EUX' is not an ISO 4217 currency code."}
+        {
+            "field": "currency",
+            "code": "unknown_currency",
+            "message": "'EUX' is not an ISO 4217 currency code.",
+        }
     ]
     mismatch = service_client.post(
         "/internal/v1/quotes/", {"lines": lines, "currency": "USD"}, format="json"
@@ -198,12 +198,18 @@ def test_replaying_reserve_commit_and_release_changes_nothing(service_client):
     assert _state(variant) == (10, 2)
 
     for _ in range(2):
-        assert service_client.post(f"/internal/v1/reservations/{first['id']}/commit/").status_code == 200
+        assert (
+            service_client.post(f"/internal/v1/reservations/{first['id']}/commit/").status_code
+            == 200
+        )
     assert _state(variant) == (8, 0)
 
     other = _reserve(service_client, lines, key="order-2").json()
     for _ in range(2):
-        assert service_client.post(f"/internal/v1/reservations/{other['id']}/release/").status_code == 200
+        assert (
+            service_client.post(f"/internal/v1/reservations/{other['id']}/release/").status_code
+            == 200
+        )
     assert _state(variant) == (8, 0)
 
 
@@ -342,7 +348,10 @@ def test_a_huge_body_is_413(service_client, settings):
 
 def test_wrong_content_type_is_415(service_client):
     response = service_client.generic(
-        "POST", "/internal/v1/reservations/", "key=x", content_type="application/x-www-form-urlencoded"
+        "POST",
+        "/internal/v1/reservations/",
+        "key=x",
+        content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
@@ -377,9 +386,9 @@ def _reservation_queries(service_client, variants, key) -> int:
 def test_reservation_query_count_is_the_same_for_1_and_20_lines(service_client):
     variants = [VariantFactory(quantity_on_hand=100) for _ in range(20)]
     # Publish the initial cards so neither call below changes a card.
-    from products.services import product_changes_publish
-
     from django.db import transaction
+
+    from products.services import product_changes_publish
 
     with transaction.atomic():
         product_changes_publish(product_ids=[v.product_id for v in variants])

@@ -72,9 +72,7 @@ class IdempotentMixin:
             return replayed
         return super().handle_exception(exc)  # type: ignore[misc]
 
-    def finalize_response(
-        self, request: Request, response: Any, *args: Any, **kwargs: Any
-    ) -> Any:
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         record = self._idempotency_record
         if record is None:

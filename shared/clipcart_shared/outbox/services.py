@@ -94,9 +94,7 @@ def outbox_relay(*, batch_size: int = 200) -> int:
 
 def outbox_prune(*, older_than: timedelta = timedelta(days=7)) -> int:
     """Delete published events past their usefulness; unpublished ones are never pruned."""
-    deleted, _ = OutboxEvent.objects.filter(
-        published_at__lt=timezone.now() - older_than
-    ).delete()
+    deleted, _ = OutboxEvent.objects.filter(published_at__lt=timezone.now() - older_than).delete()
     return deleted
 
 

@@ -2,17 +2,19 @@
 
 from datetime import timedelta
 
+from clipcart_shared.logs import logging_config
 from clipcart_shared.settings import *  # noqa: F403
 from clipcart_shared.settings import (
     DJANGO_APPS,
     LOG_JSON,
     LOG_LEVEL,
+    OUTBOX_RELAY_SECONDS,
     SHARED_APPS,
+    SPECTACULAR_SETTINGS,
     THIRD_PARTY_APPS,
     database_settings,
     env,
 )
-from clipcart_shared.logs import logging_config
 
 SERVICE_NAME = "catalog"
 
@@ -31,7 +33,7 @@ LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
 STATIC_URL = "/catalog/static/"
 
 SPECTACULAR_SETTINGS = {
-    **SPECTACULAR_SETTINGS,  # noqa: F405
+    **SPECTACULAR_SETTINGS,
     "TITLE": "clipcart catalog",
     "DESCRIPTION": "Products and variants for the mobile shop; quotes and stock "
     "reservations for checkout (internal).",
@@ -50,7 +52,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "relay-outbox": {
         "task": "clipcart.outbox.relay",
-        "schedule": timedelta(seconds=OUTBOX_RELAY_SECONDS),  # noqa: F405
+        "schedule": timedelta(seconds=OUTBOX_RELAY_SECONDS),
     },
     "prune-outbox": {"task": "clipcart.outbox.prune", "schedule": timedelta(hours=6)},
     "prune-idempotency-keys": {
