@@ -50,7 +50,9 @@ def test_service_token_signed_with_an_unknown_key_is_401(api_client):
     import jwt
 
     forged = jwt.encode(
-        {"iss": "checkout", "aud": "clipcart-internal", "exp": 9999999999}, "wrong", "HS256"
+        {"iss": "checkout", "aud": "clipcart-internal", "exp": 9999999999},
+        "a-wrong-key-that-is-long-enough-for-hs256",
+        "HS256",
     )
     api_client.credentials(HTTP_AUTHORIZATION=f"Service {forged}")
     assert api_client.post("/internal/v1/quotes/", {}, format="json").status_code == 401
