@@ -169,6 +169,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Outbox relay: the safety net under the publish-on-commit path.
 OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=5.0)
+# Periodic work every service has; each service adds its own entries.
+SHARED_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "relay-outbox": {"task": "clipcart.outbox.relay", "schedule": OUTBOX_RELAY_SECONDS},
+    "prune-outbox": {"task": "clipcart.outbox.prune", "schedule": 6 * 3600},
+    "prune-idempotency-keys": {"task": "clipcart.idempotency.prune", "schedule": 3600},
+}
 # Which queues each event type is delivered to (subscriber service queues).
 EVENT_ROUTES: dict[str, list[str]] = {}
 

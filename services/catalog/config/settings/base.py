@@ -1,15 +1,13 @@
 """Catalog settings: merchants, products, variants, prices, stock and reservations."""
 
-from datetime import timedelta
-
 from clipcart_shared.logs import logging_config
 from clipcart_shared.settings import *  # noqa: F403
 from clipcart_shared.settings import (
     DJANGO_APPS,
     LOG_JSON,
     LOG_LEVEL,
-    OUTBOX_RELAY_SECONDS,
     SHARED_APPS,
+    SHARED_BEAT_SCHEDULE,
     SPECTACULAR_SETTINGS,
     THIRD_PARTY_APPS,
     database_settings,
@@ -46,17 +44,9 @@ RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
 EVENT_ROUTES = {"product.changed": env.list("PRODUCT_CHANGED_QUEUES", default=["video.events"])}
 CELERY_BEAT_SCHEDULE = {
+    **SHARED_BEAT_SCHEDULE,
     "release-expired-reservations": {
         "task": "inventory.reservations_expire",
-        "schedule": timedelta(seconds=env.int("RESERVATION_SWEEP_SECONDS", default=30)),
-    },
-    "relay-outbox": {
-        "task": "clipcart.outbox.relay",
-        "schedule": timedelta(seconds=OUTBOX_RELAY_SECONDS),
-    },
-    "prune-outbox": {"task": "clipcart.outbox.prune", "schedule": timedelta(hours=6)},
-    "prune-idempotency-keys": {
-        "task": "clipcart.idempotency.prune",
-        "schedule": timedelta(hours=1),
+        "schedule": env.int("RESERVATION_SWEEP_SECONDS", default=30),
     },
 }

@@ -1,19 +1,6 @@
-"""Tests: the real PostgreSQL (DATABASE_URL), tasks run inline unless a test says otherwise."""
+"""Test settings: the catalog base, then the shared test profile over it."""
 
+# The order matters (the profile overrides the base), so imports are not sorted here.
+# ruff: noqa: I001
 from config.settings.base import *  # noqa: F403
-
-SECRET_KEY = "test-only"
-DEBUG = False
-JWT_HS256_SECRET = "test-only-jwt-secret-with-enough-length"
-JWT_PUBLIC_KEY = ""
-SERVICE_AUTH_KEYS = [
-    "test-only-service-key-current-0000000",
-    "test-only-service-key-old-00000000000",
-]
-CELERY_BROKER_URL = "memory://"
-CELERY_TASK_ALWAYS_EAGER = True
-CELERY_TASK_EAGER_PROPAGATES = True
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+from clipcart_shared.profiles.test import *  # noqa: F403
