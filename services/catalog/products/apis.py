@@ -15,7 +15,7 @@ from clipcart_shared.serializers import CurrencyField, MoneySerializer, UUIDFiel
 from clipcart_shared.views import InternalApiView, PublicApiView
 from core.serializers import LinesInputSerializer
 from products.models import Product
-from products.selectors import product_card, product_get, product_list, quote_build
+from products.selectors import product_card_get, product_list, quote_build
 
 
 class VariantCardSerializer(serializers.Serializer):
@@ -33,7 +33,7 @@ class MerchantRefSerializer(serializers.Serializer):
 
 
 class ProductCardSerializer(serializers.Serializer):
-    """Documents the card built by `products.selectors.product_card`."""
+    """The card stored on each product (`products.selectors.CARDS_SQL`)."""
 
     id = serializers.UUIDField()
     merchant = MerchantRefSerializer()
@@ -70,17 +70,17 @@ class ProductListApi(PublicApiView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(products, request, view=self)
-        return paginator.get_paginated_response([product_card(product) for product in page])
+        return paginator.get_paginated_response([row["card"] for row in page])
 
 
 class ProductDetailApi(PublicApiView):
     @extend_schema(operation_id="products_retrieve", responses=ProductCardSerializer)
     def get(self, request: Request, product_id: uuid.UUID) -> Response:
         try:
-            product = product_get(product_id=product_id)
+            card = product_card_get(product_id=product_id)
         except Product.DoesNotExist as error:
             raise NotFound("No such product.") from error
-        return Response(product_card(product))
+        return Response(card)
 
 
 class QuoteLineSerializer(serializers.Serializer):

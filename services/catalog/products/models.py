@@ -34,7 +34,10 @@ class Product(models.Model):
     description = models.TextField(blank=True)
     images = ArrayField(models.URLField(max_length=500), default=list, blank=True, size=10)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    # Hash of the last `product.changed` card sent, so an event goes out only on a change.
+    # The card as last published (API.md shape): what the API serves and what the last
+    # `product.changed` event said, kept in step by `product_changes_publish` (ADR 6).
+    card = models.JSONField(null=True, blank=True, editable=False)
+    # Hash of that card plus status, so an event goes out only on a change.
     published_card_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

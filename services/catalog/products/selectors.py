@@ -1,14 +1,20 @@
-"""Reads: product cards for the mobile API and for `product.changed` events."""
+"""Reads: product cards for the mobile API, and computing them for `product.changed`.
+
+A card is computed by PostgreSQL as one JSON value (`CARDS_SQL`) when a product changes,
+and stored on the product (`Product.card`); the API serves the stored card, so a list
+page is one plain query (ADR 6, `make bench`).
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 
 from products.models import SEARCH_CONFIG, Product, Variant, product_search_vector
 
@@ -27,64 +33,80 @@ def stock_status(available: int) -> str:
     return StockStatus.IN_STOCK
 
 
-def _with_card_relations(queryset: QuerySet[Product]) -> QuerySet[Product]:
-    return queryset.select_related("merchant").prefetch_related(
-        Prefetch("variants", queryset=Variant.objects.order_by("position", "created_at"))
-    )
+# The same rule as `stock_status`, for SQL; %(low)s is LOW_STOCK_THRESHOLD.
+_STOCK_STATUS_SQL = """CASE WHEN {available} <= 0 THEN 'out_of_stock'
+    WHEN {available} <= %(low)s THEN 'low_stock' ELSE 'in_stock' END"""
+
+CARDS_SQL = f"""
+SELECT p.id, p.status, json_build_object(
+    'id', p.id,
+    'merchant', json_build_object('id', m.id, 'name', m.name),
+    'title', p.title,
+    'description', p.description,
+    'images', to_json(p.images),
+    'price', CASE WHEN v.lowest IS NULL THEN NULL
+                  ELSE json_build_object('amount', v.lowest, 'currency', m.currency) END,
+    'stock_status', {_STOCK_STATUS_SQL.format(available="coalesce(v.available, 0)")},
+    'variants', coalesce(v.cards, '[]'::json)
+) AS card
+FROM {Product._meta.db_table} p
+JOIN merchants_merchant m ON m.id = p.merchant_id
+LEFT JOIN LATERAL (
+    SELECT min(x.price_amount) AS lowest,
+           sum(greatest(x.quantity_on_hand - x.quantity_reserved, 0)) AS available,
+           json_agg(json_build_object(
+               'id', x.id,
+               'sku', x.sku,
+               'title', x.title,
+               'options', x.options,
+               'price', json_build_object('amount', x.price_amount, 'currency', m.currency),
+               'stock_status', {
+    _STOCK_STATUS_SQL.format(available="(x.quantity_on_hand - x.quantity_reserved)")
+}
+           ) ORDER BY x.position, x.created_at) AS cards
+    FROM {Variant._meta.db_table} x
+    WHERE x.product_id = p.id
+) v ON true
+WHERE p.id = ANY(%(ids)s)
+"""
+
+
+def product_cards_compute(
+    *, product_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, str, dict[str, Any]]]:
+    """`(id, status, card)` of each product as it is now, computed in one query."""
+    if not product_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(CARDS_SQL, {"ids": list(product_ids), "low": settings.LOW_STOCK_THRESHOLD})
+        # `json`, not `jsonb`: PostgreSQL builds it faster, psycopg decodes it in C.
+        return list(cursor.fetchall())
+
+
+def _published() -> QuerySet[Product]:
+    return Product.objects.filter(status=Product.Status.ACTIVE, card__isnull=False)
 
 
 def product_list(
     *, merchant_id: uuid.UUID | None = None, query: str | None = None
-) -> QuerySet[Product]:
-    """Active products, newest first, optionally one merchant's, optionally matching text."""
-    products = Product.objects.filter(status=Product.Status.ACTIVE)
+) -> QuerySet[Product, Any]:
+    """Active products, newest first, optionally one merchant's, optionally matching text.
+    Rows are `{id, created_at, card}`; show each `card`."""
+    products = _published()
     if merchant_id is not None:
         products = products.filter(merchant_id=merchant_id)
     if query:
         products = products.annotate(search=product_search_vector()).filter(
             search=SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
         )
-    return _with_card_relations(products)
+    return products.values("id", "created_at", "card")
 
 
-def product_get(*, product_id: uuid.UUID) -> Product:
-    """One active product with what its card needs; `Product.DoesNotExist` otherwise."""
-    return _with_card_relations(Product.objects.filter(status=Product.Status.ACTIVE)).get(
-        id=product_id
-    )
-
-
-def products_for_cards(*, product_ids: Iterable[uuid.UUID]) -> list[Product]:
-    """Products of any status (events also report drafts and archived products)."""
-    return list(_with_card_relations(Product.objects.filter(id__in=list(product_ids))))
-
-
-def product_card(product: Product) -> dict[str, Any]:
-    """The product as mobile sees it (API.md): plain data, no ORM objects inside."""
-    currency = product.merchant.currency
-    variants = list(product.variants.all())
-    variant_cards = [
-        {
-            "id": str(variant.id),
-            "sku": variant.sku,
-            "title": variant.title,
-            "options": variant.options,
-            "price": {"amount": variant.price_amount, "currency": currency},
-            "stock_status": stock_status(variant.quantity_available),
-        }
-        for variant in variants
-    ]
-    lowest = min((variant.price_amount for variant in variants), default=None)
-    return {
-        "id": str(product.id),
-        "merchant": {"id": str(product.merchant.id), "name": product.merchant.name},
-        "title": product.title,
-        "description": product.description,
-        "images": list(product.images),
-        "price": None if lowest is None else {"amount": lowest, "currency": currency},
-        "stock_status": stock_status(sum(max(v.quantity_available, 0) for v in variants)),
-        "variants": variant_cards,
-    }
+def product_card_get(*, product_id: uuid.UUID) -> dict[str, Any]:
+    """The card of one active product; `Product.DoesNotExist` otherwise."""
+    card = _published().values_list("card", flat=True).get(id=product_id)
+    assert card is not None  # _published() excludes products without a card
+    return dict(card)
 
 
 def quote_build(

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from clipcart_shared.outbox.services import events_publish
 from products.models import Product
-from products.selectors import product_card, products_for_cards
+from products.selectors import product_cards_compute
 
 PRODUCT_CHANGED = "product.changed"
 
@@ -22,23 +22,26 @@ def _card_hash(card: dict[str, object]) -> str:
 
 @transaction.atomic
 def product_changes_publish(*, product_ids: Iterable[uuid.UUID]) -> int:
-    """Emit `product.changed` for each product whose card (title, image, price, stock
-    status, status…) differs from the last one sent. Returns how many were sent.
+    """Recompute the cards of these products; for each that differs from the last one
+    published (title, images, price, stock status, status…), store it — the API serves
+    the stored card — and emit `product.changed`. Returns how many changed.
 
-    Call it in the transaction that changed the products: the event commits with them.
+    Every write that can change a card calls this in its own transaction, so the card,
+    the event and the change commit together.
     """
+    ids = list(product_ids)
+    published = dict(Product.objects.filter(id__in=ids).values_list("id", "published_card_hash"))
     changed: list[Product] = []
     events: list[dict[str, object]] = []
-    for product in products_for_cards(product_ids=product_ids):
-        card = {**product_card(product), "status": product.status}
-        card_hash = _card_hash(card)
-        if card_hash == product.published_card_hash:
+    for product_id, status, card in product_cards_compute(product_ids=ids):
+        event_data = {**card, "status": status}
+        card_hash = _card_hash(event_data)
+        if card_hash == published.get(product_id):
             continue
-        product.published_card_hash = card_hash
-        changed.append(product)
-        events.append({"type": PRODUCT_CHANGED, "subject": str(product.id), "data": card})
+        changed.append(Product(id=product_id, card=card, published_card_hash=card_hash))
+        events.append({"type": PRODUCT_CHANGED, "subject": str(product_id), "data": event_data})
     if changed:
-        Product.objects.bulk_update(changed, ["published_card_hash"])
+        Product.objects.bulk_update(changed, ["card", "published_card_hash"])
         events_publish(events=events)
     return len(changed)
 

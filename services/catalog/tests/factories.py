@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from merchants.models import Merchant
 from products.models import Product, Variant
+from products.services import product_changes_publish
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -27,9 +29,16 @@ class MerchantFactory(factory.django.DjangoModelFactory):
     shipping_fee_amount = 490
 
 
+def _publish_card(product_id) -> None:
+    # Like every real write path, factories publish the product's card after creating it.
+    with transaction.atomic():
+        product_changes_publish(product_ids=[product_id])
+
+
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
+        skip_postgeneration_save = True  # a save would overwrite the published card
 
     merchant = factory.SubFactory(MerchantFactory)
     title = factory.Sequence(lambda n: f"Product {n}")
@@ -37,10 +46,16 @@ class ProductFactory(factory.django.DjangoModelFactory):
     images = factory.LazyFunction(lambda: ["https://img.example.com/p.jpg"])
     status = Product.Status.ACTIVE
 
+    @factory.post_generation
+    def publish_card(obj, create, extracted, **kwargs):
+        if create:
+            _publish_card(obj.id)
+
 
 class VariantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Variant
+        skip_postgeneration_save = True
 
     product = factory.SubFactory(ProductFactory)
     merchant = factory.LazyAttribute(lambda variant: variant.product.merchant)
@@ -50,3 +65,8 @@ class VariantFactory(factory.django.DjangoModelFactory):
     price_amount = 1999
     quantity_on_hand = 10
     quantity_reserved = 0
+
+    @factory.post_generation
+    def publish_card(obj, create, extracted, **kwargs):
+        if create:
+            _publish_card(obj.product_id)

@@ -1,0 +1,133 @@
+"""Reset the bench database's catalog tables and seed them; print the ids run.py needs.
+
+Run by run.py in a subprocess (DJANGO_SETTINGS_MODULE=bench_settings, CATALOG_DATABASE_URL
+pointing at `clipcart_catalog_bench`). Prints one JSON object on its last stdout line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import django
+
+LIST_PRODUCTS = 50
+VARIANTS_PER_PRODUCT = 3
+DISTINCT_VARIANTS = 200
+LARGE_STOCK = 1_000_000
+SIZES = ("S", "M", "L")
+
+
+def main() -> int:
+    database = os.environ.get("CATALOG_DATABASE_URL", "")
+    if not database.rstrip("/").split("?")[0].endswith("/clipcart_catalog_bench"):
+        print(f"refusing to seed {database!r}: not the bench database", file=sys.stderr)
+        return 2
+    django.setup()
+
+    from django.db import connection, transaction
+
+    from clipcart_shared.idempotency.models import IdempotencyKey
+    from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
+    from inventory.models import Reservation, ReservationLine
+    from merchants.models import Merchant
+    from products.models import Product, Variant
+    from products.services import product_changes_publish
+
+    wiped = [
+        ReservationLine,
+        Reservation,
+        OutboxEvent,
+        ProcessedEvent,
+        IdempotencyKey,
+        Variant,
+        Product,
+        Merchant,
+    ]
+    with transaction.atomic():
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in wiped)
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
+
+        merchant = Merchant.objects.create(
+            name="Bench Outfitters",
+            slug="bench-outfitters",
+            currency="EUR",
+            shipping_fee_amount=490,
+        )
+
+        def product(title: str) -> Product:
+            return Product(
+                merchant=merchant,
+                title=title,
+                description=f"{title}: sturdy, light and made to last. " * 3,
+                images=[
+                    f"https://img.example.com/bench/{title.lower().replace(' ', '-')}-{n}.jpg"
+                    for n in (1, 2)
+                ],
+                status=Product.Status.ACTIVE,
+            )
+
+        # Reservation targets first, so the 50 list products are the newest (page one).
+        hot_product = Product.objects.bulk_create([product("Hot Item")])[0]
+        distinct_products = Product.objects.bulk_create(
+            [product(f"Reserve Item {n:03d}") for n in range(DISTINCT_VARIANTS)]
+        )
+        list_products = Product.objects.bulk_create(
+            [product(f"Bench Product {n:03d}") for n in range(LIST_PRODUCTS)]
+        )
+
+        def variant(owner: Product, sku: str, position: int, stock: int) -> Variant:
+            return Variant(
+                product=owner,
+                merchant=merchant,
+                sku=sku,
+                title=SIZES[position % len(SIZES)],
+                options={"size": SIZES[position % len(SIZES)]},
+                price_amount=1990 + 100 * position,
+                quantity_on_hand=stock,
+                position=position,
+            )
+
+        hot = Variant.objects.bulk_create([variant(hot_product, "HOT-0001", 0, LARGE_STOCK)])[0]
+        distinct = Variant.objects.bulk_create(
+            [
+                variant(owner, f"RES-{n:04d}", 0, LARGE_STOCK)
+                for n, owner in enumerate(distinct_products)
+            ]
+        )
+        # A mix of in-stock, low-stock and sold-out variants, as a real listing has.
+        stock_levels = (40, 3, 0, 12, 25, 1)
+        Variant.objects.bulk_create(
+            [
+                variant(
+                    owner,
+                    f"LST-{n:03d}-{position}",
+                    position,
+                    stock_levels[(n + position) % len(stock_levels)],
+                )
+                for n, owner in enumerate(list_products)
+                for position in range(VARIANTS_PER_PRODUCT)
+            ]
+        )
+        # As every real write path does: compute and store the cards the API serves.
+        product_changes_publish(
+            product_ids=[p.id for p in (hot_product, *distinct_products, *list_products)]
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        json.dumps(
+            {
+                "hot_variant": str(hot.id),
+                "distinct_variants": [str(v.id) for v in distinct],
+                "list_products": len(list_products),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Where a product-list request spends its time: cProfile over Django's test Client.
+
+    .venv/bin/clipcart exec -- .venv/bin/python infra/bench/profile_list.py [--requests 200]
+
+In-process, on the bench database as run.py seeded it (run the bench first), with the
+bench settings. Prints the top functions by cumulative and by own time, and the SQL
+queries of one request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent)]
+
+from run import BARE_PATH, CATALOG_DIR, LIST_PATH, bench_environment  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--path", default=LIST_PATH)
+    arguments = parser.parse_args()
+
+    os.environ.update(bench_environment())
+    sys.path[:0] = [str(CATALOG_DIR)]
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    for path in (BARE_PATH, arguments.path):
+        for _ in range(20):  # warm caches, open the connection
+            assert client.get(path).status_code == 200
+        started = time.perf_counter()
+        for _ in range(arguments.requests):
+            client.get(path)
+        elapsed = (time.perf_counter() - started) / arguments.requests
+        print(f"{path}: {elapsed * 1000:.2f} ms per request in-process (no profiler)")
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(arguments.path)
+    print(f"\n{len(queries)} SQL queries for one {arguments.path}:")
+    for query in queries.captured_queries:
+        print(f"  {query['time']}s  {query['sql'][:160]}")
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(arguments.requests):
+        client.get(arguments.path)
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs()
+    print(f"\n== by cumulative time ({arguments.requests} requests)")
+    stats.sort_stats("cumulative").print_stats(arguments.top)
+    print("== by own time")
+    stats.sort_stats("tottime").print_stats(arguments.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Products and variants for merchant staff, each scoped to the user's merchants.
+
+Every save publishes `product.changed` for the products it touched (only cards that
+really changed produce an event). Stock reserved for checkouts is never written here:
+variants are saved without `quantity_reserved`, so a save cannot undo a reservation
+made while the form was open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.postgres.forms import SimpleArrayField
+from django.db import transaction
+from django.db.models import F, IntegerField, Min, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.translation import ngettext
+
+from clipcart_shared.money import Money
+from core.admin import MerchantScopedAdminMixin
+from products.models import Product, Variant
+from products.services import product_changes_publish, products_set_status
+
+# What the admin may write on a variant; `merchant` follows the product and
+# `quantity_reserved` belongs to the reservation services.
+VARIANT_EDITABLE_FIELDS = [
+    "sku",
+    "title",
+    "options",
+    "price_amount",
+    "quantity_on_hand",
+    "position",
+]
+
+
+def _variant_save(variant: Variant) -> None:
+    variant.merchant_id = variant.product.merchant_id
+    if variant._state.adding:
+        variant.save()
+    else:
+        variant.save(update_fields=[*VARIANT_EDITABLE_FIELDS, "product", "merchant"])
+
+
+class VariantForm(forms.ModelForm):
+    """Checks what the database would refuse, as form errors instead of a crash: a SKU
+    already used by the merchant, stock on hand below what is reserved."""
+
+    class Meta:
+        model = Variant
+        fields = ["product", *VARIANT_EDITABLE_FIELDS]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        # In the product page's inline, `product` is the parent product (Django's inline
+        # foreign key field), with the merchant its own form just cleaned.
+        product = cleaned.get("product")
+        sku = cleaned.get("sku")
+        if product is not None and product.merchant_id is not None and sku:
+            taken = (
+                Variant.objects.filter(merchant_id=product.merchant_id, sku=sku)
+                .exclude(pk=self.instance.pk)
+                .exists()
+            )
+            if taken:
+                self.add_error("sku", f"{product.merchant} already has a variant with this SKU.")
+        on_hand = cleaned.get("quantity_on_hand")
+        reserved = self.instance.quantity_reserved
+        if on_hand is not None and on_hand < reserved:
+            self.add_error(
+                "quantity_on_hand",
+                f"{reserved} units are reserved for open checkouts; on hand cannot go below that.",
+            )
+        return cleaned
+
+
+class VariantInlineFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        seen: set[str] = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            sku = form.cleaned_data.get("sku")
+            if sku in seen:
+                form.add_error("sku", "Two variants of this product have this SKU.")
+            elif sku:
+                seen.add(sku)
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    form = VariantForm
+    formset = VariantInlineFormSet
+    fields = [
+        "sku",
+        "title",
+        "options",
+        "price_amount",
+        "quantity_on_hand",
+        "quantity_reserved",
+        "position",
+    ]
+    readonly_fields = ["quantity_reserved"]
+    extra = 1
+
+
+def _lowest_price_and_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    # Subqueries, not joins: the changelist's search across variants stays row-exact.
+    variants = Variant.objects.filter(product=OuterRef("pk")).order_by().values("product")
+    return queryset.annotate(
+        lowest_price_amount=Subquery(
+            variants.annotate(value=Min("price_amount")).values("value")[:1]
+        ),
+        available_total=Coalesce(
+            Subquery(
+                variants.annotate(value=Sum(F("quantity_on_hand") - F("quantity_reserved"))).values(
+                    "value"
+                )[:1],
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        ),
+    )
+
+
+@admin.register(Product)
+class ProductAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
+    merchant_field = "merchant"
+    list_display = ["title", "merchant", "status", "lowest_price", "available_stock", "updated_at"]
+    list_filter = ["status"]
+    list_select_related = ["merchant"]
+    search_fields = ["title", "description", "variants__sku"]
+    fields = ["merchant", "title", "description", "images", "status", "created_at", "updated_at"]
+    inlines = [VariantInline]
+    actions = ["activate", "archive"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        return _lowest_price_and_stock(super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "images":  # image URLs are https unless they say otherwise
+            return SimpleArrayField(
+                forms.URLField(max_length=500, assume_scheme="https"),
+                max_length=db_field.size,
+                required=False,
+                label="Images",
+                help_text="Image URLs, separated by commas; the first is the card image.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A product stays with its merchant: its variants' SKUs are unique per merchant
+        # and other services hold the product under that merchant.
+        if obj is not None:
+            return ["merchant", "created_at", "updated_at"]
+        return ["created_at", "updated_at"]
+
+    @admin.display(description="Lowest price", ordering="lowest_price_amount")
+    def lowest_price(self, product: Product) -> str:
+        amount = getattr(product, "lowest_price_amount", None)
+        if amount is None:
+            return self.get_empty_value_display()
+        return Money(amount, product.merchant.currency).format()
+
+    @admin.display(description="Available", ordering="available_total")
+    def available_stock(self, product: Product) -> int:
+        return int(getattr(product, "available_total", 0))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Variant:
+            super().save_formset(request, form, formset, change)
+            return
+        variants = formset.save(commit=False)
+        for variant in formset.deleted_objects:
+            variant.delete()
+        for variant in variants:
+            _variant_save(variant)
+        formset.save_m2m()
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        product_changes_publish(product_ids=[form.instance.id])
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Product], status: str) -> int:
+        return products_set_status(
+            product_ids=list(queryset.values_list("pk", flat=True)), status=status
+        )
+
+    @admin.action(description="Activate", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = self._set_status(request, queryset, Product.Status.ACTIVE)
+        self.message_user(
+            request,
+            ngettext("%d product activated.", "%d products activated.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Archive", permissions=["change"])
+    def archive(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = self._set_status(request, queryset, Product.Status.ARCHIVED)
+        self.message_user(
+            request,
+            ngettext("%d product archived.", "%d products archived.", count) % count,
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Variant)
+class VariantAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
+    merchant_field = "product__merchant"
+    form = VariantForm
+    list_display = ["sku", "product", "price", "quantity_on_hand", "quantity_reserved", "available"]
+    list_select_related = ["product__merchant"]
+    search_fields = ["sku", "product__title"]
+    autocomplete_fields = ["product"]
+    fields = ["product", *VARIANT_EDITABLE_FIELDS, "quantity_reserved"]
+    readonly_fields = ["quantity_reserved"]
+    ordering = ["product__title", "position", "sku"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Variant]:
+        available = F("quantity_on_hand") - F("quantity_reserved")
+        return super().get_queryset(request).annotate(available_units=available)
+
+    @admin.display(description="Price", ordering="price_amount")
+    def price(self, variant: Variant) -> str:
+        return Money(variant.price_amount, variant.product.merchant.currency).format()
+
+    @admin.display(description="Available", ordering="available_units")
+    def available(self, variant: Variant) -> int:
+        return variant.quantity_available
+
+    def save_model(self, request: HttpRequest, obj: Variant, form: Any, change: bool) -> None:
+        _variant_save(obj)
+
+    def delete_model(self, request: HttpRequest, obj: Variant) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            product_changes_publish(product_ids=[obj.product_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Variant]) -> None:
+        with transaction.atomic():
+            product_ids = set(queryset.values_list("product_id", flat=True))
+            super().delete_queryset(request, queryset)
+            product_changes_publish(product_ids=product_ids)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        product_ids = {form.instance.product_id}
+        if change and "product" in form.changed_data and form.initial.get("product"):
+            product_ids.add(form.initial["product"])  # the product it left changed too
+        product_changes_publish(product_ids=product_ids)
