@@ -70,6 +70,9 @@ def embedded_environment() -> Iterator[dict[str, str]]:
     environment.setdefault("CLIPCART_DATA_DIR", str(DATA_DIR))
     server = None
     if not environment.get("DATABASE_URL"):
+        # pgserver keeps its lock file in the user's runtime folder; give it one of ours.
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA_DIR / "run"))
+        Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
         import pgserver
 
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -106,7 +109,10 @@ def _banner(environment: dict[str, str]) -> str:
     for service in services():
         port = environment.get(f"{service.upper()}_PORT", str(DEFAULT_PORTS.get(service, 0)))
         base = f"http://127.0.0.1:{port}"
-        lines.append(f"  {service:<9} API  {base}/api/docs/   admin {base}/{service}/admin/")
+        lines.append(f"  {service:<9} API docs {base}/api/docs/   admin {base}/{service}/admin/")
+    if "catalog" in services():
+        catalog_port = environment.get("CATALOG_PORT", str(DEFAULT_PORTS["catalog"]))
+        lines.append(f"  products: http://127.0.0.1:{catalog_port}/api/v1/products/")
     lines += [
         "  demo logins (admin): platform / platform-demo (superuser),",
         "                       alpine / alpine-demo, harbor / harbor-demo (merchant staff)",
@@ -135,9 +141,13 @@ def command_run(arguments: argparse.Namespace) -> int:
         try:
             return honcho.wait()
         except KeyboardInterrupt:
-            # The terminal sent SIGINT to honcho too; let it stop its children first.
-            honcho.send_signal(signal.SIGINT)
-            return honcho.wait()
+            # Ctrl-C in a terminal reaches honcho too, and it stops its children; only a
+            # signal sent to this process alone needs passing on.
+            try:
+                return honcho.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                honcho.send_signal(signal.SIGINT)
+                return honcho.wait()
 
 
 def command_exec(arguments: argparse.Namespace) -> int:
