@@ -212,3 +212,17 @@ class _ServiceScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped
             "name": "Authorization",
             "description": "`Service <JWT>` signed with a service key.",
         }
+
+
+def mobile_user_id(request: Request) -> str:
+    """The signed-in mobile user's id (JWT `sub`); 401 for anyone else."""
+    user = request.user
+    if not isinstance(user, MobileUser):
+        raise exceptions.NotAuthenticated()
+    return user.id
+
+
+def optional_mobile_user_id(request: Request) -> str | None:
+    """The mobile user's id, or None for an anonymous caller."""
+    user = request.user
+    return user.id if isinstance(user, MobileUser) else None

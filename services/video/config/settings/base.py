@@ -1,0 +1,53 @@
+"""Video settings: creators, videos, product tags, engagement events, the product-card read
+model (and, later, attribution)."""
+
+from clipcart_shared.logs import logging_config
+from clipcart_shared.settings import *  # noqa: F403
+from clipcart_shared.settings import (
+    DJANGO_APPS,
+    LOG_JSON,
+    LOG_LEVEL,
+    SHARED_APPS,
+    SHARED_BEAT_SCHEDULE,
+    SPECTACULAR_SETTINGS,
+    THIRD_PARTY_APPS,
+    database_settings,
+    env,
+    service_url,
+)
+
+SERVICE_NAME = "video"
+
+INSTALLED_APPS = [
+    *DJANGO_APPS,
+    *THIRD_PARTY_APPS,
+    *SHARED_APPS,
+    "core",
+    "creators",
+    "productcards",
+    "videos",
+    "engagement",
+]
+
+DATABASES = database_settings(SERVICE_NAME)
+LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
+STATIC_URL = "/video/static/"
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "TITLE": "clipcart video",
+    "DESCRIPTION": "The shoppable feed, creators and their videos with timed product tags, "
+    "and engagement events from the app.",
+}
+
+CATALOG_URL = service_url("catalog")
+MAX_TAGS_PER_VIDEO = 30
+
+CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+CELERY_BEAT_SCHEDULE = {
+    **SHARED_BEAT_SCHEDULE,
+    "roll-up-engagement": {
+        "task": "engagement.stats_roll_up",
+        "schedule": env.int("ENGAGEMENT_ROLLUP_SECONDS", default=300),
+    },
+}

@@ -1,0 +1,77 @@
+"""Every call the video service makes to catalog, in one place."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+
+from clipcart_shared.auth import service_token_mint
+from clipcart_shared.errors import ApplicationError
+from clipcart_shared.http import ServiceClient, ServiceRejected, ServiceUnavailable
+from core.errors import VideoErrorCode
+
+logger = logging.getLogger(__name__)
+
+
+@cache
+def catalog_client() -> ServiceClient:
+    """One client (and so one circuit breaker) per process."""
+    return ServiceClient(
+        base_url=settings.CATALOG_URL,
+        service="catalog",
+        credential=lambda: service_token_mint(),
+        connect_timeout=1.0,
+        read_timeout=3.0,
+        retries=2,
+    )
+
+
+def _unavailable(error: Exception) -> ApplicationError:
+    logger.warning("Catalog is unavailable", extra={"error": str(error)})
+    return ApplicationError(
+        VideoErrorCode.CATALOG_UNAVAILABLE,
+        "The catalog cannot be reached right now; nothing was changed. Try again shortly.",
+        status=503,
+    )
+
+
+def product_card_fetch(*, product_id: uuid.UUID) -> dict[str, Any] | None:
+    """The product's card if catalog sells it (active), None if it does not exist or is not
+    for sale. Raises 503 `catalog_unavailable` when catalog cannot answer."""
+    try:
+        return catalog_client().get(f"/api/v1/products/{product_id}/")
+    except ServiceRejected as error:
+        if error.status == 404:
+            return None
+        raise _unavailable(error) from error
+    except ServiceUnavailable as error:
+        raise _unavailable(error) from error
+
+
+def product_search(
+    *, query: str = "", merchant_id: uuid.UUID | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Active products matching the text (catalog's full-text search), for tag pickers."""
+    params: dict[str, Any] = {"limit": limit}
+    if query:
+        params["q"] = query
+    if merchant_id is not None:
+        params["merchant"] = str(merchant_id)
+    try:
+        return list(catalog_client().get("/api/v1/products/", params=params)["results"])
+    except (ServiceRejected, ServiceUnavailable) as error:
+        raise _unavailable(error) from error
+
+
+def product_pages(*, limit: int = 100) -> Any:
+    """Every active product's card, page by page (for the read-model backfill)."""
+    path: str | None = f"/api/v1/products/?limit={limit}"
+    while path:
+        page = catalog_client().get(path)
+        yield from page["results"]
+        next_url = page.get("next")
+        path = next_url[next_url.index("/api/") :] if next_url else None

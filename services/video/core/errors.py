@@ -1,0 +1,16 @@
+"""Every error code the video service answers with, named once."""
+
+import enum
+
+
+class VideoErrorCode(enum.StrEnum):
+    NOT_A_CREATOR = "not_a_creator"
+    ALREADY_A_CREATOR = "already_a_creator"
+    HANDLE_TAKEN = "handle_taken"
+    VIDEO_NOT_FOUND = "video_not_found"
+    TAG_OUTSIDE_VIDEO = "tag_outside_video"
+    TOO_MANY_TAGS = "too_many_tags"
+    UNKNOWN_PRODUCT = "unknown_product"
+    UNKNOWN_VARIANT = "unknown_variant"
+    CATALOG_UNAVAILABLE = "catalog_unavailable"
+    TOO_MANY_EVENTS = "too_many_events"

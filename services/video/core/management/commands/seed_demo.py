@@ -1,0 +1,160 @@
+"""Demo data for a local run: three creators, six published videos tagging catalog's demo
+products, and admin logins for the platform and the two demo merchants.
+
+Idempotent (fixed ids; only what is missing is created). Catalog's demo ids follow its
+documented convention — uuid5 of `<kind>:<slug>` in the demo namespace — so no catalog
+code is imported. The product cards themselves arrive through catalog's
+`product.changed` events once both workers run (or `manage.py sync_product_cards`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import MerchantMembership
+from creators.models import Creator
+from videos.models import ProductTag, Video
+
+DEMO_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "demo.clipcart.dev")
+MERCHANTS = {"alpine": "Alpine Outfitters", "harbor": "Harbor Home"}
+STAFF_GROUP = "Merchant staff"
+STAFF_PERMISSIONS = [
+    ("videos", "view_video"),
+    ("videos", "view_producttag"),
+    ("videos", "add_producttag"),
+    ("videos", "change_producttag"),
+    ("videos", "delete_producttag"),
+    ("creators", "view_creator"),
+    ("engagement", "view_dailyvideostats"),
+]
+CREATORS = [
+    # (handle, display name, brand merchant slug or None)
+    ("trailqueen", "Trail Queen", None),
+    ("cosyhome", "Cosy Home Diaries", None),
+    ("alpine_official", "Alpine Outfitters", "alpine"),
+]
+VIDEOS = [
+    # (creator handle, caption, [product slugs])
+    (
+        "trailqueen",
+        "Sunrise ridge run in the new GTX #trailrunning #tiktokmademebuyit",
+        ["alpine-trail-runner", "alpine-merino-beanie"],
+    ),
+    (
+        "trailqueen",
+        "What is in my daypack #hiking",
+        ["alpine-summit-daypack", "alpine-insulated-bottle"],
+    ),
+    (
+        "cosyhome",
+        "Sunday reset: linen and a wool throw #cosy",
+        ["harbor-linen-duvet-cover", "harbor-wool-throw"],
+    ),
+    (
+        "cosyhome",
+        "Coffee corner glow-up #homedecor",
+        ["harbor-stoneware-mugs", "harbor-teak-serving-board"],
+    ),
+    (
+        "alpine_official",
+        "Packing light for three days #ultralight",
+        ["alpine-down-jacket", "alpine-trekking-poles"],
+    ),
+    ("trailqueen", "Cold start, warm head #winter", ["alpine-merino-beanie"]),
+]
+
+
+def demo_id(kind: str, slug: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{slug}")
+
+
+class Command(BaseCommand):
+    help = "Create the video service's demo data (safe to run again)."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        created = self._users() + self._creators_and_videos()
+        self.stdout.write(
+            f"Video demo data: {created} objects created."
+            if created
+            else "Video demo data already seeded; nothing changed."
+        )
+
+    def _users(self) -> int:
+        users = get_user_model()
+        created = 0
+        if not users.objects.filter(username="platform").exists():
+            users.objects.create_superuser("platform", password="platform-demo")
+            created += 1
+        group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
+        group.permissions.add(
+            *[
+                Permission.objects.get(content_type__app_label=app, codename=codename)
+                for app, codename in STAFF_PERMISSIONS
+            ]
+        )
+        for slug, name in MERCHANTS.items():
+            user, is_new = users.objects.get_or_create(username=slug, defaults={"is_staff": True})
+            if is_new:
+                user.set_password(f"{slug}-demo")
+                user.save()
+                user.groups.add(group)
+                created += 1
+            MerchantMembership.objects.get_or_create(
+                user=user, merchant_id=demo_id("merchant", slug), defaults={"merchant_name": name}
+            )
+        return created
+
+    def _creators_and_videos(self) -> int:
+        created = 0
+        creators = {}
+        for handle, display_name, brand in CREATORS:
+            creators[handle], is_new = Creator.objects.get_or_create(
+                id=demo_id("creator", handle),
+                defaults={
+                    "user_id": f"demo-{handle}",
+                    "handle": handle,
+                    "display_name": display_name,
+                    "commission_rate_bps": 1550 if brand is None else 0,
+                    "brand_merchant_id": demo_id("merchant", brand) if brand else None,
+                },
+            )
+            created += is_new
+        now = timezone.now()
+        for position, (handle, caption, products) in enumerate(VIDEOS):
+            video, is_new = Video.objects.get_or_create(
+                id=demo_id("video", str(position)),
+                defaults={
+                    "creator": creators[handle],
+                    "stream_url": f"https://videos.clipcart.dev/demo/{position}.m3u8",
+                    "thumbnail_url": f"https://videos.clipcart.dev/demo/{position}.jpg",
+                    "caption": caption,
+                    "duration_ms": 30_000,
+                    "status": Video.Status.PUBLISHED,
+                    "published_at": now - timedelta(hours=position * 5),
+                },
+            )
+            created += is_new
+            if not is_new:
+                continue
+            for order, slug in enumerate(products):
+                ProductTag.objects.create(
+                    video=video,
+                    product_id=demo_id("product", slug),
+                    merchant_id=demo_id("merchant", slug.split("-")[0]),
+                    start_ms=2000 + order * 8000,
+                    end_ms=9000 + order * 8000,
+                    x=0.3 + 0.3 * order,
+                    y=0.6,
+                    created_by="seed",
+                )
+                created += 1
+        return created

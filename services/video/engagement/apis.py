@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from clipcart_shared.auth import IsMobileUser, mobile_user_id
+from clipcart_shared.errors import ApplicationError
+from clipcart_shared.views import PublicApiView
+from core.errors import VideoErrorCode
+from engagement.models import EngagementEvent
+from engagement.services import MAX_EVENTS_PER_BATCH, events_ingest
+
+
+class EventInputSerializer(serializers.Serializer):
+    """Documentation only: events are checked one by one by the service, so that one bad
+    event is rejected by its index instead of failing the batch."""
+
+    event_id = serializers.UUIDField()
+    type = serializers.ChoiceField(EngagementEvent.Type.choices)
+    video_id = serializers.UUIDField()
+    tag_id = serializers.UUIDField(required=False, allow_null=True)
+    product_id = serializers.UUIDField(required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField()
+    watch_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+
+class RejectionSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    code = serializers.CharField()
+
+
+class EventsResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = RejectionSerializer(many=True)
+
+
+class EventsBatchRequestSerializer(serializers.Serializer):
+    events = EventInputSerializer(many=True)
+
+
+class EventsApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+
+    class EventsBatchSerializer(serializers.Serializer):
+        events = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+
+    @extend_schema(
+        operation_id="events_create",
+        request=EventsBatchRequestSerializer,
+        responses={202: EventsResultSerializer},
+        description=f"Up to {MAX_EVENTS_PER_BATCH} events; more → 413 `too_many_events`. "
+        "Each event is judged alone; rejected ones are listed by index with a code "
+        "(`unknown_video`, `too_old`, `in_the_future`, `view_too_short`, …). A replayed "
+        "`event_id` counts as a duplicate.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.EventsBatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        events = data.validated_data["events"]
+        if len(events) > MAX_EVENTS_PER_BATCH:
+            raise ApplicationError(
+                VideoErrorCode.TOO_MANY_EVENTS,
+                f"At most {MAX_EVENTS_PER_BATCH} events per batch; split it.",
+                status=413,
+            )
+        result = events_ingest(user_id=mobile_user_id(request), events=events)
+        return Response(result, status=status.HTTP_202_ACCEPTED)

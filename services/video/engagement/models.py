@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class EngagementEvent(models.Model):
+    """One thing a user did with a video, as the app reported it. Written in bulk by
+    `engagement.services.events_ingest`; the app's `event_id` makes a replay a no-op."""
+
+    class Type(models.TextChoices):
+        IMPRESSION = "impression"
+        VIEW = "view"  # watched at least 3 s
+        TAG_TAP = "tag_tap"
+        PRODUCT_VIEW = "product_view"
+        ADD_TO_CART = "add_to_cart"
+
+    event_id = models.UUIDField(primary_key=True)
+    user_id = models.CharField(max_length=128)
+    type = models.CharField(max_length=20, choices=Type.choices)
+    # No foreign key: ingestion validates the ids and stays a single bulk INSERT.
+    video_id = models.UUIDField()
+    tag_id = models.UUIDField(null=True)
+    product_id = models.UUIDField(null=True)
+    occurred_at = models.DateTimeField()
+    watch_ms = models.PositiveIntegerField(null=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user_id", "occurred_at"], name="engagement_user_time_idx"),
+            models.Index(fields=["video_id", "occurred_at"], name="engagement_video_time_idx"),
+            models.Index(fields=["occurred_at"], name="engagement_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.video_id}"
+
+
+class DailyVideoStats(models.Model):
+    """Per-video counters for one UTC day, rolled up from engagement events."""
+
+    video_id = models.UUIDField()
+    day = models.DateField()
+    impressions = models.PositiveIntegerField(default=0)
+    views = models.PositiveIntegerField(default=0)
+    tag_taps = models.PositiveIntegerField(default=0)
+    product_views = models.PositiveIntegerField(default=0)
+    add_to_carts = models.PositiveIntegerField(default=0)
+    unique_viewers = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["video_id", "day"], name="daily_stats_once")]
+        verbose_name_plural = "daily video stats"
+
+    def __str__(self) -> str:
+        return f"{self.video_id} {self.day}"

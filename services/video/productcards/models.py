@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class ProductCard(models.Model):
+    """Catalog's product card as last heard (the `product.changed` read model), so the
+    feed never calls catalog. Written only by `productcards.services`."""
+
+    product_id = models.UUIDField(primary_key=True)
+    merchant_id = models.UUIDField(db_index=True)
+    merchant_name = models.CharField(max_length=120, blank=True)
+    title = models.CharField(max_length=200)
+    image = models.URLField(max_length=500, blank=True)
+    price_amount = models.PositiveIntegerField(null=True)
+    currency = models.CharField(max_length=3, blank=True)
+    stock_status = models.CharField(max_length=20)
+    # Catalog's status: only `active` products show in feeds.
+    status = models.CharField(max_length=10)
+    # Time of the catalog event this card came from: an older event never overwrites it.
+    source_time = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["title"], name="productcard_title_idx")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from clipcart_shared.outbox.services import event_consume
+from productcards.models import ProductCard
+
+pytestmark = pytest.mark.django_db
+
+PRODUCT = str(uuid.uuid4())
+
+
+def _envelope(title: str, time: str, status: str = "active") -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "product.changed",
+        "source": "catalog",
+        "time": time,
+        "subject": PRODUCT,
+        "data": {
+            "id": PRODUCT,
+            "merchant": {"id": str(uuid.uuid4()), "name": "M"},
+            "title": title,
+            "description": "",
+            "images": ["https://img.example.com/1.jpg"],
+            "price": {"amount": 1500, "currency": "EUR"},
+            "stock_status": "low_stock",
+            "variants": [],
+            "status": status,
+        },
+    }
+
+
+def test_product_changed_creates_then_updates_the_card():
+    assert event_consume(envelope=_envelope("First", "2026-11-01T10:00:00+00:00")) is True
+    assert event_consume(envelope=_envelope("Second", "2026-11-01T11:00:00+00:00")) is True
+    card = ProductCard.objects.get()
+    assert (card.title, card.price_amount, card.stock_status) == ("Second", 1500, "low_stock")
+    assert card.source_time == datetime(2026, 11, 1, 11, tzinfo=UTC)
+
+
+def test_a_duplicate_or_an_older_event_leaves_the_newest_card():
+    newer = _envelope("Newer", "2026-11-01T11:00:00+00:00")
+    event_consume(envelope=newer)
+    assert event_consume(envelope=newer) is False  # the same event again
+    event_consume(envelope=_envelope("Older", "2026-11-01T10:00:00+00:00"))
+    assert ProductCard.objects.get().title == "Newer"
+
+
+def test_an_archived_product_keeps_its_card_with_its_status():
+    event_consume(envelope=_envelope("Gone", "2026-11-01T12:00:00+00:00", status="archived"))
+    assert ProductCard.objects.get().status == "archived"
