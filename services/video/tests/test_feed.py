@@ -96,3 +96,11 @@ def test_feed_query_count_is_the_same_for_1_video_and_20_videos_with_5_tags(api_
         ProductTagFactory.create_batch(5, video=VideoFactory())
     twenty = _feed_queries(api_client)
     assert one == twenty == 3
+
+
+def test_the_feed_keeps_serving_from_the_read_model_when_catalog_is_down(api_client, catalog_down):
+    video = VideoFactory()
+    ProductTagFactory(video=video, product_id=ProductCardFactory(title="Still here").product_id)
+    response = api_client.get("/api/v1/feed/")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["tags"][0]["product"]["title"] == "Still here"

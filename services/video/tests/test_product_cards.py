@@ -53,3 +53,13 @@ def test_a_duplicate_or_an_older_event_leaves_the_newest_card():
 def test_an_archived_product_keeps_its_card_with_its_status():
     event_consume(envelope=_envelope("Gone", "2026-11-01T12:00:00+00:00", status="archived"))
     assert ProductCard.objects.get().status == "archived"
+
+
+def test_sync_command_backfills_every_active_card_from_the_real_catalog(catalog):
+    from django.core.management import call_command
+
+    call_command("sync_product_cards")
+
+    stored = set(ProductCard.objects.values_list("product_id", flat=True))
+    assert {str(product_id) for product_id in stored} == {p["id"] for p in catalog.active_products}
+    assert set(ProductCard.objects.values_list("status", flat=True)) == {"active"}
