@@ -63,6 +63,15 @@ class IdempotentMixin:
             raise _ReplayResponse(outcome)
         self._idempotency_record = outcome
 
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            # finalize_response never ran (an error escaped DRF): free the key anyway.
+            if self._idempotency_record is not None:
+                idempotency_release(record=self._idempotency_record)
+                self._idempotency_record = None
+
     def handle_exception(self, exc: Exception) -> Response | HttpResponse:
         if isinstance(exc, _ReplayResponse):
             replayed = HttpResponse(
