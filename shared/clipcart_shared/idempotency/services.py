@@ -111,18 +111,20 @@ def _claim_or_replay(
     now = timezone.now()
     record = IdempotencyKey.objects.filter(scope=scope, key=key).first()
     expired_before = now - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    if record is not None and record.status == IdempotencyKey.Status.COMPLETED:
-        if record.created_at >= expired_before:
-            if record.fingerprint != fingerprint:
-                raise ApplicationError(
-                    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                    "This Idempotency-Key was already used with a different request.",
-                    status=422,
-                )
-            assert record.response_status is not None
-            return Replay(
-                record.response_status, record.response_content_type, record.response_body
+    is_live = (
+        record is not None
+        and record.status == IdempotencyKey.Status.COMPLETED
+        and record.created_at >= expired_before
+    )
+    if is_live:
+        assert record is not None and record.response_status is not None
+        if record.fingerprint != fingerprint:
+            raise ApplicationError(
+                ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                "This Idempotency-Key was already used with a different request.",
+                status=422,
             )
+        return Replay(record.response_status, record.response_content_type, record.response_body)
     # New, expired, or left in progress by a process that died (we hold its lock now).
     IdempotencyKey.objects.filter(scope=scope, key=key).delete()
     return IdempotencyKey.objects.create(
