@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from functools import cache
 from typing import Any
 
-from django.conf import settings
-
-from clipcart_shared.auth import service_token_mint
+from clipcart_shared.clients import service_client
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.http import ServiceClient, ServiceRejected, ServiceUnavailable
 from core.errors import VideoErrorCode
@@ -17,17 +14,8 @@ from core.errors import VideoErrorCode
 logger = logging.getLogger(__name__)
 
 
-@cache
 def catalog_client() -> ServiceClient:
-    """One client (and so one circuit breaker) per process."""
-    return ServiceClient(
-        base_url=settings.CATALOG_URL,
-        service="catalog",
-        credential=lambda: service_token_mint(),
-        connect_timeout=1.0,
-        read_timeout=3.0,
-        retries=2,
-    )
+    return service_client("catalog")
 
 
 def _unavailable(error: Exception) -> ApplicationError:

@@ -6,8 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import user_token_mint
-from core.catalog import catalog_client
-from tests.catalog_server import CatalogServer, catalog_server, free_port
+from clipcart_shared.testing.services import free_port
+from tests.catalog_server import CatalogServer, catalog_server
 
 
 @pytest.fixture
@@ -34,18 +34,13 @@ def _catalog_process() -> Iterator[CatalogServer]:
 
 
 @pytest.fixture
-def catalog(_catalog_process: CatalogServer, settings) -> Iterator[CatalogServer]:
+def catalog(_catalog_process: CatalogServer, settings) -> CatalogServer:
     """The real catalog service, reached over HTTP."""
     settings.CATALOG_URL = _catalog_process.url
-    catalog_client.cache_clear()
-    yield _catalog_process
-    catalog_client.cache_clear()
+    return _catalog_process
 
 
 @pytest.fixture
-def catalog_down(settings) -> Iterator[None]:
+def catalog_down(settings) -> None:
     """Catalog unreachable: nothing listens on its port."""
     settings.CATALOG_URL = f"http://127.0.0.1:{free_port()}"
-    catalog_client.cache_clear()
-    yield
-    catalog_client.cache_clear()

@@ -1,0 +1,28 @@
+"""Clients for calling other clipcart services, one per service and process (so each has
+one circuit breaker), signed with this service's credential."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+
+from clipcart_shared.auth import service_token_mint
+from clipcart_shared.http import ServiceClient
+
+
+@cache
+def _client(service: str, base_url: str) -> ServiceClient:
+    return ServiceClient(
+        base_url=base_url,
+        service=service,
+        credential=lambda: service_token_mint(),
+        connect_timeout=1.0,
+        read_timeout=5.0,
+        retries=2,
+    )
+
+
+def service_client(service: str) -> ServiceClient:
+    """The client for `service` at the URL in settings (`<SERVICE>_URL`), e.g. `catalog`."""
+    return _client(service, getattr(settings, f"{service.upper()}_URL"))
