@@ -159,6 +159,15 @@ def configure_stripe(base_url: str, api_key: str = DEFAULT_API_KEY) -> None:
     stripe.max_network_retries = 0
 
 
+class LocalstripeError(Exception):
+    """A non-2xx answer from one of the emulator's own endpoints; ``body`` is its JSON error."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"localstripe answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
 def _post(base_url: str, path: str, data: dict[str, Any] | None = None) -> Any:
     request = urllib.request.Request(
         base_url + path,
@@ -166,8 +175,16 @@ def _post(base_url: str, path: str, data: dict[str, Any] | None = None) -> Any:
         method="POST",
         headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
     )
-    with _opener.open(request, timeout=10) as response:
-        body = response.read()
+    try:
+        with _opener.open(request, timeout=10) as response:
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            parsed: Any = json.loads(raw)
+        except ValueError:
+            parsed = raw.decode(errors="replace")
+        raise LocalstripeError(error.code, parsed) from None
     return json.loads(body) if body else None
 
 
@@ -186,7 +203,10 @@ def authenticate_payment_intent(
     base_url: str, payment_intent_id: str, client_secret: str, *, success: bool = True
 ) -> dict[str, Any]:
     """Complete (or fail) the 3-D Secure step of a PaymentIntent in ``requires_action``, as the
-    customer would in the browser. Returns the PaymentIntent as a dict."""
+    customer would in the browser. Returns the PaymentIntent as a dict.
+
+    Raises LocalstripeError: 402 when the card then declines (e.g. 4000008260003178), 400 when
+    the PaymentIntent is not in ``requires_action``, 401 for a wrong client secret."""
     result: dict[str, Any] = _post(
         base_url,
         f"/v1/payment_intents/{payment_intent_id}/_authenticate",

@@ -1,0 +1,70 @@
+"""Run the localstripe emulator bound to one interface (127.0.0.1 by default).
+
+localstripe's own ``localstripe`` command binds ``::`` (every interface) and
+keeps its state in ``/tmp/localstripe.pickle``, shared by every instance on the
+machine. This runner serves the same aiohttp app (``localstripe.server.app``)
+on the given host only, keeps the state in memory (unless ``--persist``), logs
+to stderr and stops cleanly on SIGTERM/SIGINT.
+
+    python infra/localstripe/run.py --port 8420 [--host 127.0.0.1] [--persist]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aiohttp import web
+from localstripe import server
+from localstripe.resources import store
+
+logger = logging.getLogger("localstripe.run")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8420, help="TCP port (8420)")
+    parser.add_argument(
+        "--persist",
+        action="store_true",
+        help="load and save localstripe's /tmp/localstripe.pickle like the stock command "
+        "(default: in-memory state, so parallel instances do not clobber each other)",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", help="stderr log level, e.g. DEBUG, INFO, WARNING"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+    if args.persist:
+        store.try_load_from_disk()
+    else:
+        # The store pickles itself to a fixed /tmp path after every write; an
+        # instance attribute shadows that method and keeps the state in memory.
+        store.dump_to_disk = lambda: None  # type: ignore[method-assign]
+
+    logger.info("localstripe listening on http://%s:%d", args.host, args.port)
+    # run_app installs SIGINT/SIGTERM handlers that shut the site down and return.
+    web.run_app(
+        server.app,
+        host=args.host,
+        port=args.port,
+        access_log=logging.getLogger("aiohttp.access"),
+        print=None,
+        shutdown_timeout=5.0,
+    )
+    logger.info("localstripe stopped")
+
+
+if __name__ == "__main__":
+    main()
