@@ -1,8 +1,10 @@
-"""Bench-only settings: the catalog's local settings, plus the bare-view URLconf.
+"""Bench-only settings: a service's local settings, plus the bare-view URLconf.
 
-gunicorn runs with `DJANGO_SETTINGS_MODULE=bench_settings`, `infra/bench` on the Python
-path and `services/catalog` as its working directory (see run.py); the database is
-`CATALOG_DATABASE_URL`, which run.py points at `clipcart_catalog_bench`.
+Shared by the catalog and the video service. gunicorn runs with
+`DJANGO_SETTINGS_MODULE=bench_settings`, `infra/bench` and `services/<service>` on the
+Python path and `services/<service>` as its working directory (see run.py), so `config`
+below is that service's; the database is `<SERVICE>_DATABASE_URL`, which run.py points at
+`clipcart_<service>_bench`.
 """
 
 from config.settings.local import *  # noqa: F403

@@ -1,10 +1,12 @@
-"""Where a product-list request spends its time: cProfile over Django's test Client.
+"""Where a list request spends its time: cProfile over Django's test Client.
 
     .venv/bin/clipcart exec -- .venv/bin/python infra/bench/profile_list.py [--requests 200]
+    .venv/bin/clipcart exec -- .venv/bin/python infra/bench/profile_list.py --service video
 
-In-process, on the bench database as run.py seeded it (run the bench first), with the
-bench settings. Prints the top functions by cumulative and by own time, and the SQL
-queries of one request.
+In-process, on the service's bench database as run.py seeded it (run the bench first),
+with the bench settings. The path defaults to the service's benched list: the product list
+(catalog) or the feed (video). Prints the time per request of the bare view and of the
+path, the SQL queries of one request, and the top functions by cumulative and by own time.
 """
 
 from __future__ import annotations
@@ -19,18 +21,23 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent)]
 
-from run import BARE_PATH, CATALOG_DIR, LIST_PATH, bench_environment  # noqa: E402
+from run import BARE_PATH, FEED_PATH, LIST_PATH, SERVICES, bench_environment  # noqa: E402
+
+DEFAULT_PATHS = {"catalog": LIST_PATH, "video": FEED_PATH}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=35)
-    parser.add_argument("--path", default=LIST_PATH)
+    parser.add_argument("--service", choices=sorted(SERVICES), default="catalog")
+    parser.add_argument("--path", help="default: the service's benched list")
     arguments = parser.parse_args()
+    arguments.path = arguments.path or DEFAULT_PATHS[arguments.service]
 
-    os.environ.update(bench_environment())
-    sys.path[:0] = [str(CATALOG_DIR)]
+    service = SERVICES[arguments.service]
+    os.environ.update(bench_environment(service))
+    sys.path[:0] = [str(service.directory)]
     import django
 
     django.setup()

@@ -18,6 +18,7 @@ import sys
 from aiohttp import web
 from localstripe import server
 from localstripe.resources import store
+from localstripe.webhooks import register_webhook
 
 logger = logging.getLogger("localstripe.run")
 
@@ -35,6 +36,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--log-level", default="INFO", help="stderr log level, e.g. DEBUG, INFO, WARNING"
     )
+    parser.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="register this URL for every event at start (the checkout service's endpoint)",
+    )
+    parser.add_argument("--webhook-secret", default="", help="its signing secret")
     return parser.parse_args(argv)
 
 
@@ -53,6 +60,10 @@ def main(argv: list[str] | None = None) -> None:
         # instance attribute shadows that method and keeps the state in memory.
         store.dump_to_disk = lambda: None  # type: ignore[method-assign]
 
+    if args.webhook:
+        # The emulator keeps webhooks in memory: register ours on every start.
+        register_webhook("clipcart", args.webhook, args.webhook_secret, None)
+        logger.info("Webhook registered: %s", args.webhook)
     logger.info("localstripe listening on http://%s:%d", args.host, args.port)
     # run_app installs SIGINT/SIGTERM handlers that shut the site down and return.
     web.run_app(

@@ -30,6 +30,9 @@ LOCAL_DEFAULTS = {
     "JWT_HS256_SECRET": "local-only-jwt-secret-change-me-000000",
     "SERVICE_AUTH_KEYS": "local-only-service-key-change-me-00000",
     "LOG_JSON": "false",
+    # Payments go to the localstripe emulator (infra/Procfile starts it) unless real keys
+    # and STRIPE_API_BASE="" are given.
+    "STRIPE_API_BASE": "http://127.0.0.1:8420",
 }
 
 

@@ -1,0 +1,99 @@
+"""The cart: one per user, lines priced by a catalog quote, each remembering its source."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+
+from carts.models import Cart, CartLine
+from clipcart_shared.errors import ApplicationError
+from core import catalog
+from core.errors import CheckoutErrorCode
+
+
+def cart_for_user(*, user_id: str) -> Cart:
+    cart, _ = Cart.objects.get_or_create(user_id=user_id)
+    return cart
+
+
+def cart_line_add(
+    *,
+    user_id: str,
+    variant_id: uuid.UUID,
+    quantity: int,
+    source_video_id: uuid.UUID | None = None,
+    source_tag_id: uuid.UUID | None = None,
+) -> CartLine:
+    """Add a variant (from a video, usually). The same variant from the same source adds
+    to that line's quantity. One catalog call prices it; 422 for an unsellable variant,
+    a second currency (`mixed_currencies`), a 51st line (`cart_full`) or more than 99 of
+    a line (`quantity_too_large`)."""
+    quoted = catalog.quote(lines=[(variant_id, quantity)])["lines"][0]
+    currency = quoted["unit_price"]["currency"]
+    with transaction.atomic():
+        cart = cart_for_user(user_id=user_id)
+        # One writer per cart at a time: the checks below stay true until commit.
+        Cart.objects.select_for_update().filter(id=cart.id).get()
+        lines = list(cart.lines.all())
+        if any(line.currency != currency for line in lines):
+            raise ApplicationError(
+                CheckoutErrorCode.MIXED_CURRENCIES,
+                f"The cart is in {lines[0].currency}; this product is priced in {currency}.",
+                status=422,
+            )
+        same = next(
+            (
+                line
+                for line in lines
+                if line.variant_id == variant_id
+                and line.source_video_id == source_video_id
+                and line.source_tag_id == source_tag_id
+            ),
+            None,
+        )
+        if same is None and len(lines) >= settings.MAX_CART_LINES:
+            raise ApplicationError(
+                CheckoutErrorCode.CART_FULL,
+                f"A cart holds at most {settings.MAX_CART_LINES} lines.",
+                status=422,
+            )
+        total_quantity = quantity + (same.quantity if same else 0)
+        if total_quantity > settings.MAX_LINE_QUANTITY:
+            raise ApplicationError(
+                CheckoutErrorCode.QUANTITY_TOO_LARGE,
+                f"At most {settings.MAX_LINE_QUANTITY} of one line.",
+                status=422,
+            )
+        line = same or CartLine(
+            cart=cart,
+            variant_id=variant_id,
+            source_video_id=source_video_id,
+            source_tag_id=source_tag_id,
+        )
+        line.product_id = uuid.UUID(quoted["product_id"])
+        line.title = _title(quoted)
+        line.quantity = total_quantity
+        line.unit_price_amount = quoted["unit_price"]["amount"]
+        line.currency = currency
+        line.save()
+        return line
+
+
+def _title(quoted: dict[str, object]) -> str:
+    variant_title = quoted.get("variant_title")
+    return f"{quoted['title']} - {variant_title}" if variant_title else str(quoted["title"])
+
+
+def cart_line_update(*, user_id: str, line_id: uuid.UUID, quantity: int) -> CartLine:
+    line = CartLine.objects.get(id=line_id, cart__user_id=user_id)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    return line
+
+
+def cart_line_remove(*, user_id: str, line_id: uuid.UUID) -> None:
+    deleted, _ = CartLine.objects.filter(id=line_id, cart__user_id=user_id).delete()
+    if not deleted:
+        raise CartLine.DoesNotExist

@@ -1,0 +1,3 @@
+from clipcart_shared.celery import celery_app
+
+app = celery_app("checkout")

@@ -1,0 +1,78 @@
+"""Checkout settings: carts, checkouts, orders, payments (Stripe) and the webhook log."""
+
+from clipcart_shared.logs import logging_config
+from clipcart_shared.settings import *  # noqa: F403
+from clipcart_shared.settings import (
+    DJANGO_APPS,
+    LOG_JSON,
+    LOG_LEVEL,
+    SHARED_APPS,
+    SHARED_BEAT_SCHEDULE,
+    SPECTACULAR_SETTINGS,
+    THIRD_PARTY_APPS,
+    database_settings,
+    env,
+    service_url,
+)
+
+SERVICE_NAME = "checkout"
+
+INSTALLED_APPS = [
+    *DJANGO_APPS,
+    *THIRD_PARTY_APPS,
+    *SHARED_APPS,
+    "core",
+    "carts",
+    "orders",
+    "payments",
+]
+
+DATABASES = database_settings(SERVICE_NAME)
+LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
+STATIC_URL = "/checkout/static/"
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "TITLE": "clipcart checkout",
+    "DESCRIPTION": "Carts, checkout with Stripe, orders, and Stripe's webhooks.",
+}
+
+CATALOG_URL = service_url("catalog")
+
+# Stripe: the emulator (localstripe) in the embedded run, Stripe itself with real keys.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_clipcart_local")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_clipcart_local")
+# Empty: Stripe's own API. The embedded run points this at the emulator.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Signing secrets of the webhook endpoint: verify against each (rotation).
+STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=["whsec_clipcart_local"])
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+# What the mobile payment sheet gets to show saved cards: `customer_session` (Stripe's
+# current way), `ephemeral_key` (older SDKs) or `none` (the emulator has neither).
+STRIPE_MOBILE_CUSTOMER_KEY = env.str("STRIPE_MOBILE_CUSTOMER_KEY", default="none")
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+
+CHECKOUT_RESERVATION_SECONDS = env.int("CHECKOUT_RESERVATION_SECONDS", default=15 * 60)
+MAX_CART_LINES = 50
+MAX_LINE_QUANTITY = 99
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@clipcart.local")
+
+CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+EVENT_ROUTES = {
+    "order.paid": [
+        "checkout.events",
+        *env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
+    ],
+    "order.refunded": env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
+    "order.cancelled": env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
+}
+CELERY_BEAT_SCHEDULE = {
+    **SHARED_BEAT_SCHEDULE,
+    "expire-unpaid-orders": {"task": "orders.orders_expire", "schedule": 60},
+    "reconcile-pending-payments": {
+        "task": "payments.payments_reconcile",
+        "schedule": env.int("PAYMENT_RECONCILE_SECONDS", default=300),
+    },
+}

@@ -1,0 +1,93 @@
+"""Every call the checkout service makes to catalog, in one place."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from clipcart_shared.clients import service_client
+from clipcart_shared.errors import ApplicationError
+from clipcart_shared.http import ServiceRejected, ServiceUnavailable
+from core.errors import CheckoutErrorCode
+
+logger = logging.getLogger(__name__)
+
+Lines = list[tuple[uuid.UUID, int]]
+
+
+def _lines(lines: Lines) -> list[dict[str, Any]]:
+    return [{"variant_id": str(variant_id), "quantity": quantity} for variant_id, quantity in lines]
+
+
+def _unavailable(error: Exception) -> ApplicationError:
+    logger.warning("Catalog is unavailable", extra={"error": str(error)})
+    return ApplicationError(
+        CheckoutErrorCode.CATALOG_UNAVAILABLE,
+        "The catalog cannot be reached right now; nothing was changed. Try again shortly.",
+        status=503,
+    )
+
+
+def _rejected(error: ServiceRejected) -> ApplicationError:
+    """Catalog's own answer, passed on: its code and the fields it names."""
+    problem = error.problem
+    return ApplicationError(
+        error.code or CheckoutErrorCode.VARIANT_UNAVAILABLE,
+        problem.get("detail", "The catalog refused these lines."),
+        status=error.status or 422,
+        errors=problem.get("errors"),
+        extra={"lines": problem["lines"]} if "lines" in problem else None,
+    )
+
+
+def quote(*, lines: Lines) -> dict[str, Any]:
+    """Priced lines and each merchant's shipping fee (catalog's `quotes`)."""
+    try:
+        return catalog_call("post", "/internal/v1/quotes/", {"lines": _lines(lines)})
+    except ServiceRejected as error:
+        raise _rejected(error) from error
+
+
+def reservation_create(*, key: str, lines: Lines, ttl_seconds: int) -> dict[str, Any]:
+    """Hold stock; 409 `out_of_stock` (catalog's answer, naming each short line)."""
+    try:
+        return catalog_call(
+            "post",
+            "/internal/v1/reservations/",
+            {"key": key, "lines": _lines(lines), "ttl_seconds": ttl_seconds},
+            idempotency_key=key,
+        )
+    except ServiceRejected as error:
+        raise _rejected(error) from error
+
+
+def reservation_commit(*, reservation_id: uuid.UUID) -> dict[str, Any]:
+    return catalog_call(
+        "post",
+        f"/internal/v1/reservations/{reservation_id}/commit/",
+        None,
+        idempotency_key=f"commit-{reservation_id}",
+    )
+
+
+def reservation_release(*, reservation_id: uuid.UUID) -> dict[str, Any]:
+    return catalog_call(
+        "post",
+        f"/internal/v1/reservations/{reservation_id}/release/",
+        None,
+        idempotency_key=f"release-{reservation_id}",
+    )
+
+
+def catalog_call(
+    method: str, path: str, body: Any = None, *, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """One call; catalog being down becomes 503 `catalog_unavailable`. Keyed calls are
+    retried by the client, and catalog applies them once."""
+    try:
+        if method == "post":
+            return service_client("catalog").post(path, json=body, idempotency_key=idempotency_key)
+        return service_client("catalog").get(path)
+    except ServiceUnavailable as error:
+        raise _unavailable(error) from error

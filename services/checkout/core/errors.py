@@ -1,0 +1,18 @@
+"""Every error code the checkout service answers with, named once."""
+
+import enum
+
+
+class CheckoutErrorCode(enum.StrEnum):
+    CART_EMPTY = "cart_empty"
+    CART_FULL = "cart_full"
+    MIXED_CURRENCIES = "mixed_currencies"
+    QUANTITY_TOO_LARGE = "quantity_too_large"
+    VARIANT_UNAVAILABLE = "variant_unavailable"
+    OUT_OF_STOCK = "out_of_stock"
+    CATALOG_UNAVAILABLE = "catalog_unavailable"
+    PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    ORDER_NOT_CANCELLABLE = "order_not_cancellable"
+    INVALID_SIGNATURE = "invalid_signature"
+    REFUND_TOO_LARGE = "refund_too_large"
+    ORDER_NOT_REFUNDABLE = "order_not_refundable"

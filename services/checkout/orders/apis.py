@@ -1,0 +1,186 @@
+"""Checkout and orders for mobile: own orders only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from clipcart_shared.auth import IsMobileUser, mobile_user_id
+from clipcart_shared.pagination import CursorPagination
+from clipcart_shared.serializers import MoneySerializer, UUIDField
+from clipcart_shared.views import PublicApiView
+from orders.models import Order
+from orders.selectors import order_of_user, order_render, orders_of_user
+from orders.services import CheckoutLine, checkout_create, order_cancel
+
+
+class SourceSerializer(serializers.Serializer):
+    video_id = UUIDField()
+    tag_id = UUIDField(required=False, allow_null=True)
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2")
+
+
+class OrderLineSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    variant_id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    merchant = serializers.DictField()
+    title = serializers.CharField()
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneySerializer()
+    line_total = MoneySerializer()
+    source = SourceSerializer(allow_null=True)  # type: ignore[assignment]
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(Order.Status.choices)
+    email = serializers.EmailField()
+    shipping_address = AddressSerializer()
+    subtotal = MoneySerializer()
+    shipping = MoneySerializer()
+    total = MoneySerializer()
+    refunded = MoneySerializer()
+    lines = OrderLineSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class PaymentSheetSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    client_secret = serializers.CharField()
+    customer = serializers.CharField()
+    customer_session_client_secret = serializers.CharField(allow_null=True)
+    ephemeral_key = serializers.CharField(allow_null=True)
+    publishable_key = serializers.CharField()
+
+
+class CheckoutResultSerializer(serializers.Serializer):
+    order = OrderSerializer()
+    payment = PaymentSheetSerializer()
+
+
+class CheckoutCreateApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+    idempotency_key_required = True
+
+    class CheckoutLineSerializer(serializers.Serializer):
+        variant_id = UUIDField()
+        quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_LINE_QUANTITY)
+        source = SourceSerializer(required=False, allow_null=True)  # type: ignore[assignment]
+
+    class CheckoutInputSerializer(serializers.Serializer):
+        email = serializers.EmailField()
+        shipping_address = AddressSerializer()
+        lines = serializers.ListField(
+            child=serializers.DictField(),
+            required=False,
+            min_length=1,
+            max_length=settings.MAX_CART_LINES,
+            help_text="Buy now: these lines instead of the cart.",
+        )
+
+    @extend_schema(
+        operation_id="checkouts_create",
+        request=CheckoutInputSerializer,
+        responses={201: CheckoutResultSerializer},
+        parameters=[
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)
+        ],
+        description="From the cart, or 'buy now' with `lines`. Stock is held for 15 "
+        "minutes; pay with the returned `client_secret` in the payment sheet.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.CheckoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lines = None
+        if "lines" in data.validated_data:
+            parsed = self.CheckoutLineSerializer(data=data.validated_data["lines"], many=True)
+            if not parsed.is_valid():
+                raise serializers.ValidationError({"lines": parsed.errors})
+            lines = [_checkout_line(line) for line in parsed.validated_data]
+        checkout = checkout_create(
+            user_id=mobile_user_id(request),
+            email=data.validated_data["email"],
+            shipping_address=data.validated_data["shipping_address"],
+            lines=lines,
+        )
+        order = order_of_user(user_id=checkout.order.user_id, order_id=checkout.order.id)
+        return Response(
+            {
+                "order": order_render(order),
+                "payment": {
+                    "provider": "stripe",
+                    "client_secret": checkout.client_secret,
+                    "customer": checkout.customer_id,
+                    **checkout.customer_keys,
+                    "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+                },
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _checkout_line(line: dict[str, Any]) -> CheckoutLine:
+    source = line.get("source") or {}
+    return CheckoutLine(
+        variant_id=line["variant_id"],
+        quantity=line["quantity"],
+        source_video_id=source.get("video_id"),
+        source_tag_id=source.get("tag_id"),
+    )
+
+
+class OrderListApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+    pagination_class = CursorPagination
+
+    @extend_schema(operation_id="orders_list", responses=OrderSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            orders_of_user(user_id=mobile_user_id(request)), request, view=self
+        )
+        return paginator.get_paginated_response([order_render(order) for order in page])
+
+
+def _own_order(request: Request, order_id: uuid.UUID) -> Order:
+    try:
+        return order_of_user(user_id=mobile_user_id(request), order_id=order_id)
+    except Order.DoesNotExist as error:
+        raise NotFound("No such order.") from error
+
+
+class OrderDetailApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+
+    @extend_schema(operation_id="orders_retrieve", responses=OrderSerializer)
+    def get(self, request: Request, order_id: uuid.UUID) -> Response:
+        return Response(order_render(_own_order(request, order_id)))
+
+
+class OrderCancelApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+
+    @extend_schema(operation_id="orders_cancel", request=None, responses=OrderSerializer)
+    def post(self, request: Request, order_id: uuid.UUID) -> Response:
+        order = _own_order(request, order_id)
+        order_cancel(order_id=order.id, reason="cancelled by the buyer")
+        return Response(order_render(_own_order(request, order_id)))

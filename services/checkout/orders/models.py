@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class Order(models.Model):
+    """A checkout: the lines as quoted, the stock held for them, the PaymentIntent."""
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment"
+        PAID = "paid"
+        FULFILLED = "fulfilled"
+        CANCELLED = "cancelled"
+        REFUNDED = "refunded"
+        PARTIALLY_REFUNDED = "partially_refunded"
+
+    class Fulfilment(models.TextChoices):
+        NOT_STARTED = "not_started"
+        PENDING = "pending"
+        SHIPPED = "shipped"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.CharField(max_length=128, db_index=True)
+    email = models.EmailField()
+    shipping_address = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    fulfilment_status = models.CharField(
+        max_length=20, choices=Fulfilment.choices, default=Fulfilment.NOT_STARTED
+    )
+    currency = models.CharField(max_length=3)
+    subtotal_amount = models.PositiveIntegerField()
+    shipping_amount = models.PositiveIntegerField()
+    total_amount = models.PositiveIntegerField()
+    refunded_amount = models.PositiveIntegerField(default=0)
+    reservation_id = models.UUIDField()
+    payment_intent_id = models.CharField(max_length=255, unique=True)
+    stripe_customer_id = models.CharField(max_length=255)
+    payment_failures = models.PositiveSmallIntegerField(default=0)
+    last_payment_error = models.CharField(max_length=500, blank=True)
+    is_disputed = models.BooleanField(default=False)
+    expires_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user_id", "-created_at"], name="order_user_idx"),
+            models.Index(
+                fields=["expires_at"],
+                name="order_pending_idx",
+                condition=Q(status="pending_payment"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount=F("subtotal_amount") + F("shipping_amount")),
+                name="order_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("total_amount")),
+                name="order_refund_at_most_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.id}"
+
+
+class OrderLine(models.Model):
+    """A snapshot of what was bought, as quoted at checkout."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    variant_id = models.UUIDField()
+    product_id = models.UUIDField()
+    merchant_id = models.UUIDField(db_index=True)
+    merchant_name = models.CharField(max_length=120)
+    sku = models.CharField(max_length=64)
+    title = models.CharField(max_length=400)
+    quantity = models.PositiveSmallIntegerField()
+    unit_price_amount = models.PositiveIntegerField()
+    line_total_amount = models.PositiveIntegerField()
+    refunded_amount = models.PositiveIntegerField(default=0)
+    source_video_id = models.UUIDField(null=True, blank=True)
+    source_tag_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(line_total_amount=F("unit_price_amount") * F("quantity")),
+                name="order_line_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("line_total_amount")),
+                name="order_line_refund_at_most_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.title}"
+
+
+class Refund(models.Model):
+    """Money given back, whole or for some lines; never deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveIntegerField()
+    # Per line: {line id: amount}; the amounts add up to `amount`.
+    lines = models.JSONField()
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=160)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} of {self.order_id}"

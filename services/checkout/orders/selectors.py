@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from orders.models import Order, OrderLine
+
+
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+def order_render(order: Order) -> dict[str, Any]:
+    """An order as its buyer sees it."""
+    currency = order.currency
+    return {
+        "id": str(order.id),
+        "status": order.status,
+        "email": order.email,
+        "shipping_address": order.shipping_address,
+        "subtotal": _money(order.subtotal_amount, currency),
+        "shipping": _money(order.shipping_amount, currency),
+        "total": _money(order.total_amount, currency),
+        "refunded": _money(order.refunded_amount, currency),
+        "lines": [
+            {
+                "id": str(line.id),
+                "variant_id": str(line.variant_id),
+                "product_id": str(line.product_id),
+                "merchant": {"id": str(line.merchant_id), "name": line.merchant_name},
+                "title": line.title,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price_amount, currency),
+                "line_total": _money(line.line_total_amount, currency),
+                "source": None
+                if line.source_video_id is None
+                else {
+                    "video_id": str(line.source_video_id),
+                    "tag_id": None if line.source_tag_id is None else str(line.source_tag_id),
+                },
+            }
+            for line in order.lines.all()
+        ],
+        "created_at": order.created_at,
+        "expires_at": order.expires_at,
+        "paid_at": order.paid_at,
+    }
+
+
+def orders_of_user(*, user_id: str) -> QuerySet[Order]:
+    return Order.objects.filter(user_id=user_id).prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("title", "id"))
+    )
+
+
+def order_of_user(*, user_id: str, order_id: uuid.UUID) -> Order:
+    """The user's own order; `Order.DoesNotExist` (a 404) for anyone else's."""
+    return orders_of_user(user_id=user_id).get(id=order_id)

@@ -1,0 +1,516 @@
+"""Checkout and the life of an order: create (reserve, PaymentIntent), pay, cancel,
+expire, refund. Every status change commits with its outbox event."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from carts.models import CartLine
+from clipcart_shared.errors import ApplicationError
+from clipcart_shared.outbox.services import events_publish
+from core import catalog
+from core.errors import CheckoutErrorCode
+from orders.models import Order, OrderLine, Refund
+from payments import stripe_api
+from payments.models import StripeCustomer
+
+logger = logging.getLogger(__name__)
+
+ORDER_PAID = "order.paid"
+ORDER_REFUNDED = "order.refunded"
+ORDER_CANCELLED = "order.cancelled"
+
+
+@dataclass(frozen=True)
+class CheckoutLine:
+    variant_id: uuid.UUID
+    quantity: int
+    source_video_id: uuid.UUID | None = None
+    source_tag_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order: Order
+    client_secret: str
+    customer_id: str
+    customer_keys: dict[str, str | None]
+
+
+def _cart_lines(user_id: str) -> tuple[list[CheckoutLine], list[uuid.UUID]]:
+    rows = list(CartLine.objects.filter(cart__user_id=user_id).order_by("added_at"))
+    return [
+        CheckoutLine(row.variant_id, row.quantity, row.source_video_id, row.source_tag_id)
+        for row in rows
+    ], [row.id for row in rows]
+
+
+def _stripe_customer(*, user_id: str, email: str) -> str:
+    known = StripeCustomer.objects.filter(user_id=user_id).values_list("customer_id", flat=True)
+    if known:
+        return known[0]
+    customer_id = stripe_api.customer_create(user_id=user_id, email=email)
+    try:
+        with transaction.atomic():
+            StripeCustomer.objects.create(user_id=user_id, customer_id=customer_id)
+    except IntegrityError:
+        pass  # a concurrent checkout of the same user stored it (the same customer)
+    return customer_id
+
+
+def checkout_create(
+    *,
+    user_id: str,
+    email: str,
+    shipping_address: dict[str, Any],
+    lines: list[CheckoutLine] | None = None,
+) -> Checkout:
+    """Quote, reserve stock, create the PaymentIntent, then record the order — in that
+    order, so a failure at any step writes nothing here and gives the stock back.
+
+    422 `cart_empty`, `mixed_currencies`, `variant_unavailable`; 409 `out_of_stock`;
+    503 `catalog_unavailable` or `payment_provider_unavailable`.
+    """
+    cart_line_ids: list[uuid.UUID] = []
+    if lines is None:
+        lines, cart_line_ids = _cart_lines(user_id)
+    if not lines:
+        raise ApplicationError(CheckoutErrorCode.CART_EMPTY, "The cart is empty.", status=422)
+    quote = catalog.quote(lines=[(line.variant_id, line.quantity) for line in lines])
+    currencies = {quoted["unit_price"]["currency"] for quoted in quote["lines"]}
+    if len(currencies) > 1:
+        raise ApplicationError(
+            CheckoutErrorCode.MIXED_CURRENCIES,
+            "One order is paid in one currency; these lines are in "
+            f"{', '.join(sorted(currencies))}.",
+            status=422,
+        )
+    currency = currencies.pop()
+    order_id = uuid.uuid4()
+    subtotal = sum(quoted["line_total"]["amount"] for quoted in quote["lines"])
+    merchants = {merchant["id"]: merchant for merchant in quote["merchants"]}
+    shipping = sum(merchant["shipping_fee"]["amount"] for merchant in merchants.values())
+    reservation = catalog.reservation_create(
+        key=f"order-{order_id}",
+        lines=[(line.variant_id, line.quantity) for line in lines],
+        ttl_seconds=settings.CHECKOUT_RESERVATION_SECONDS,
+    )
+    payment_intent_id = None
+    try:
+        customer_id = _stripe_customer(user_id=user_id, email=email)
+        payment_intent_id, client_secret = stripe_api.payment_intent_create(
+            order_id=str(order_id),
+            amount=subtotal + shipping,
+            currency=currency,
+            customer_id=customer_id,
+        )
+        customer_keys = stripe_api.mobile_customer_key(customer_id=customer_id)
+        with transaction.atomic():
+            order = Order.objects.create(
+                id=order_id,
+                user_id=user_id,
+                email=email,
+                shipping_address=shipping_address,
+                currency=currency,
+                subtotal_amount=subtotal,
+                shipping_amount=shipping,
+                total_amount=subtotal + shipping,
+                reservation_id=reservation["id"],
+                payment_intent_id=payment_intent_id,
+                stripe_customer_id=customer_id,
+                expires_at=timezone.now()
+                + timedelta(seconds=settings.CHECKOUT_RESERVATION_SECONDS),
+            )
+            OrderLine.objects.bulk_create(
+                [
+                    OrderLine(
+                        order=order,
+                        variant_id=line.variant_id,
+                        product_id=quoted["product_id"],
+                        merchant_id=quoted["merchant_id"],
+                        merchant_name=merchants[quoted["merchant_id"]]["name"],
+                        sku=quoted["sku"],
+                        title=quoted["title"],
+                        quantity=line.quantity,
+                        unit_price_amount=quoted["unit_price"]["amount"],
+                        line_total_amount=quoted["line_total"]["amount"],
+                        source_video_id=line.source_video_id,
+                        source_tag_id=line.source_tag_id,
+                    )
+                    for line, quoted in zip(lines, quote["lines"], strict=True)
+                ]
+            )
+            if cart_line_ids:
+                CartLine.objects.filter(id__in=cart_line_ids).delete()
+    except stripe_api.PaymentProviderUnavailable as error:
+        _undo_checkout(reservation_id=reservation["id"], payment_intent_id=payment_intent_id)
+        raise ApplicationError(
+            CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+            "Payments cannot be taken right now; nothing was charged or kept. Try again.",
+            status=503,
+        ) from error
+    except BaseException:
+        _undo_checkout(reservation_id=reservation["id"], payment_intent_id=payment_intent_id)
+        raise
+    logger.info("Checkout created", extra={"order_id": str(order_id), "total": order.total_amount})
+    return Checkout(order, client_secret, customer_id, customer_keys)
+
+
+def _undo_checkout(*, reservation_id: str, payment_intent_id: str | None) -> None:
+    """Give the stock back and void the PaymentIntent of a checkout that failed. Best
+    effort: what fails here lapses anyway (the reservation expires, and a PaymentIntent
+    nobody holds a client secret for is never confirmed)."""
+    try:
+        catalog.reservation_release(reservation_id=uuid.UUID(reservation_id))
+    except ApplicationError:
+        logger.warning("Could not release after a failed checkout", extra={"id": reservation_id})
+    if payment_intent_id:
+        try:
+            stripe_api.payment_intent_cancel(payment_intent_id=payment_intent_id)
+        except (stripe_api.PaymentProviderUnavailable, stripe_api.PaymentProviderRejected):
+            logger.warning("Could not cancel a PaymentIntent", extra={"id": payment_intent_id})
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def _line_data(line: OrderLine) -> dict[str, Any]:
+    return {
+        "line_id": str(line.id),
+        "product_id": str(line.product_id),
+        "variant_id": str(line.variant_id),
+        "merchant_id": str(line.merchant_id),
+        "quantity": line.quantity,
+        "amount": line.line_total_amount,
+        "source": None
+        if line.source_video_id is None
+        else {
+            "video_id": str(line.source_video_id),
+            "tag_id": None if line.source_tag_id is None else str(line.source_tag_id),
+        },
+    }
+
+
+def _paid_event(order: Order) -> dict[str, Any]:
+    return {
+        "type": ORDER_PAID,
+        "subject": str(order.id),
+        "data": {
+            "order_id": str(order.id),
+            "user_id": order.user_id,
+            "currency": order.currency,
+            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+            "lines": [_line_data(line) for line in order.lines.all()],
+        },
+    }
+
+
+def _refunded_event(order: Order, refund: Refund) -> dict[str, Any]:
+    return {
+        "type": ORDER_REFUNDED,
+        "subject": str(order.id),
+        "data": {
+            "order_id": str(order.id),
+            "refund_id": str(refund.id),
+            "refunded_at": refund.created_at.isoformat(),
+            "lines": [
+                {"line_id": line_id, "amount": amount} for line_id, amount in refund.lines.items()
+            ],
+        },
+    }
+
+
+def _status_after_refunds(order: Order) -> str:
+    if order.refunded_amount >= order.total_amount:
+        return Order.Status.REFUNDED
+    if order.refunded_amount > 0:
+        return Order.Status.PARTIALLY_REFUNDED
+    return Order.Status.PAID
+
+
+def _locked(order_id: uuid.UUID) -> Order:
+    return Order.objects.select_for_update().get(id=order_id)
+
+
+# --- paying, cancelling, expiring -----------------------------------------------------------
+
+
+def order_payment_succeeded(*, order_id: uuid.UUID) -> Order:
+    """The PaymentIntent succeeded (webhook or reconciliation). Pending → paid, stock
+    committed, `order.paid` published; already paid → nothing. Cancelled meanwhile, or its
+    stock gone (the reservation lapsed and the units sold) → the money goes back."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status == Order.Status.PENDING_PAYMENT:
+            try:
+                catalog.reservation_commit(reservation_id=order.reservation_id)
+            except ApplicationError as error:
+                if error.status != 409:
+                    raise  # catalog unavailable: the caller retries later
+                _cancel(order, reason="stock gone before payment")
+            else:
+                order.paid_at = timezone.now()
+                # A refund recorded before the payment (out-of-order events) still counts.
+                order.status = _status_after_refunds(order)
+                order.save(update_fields=["status", "paid_at", "updated_at"])
+                events = [_paid_event(order)]
+                events += [_refunded_event(order, refund) for refund in order.refunds.all()]
+                events_publish(events=events)
+                logger.info("Order paid", extra={"order_id": str(order.id)})
+                return order
+        if order.status != Order.Status.CANCELLED or order.refunded_amount >= order.total_amount:
+            return order
+    logger.warning("Payment for a cancelled order: refunding", extra={"order_id": str(order_id)})
+    return order_refund(
+        order=order,
+        amount=order.total_amount - order.refunded_amount,
+        created_by="system:paid-after-cancel",
+        reason="Paid after the order was cancelled",
+    )
+
+
+def order_payment_failed(*, order_id: uuid.UUID, message: str) -> None:
+    """A declined card: recorded; the order stays payable until it expires."""
+    Order.objects.filter(id=order_id, status=Order.Status.PENDING_PAYMENT).update(
+        payment_failures=F("payment_failures") + 1, last_payment_error=message[:500]
+    )
+
+
+def order_cancel(*, order_id: uuid.UUID, reason: str) -> Order:
+    """Cancel an unpaid order: void its PaymentIntent, release its stock, publish
+    `order.cancelled`. If the payment went through meanwhile, the order is paid instead.
+    409 `order_not_cancellable` for an order no longer pending."""
+    order = Order.objects.get(id=order_id)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        raise ApplicationError(
+            CheckoutErrorCode.ORDER_NOT_CANCELLABLE,
+            f"The order is {order.status}; only unpaid orders can be cancelled.",
+            status=409,
+        )
+    try:
+        intent = stripe_api.payment_intent_cancel(payment_intent_id=order.payment_intent_id)
+    except stripe_api.PaymentProviderRejected:
+        intent = stripe_api.payment_intent_retrieve(payment_intent_id=order.payment_intent_id)
+    except stripe_api.PaymentProviderUnavailable as error:
+        raise ApplicationError(
+            CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+            "Payments cannot be reached; the order is unchanged. Try again.",
+            status=503,
+        ) from error
+    if intent.get("status") == "succeeded":
+        return order_payment_succeeded(order_id=order.id)
+    return order_payment_cancelled(order_id=order.id, reason=reason)
+
+
+def order_payment_cancelled(*, order_id: uuid.UUID, reason: str) -> Order:
+    """The PaymentIntent is cancelled: the order is cancelled and its stock released."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.status != Order.Status.PENDING_PAYMENT:
+            return order
+        catalog.reservation_release(reservation_id=order.reservation_id)
+        _cancel(order, reason=reason)
+    return order
+
+
+def _cancel(order: Order, *, reason: str) -> None:
+    order.status = Order.Status.CANCELLED
+    order.cancelled_at = timezone.now()
+    order.save(update_fields=["status", "cancelled_at", "updated_at"])
+    events_publish(
+        events=[
+            {
+                "type": ORDER_CANCELLED,
+                "subject": str(order.id),
+                "data": {
+                    "order_id": str(order.id),
+                    "user_id": order.user_id,
+                    "cancelled_at": order.cancelled_at.isoformat(),
+                    "reason": reason,
+                },
+            }
+        ]
+    )
+    logger.info("Order cancelled", extra={"order_id": str(order.id), "reason": reason})
+
+
+def orders_expire(*, batch_size: int = 200) -> int:
+    """Cancel unpaid orders whose reservation has lapsed."""
+    due = Order.objects.filter(
+        status=Order.Status.PENDING_PAYMENT, expires_at__lt=timezone.now()
+    ).values_list("id", flat=True)[:batch_size]
+    expired = 0
+    for order_id in due:
+        try:
+            order = order_cancel(order_id=order_id, reason="expired")
+        except ApplicationError:
+            logger.warning("Could not expire an order yet", extra={"order_id": str(order_id)})
+            continue
+        expired += order.status == Order.Status.CANCELLED
+    return expired
+
+
+def payments_reconcile(*, older_than: timedelta = timedelta(minutes=3)) -> int:
+    """Ask Stripe about unpaid orders a webhook may have missed, and apply what it says
+    through the same functions the webhook uses. Returns how many orders changed."""
+    changed = 0
+    stale = Order.objects.filter(
+        status=Order.Status.PENDING_PAYMENT, created_at__lt=timezone.now() - older_than
+    ).values_list("id", "payment_intent_id")
+    for order_id, payment_intent_id in stale[:500]:
+        try:
+            intent = stripe_api.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+        except (stripe_api.PaymentProviderUnavailable, stripe_api.PaymentProviderRejected):
+            continue
+        if intent.get("status") == "succeeded":
+            order_payment_succeeded(order_id=order_id)
+            changed += 1
+        elif intent.get("status") == "canceled":
+            order_payment_cancelled(order_id=order_id, reason="payment cancelled")
+            changed += 1
+    return changed
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+
+def allocate(amount: int, weights: list[int]) -> list[int]:
+    """Split `amount` over `weights` in proportion, exactly (largest remainder; ties to
+    the earlier weight)."""
+    total = sum(weights)
+    if total == 0:
+        return [0] * len(weights)
+    shares = [amount * weight // total for weight in weights]
+    remainders = sorted(
+        range(len(weights)), key=lambda index: (-(amount * weights[index] % total), index)
+    )
+    for index in remainders[: amount - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def order_refund(
+    *,
+    order: Order,
+    amount: int,
+    created_by: str,
+    line_ids: list[uuid.UUID] | None = None,
+    reason: str = "",
+    stripe_refund_id: str | None = None,
+) -> Order:
+    """Give money back: on Stripe (unless `stripe_refund_id` says it already happened
+    there), recorded per line, reflected in the order's status, `order.refunded`
+    published. 422 `refund_too_large`, 409 `order_not_refundable`."""
+    refund_id = uuid.uuid4()
+    if stripe_refund_id is None:
+        _refund_check(order=order, amount=amount, line_ids=line_ids)
+        try:
+            stripe_refund_id = stripe_api.refund_create(
+                payment_intent_id=order.payment_intent_id, amount=amount, refund_key=str(refund_id)
+            )
+        except stripe_api.PaymentProviderUnavailable as error:
+            raise ApplicationError(
+                CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+                "Payments cannot be reached; nothing was refunded. Try again.",
+                status=503,
+            ) from error
+    with transaction.atomic():
+        order = _locked(order.id)
+        lines = [line for line in order.lines.all() if line_ids is None or line.id in set(line_ids)]
+        refundable = [line.line_total_amount - line.refunded_amount for line in lines]
+        shares = allocate(min(amount, sum(refundable)), refundable)
+        for line, share in zip(lines, shares, strict=True):
+            line.refunded_amount += share
+        OrderLine.objects.bulk_update(lines, ["refunded_amount"])
+        refund = Refund.objects.create(
+            id=refund_id,
+            order=order,
+            amount=amount,
+            lines={str(line.id): share for line, share in zip(lines, shares, strict=True) if share},
+            stripe_refund_id=stripe_refund_id,
+            reason=reason,
+            created_by=created_by,
+        )
+        order.refunded_amount = min(order.total_amount, order.refunded_amount + amount)
+        if order.status in (
+            Order.Status.PAID,
+            Order.Status.FULFILLED,
+            Order.Status.PARTIALLY_REFUNDED,
+        ):
+            order.status = _status_after_refunds(order)
+            events_publish(events=[_refunded_event(order, refund)])
+        order.save(update_fields=["refunded_amount", "status", "updated_at"])
+    logger.info("Order refunded", extra={"order_id": str(order.id), "amount": amount})
+    return order
+
+
+def _refund_check(*, order: Order, amount: int, line_ids: list[uuid.UUID] | None) -> None:
+    if order.status not in (
+        Order.Status.PAID,
+        Order.Status.FULFILLED,
+        Order.Status.PARTIALLY_REFUNDED,
+        Order.Status.CANCELLED,
+    ):
+        raise ApplicationError(
+            CheckoutErrorCode.ORDER_NOT_REFUNDABLE,
+            f"The order is {order.status}; nothing was paid to refund.",
+            status=409,
+        )
+    lines = order.lines.all() if line_ids is None else order.lines.filter(id__in=line_ids)
+    refundable = sum(line.line_total_amount - line.refunded_amount for line in lines)
+    if line_ids is None:
+        refundable = order.total_amount - order.refunded_amount
+    if not 0 < amount <= refundable:
+        raise ApplicationError(
+            CheckoutErrorCode.REFUND_TOO_LARGE,
+            f"At most {refundable} can be refunded here.",
+            status=422,
+        )
+
+
+def order_charge_refunded(*, order_id: uuid.UUID, amount_refunded: int) -> Order:
+    """Stripe says the charge has `amount_refunded` refunded in all. What clipcart did
+    not record yet (a refund made in Stripe's dashboard) is recorded now; the rest was
+    recorded when we refunded. Works before the payment event too."""
+    order = Order.objects.get(id=order_id)
+    missing = min(amount_refunded, order.total_amount) - order.refunded_amount
+    if missing <= 0:
+        return order
+    return order_refund(
+        order=order,
+        amount=missing,
+        created_by="stripe",
+        reason="Refunded in Stripe",
+        stripe_refund_id="",
+    )
+
+
+def order_dispute_opened(*, order_id: uuid.UUID) -> None:
+    Order.objects.filter(id=order_id).update(is_disputed=True)
+    logger.warning("Dispute opened", extra={"order_id": str(order_id)})
+
+
+def order_fulfilment_start(envelope: dict[str, Any]) -> None:
+    """The order worker's part of `order.paid`: fulfilment pending, confirmation sent."""
+    from django.core.mail import send_mail
+
+    order = Order.objects.get(id=envelope["data"]["order_id"])
+    Order.objects.filter(id=order.id, fulfilment_status=Order.Fulfilment.NOT_STARTED).update(
+        fulfilment_status=Order.Fulfilment.PENDING
+    )
+    lines = "\n".join(f"  {line.quantity} x {line.title}" for line in order.lines.all())
+    send_mail(
+        subject=f"Your clipcart order {str(order.id)[:8]} is confirmed",
+        message=f"Thank you! We received your payment.\n\n{lines}\n",
+        from_email=None,
+        recipient_list=[order.email],
+    )

@@ -1,0 +1,90 @@
+"""Stripe's webhooks: verified and logged at once, applied once by the worker."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from payments import stripe_api
+from payments.models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+_LOG_ONCE = f"""
+INSERT INTO {WebhookEvent._meta.db_table} (event_id, type, payload, status, error, received_at)
+VALUES (%s, %s, %s::jsonb, 'received', '', now())
+ON CONFLICT (event_id) DO NOTHING
+RETURNING id
+"""
+
+
+def webhook_receive(*, payload: bytes, signature: str) -> tuple[str, bool]:
+    """Verify the signature on the raw body and log the event by Stripe's id. Returns
+    (event id, whether it is new); a new event is processed by the worker after commit.
+    Raises `stripe_api.InvalidSignature` with nothing written."""
+    event = stripe_api.webhook_event_verify(payload=payload, signature=signature)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_LOG_ONCE, [event["id"], event["type"], json.dumps(event)])
+        is_new = cursor.fetchone() is not None
+        if is_new:
+            from payments.tasks import webhook_event_process
+
+            webhook_event_process.delay_on_commit(event["id"])
+    return event["id"], is_new
+
+
+def _order_id(event: dict[str, Any]) -> uuid.UUID | None:
+    """The order an event is about: PaymentIntents carry it in metadata; charges and
+    disputes name their PaymentIntent."""
+    from orders.models import Order
+
+    obj = event["data"]["object"]
+    order_id = (obj.get("metadata") or {}).get("order_id")
+    if order_id:
+        return uuid.UUID(order_id)
+    payment_intent_id = obj.get("payment_intent") or (
+        obj.get("id") if obj.get("object") == "payment_intent" else None
+    )
+    found = Order.objects.filter(payment_intent_id=payment_intent_id).values_list("id", flat=True)
+    return found[0] if found else None
+
+
+def webhook_event_process(*, event_id: str) -> str:
+    """Apply one logged event, once. Returns the event's final status. A failure that
+    can recover (catalog or Stripe unreachable) raises, leaving the event to retry."""
+    from orders import services as orders
+
+    with transaction.atomic():
+        logged = WebhookEvent.objects.select_for_update().get(event_id=event_id)
+        if logged.status != WebhookEvent.Status.RECEIVED:
+            return logged.status
+        event = logged.payload
+        order_id = _order_id(event)
+        status = WebhookEvent.Status.PROCESSED
+        if order_id is None:
+            status = WebhookEvent.Status.IGNORED
+        elif logged.type == "payment_intent.succeeded":
+            orders.order_payment_succeeded(order_id=order_id)
+        elif logged.type == "payment_intent.payment_failed":
+            error = event["data"]["object"].get("last_payment_error") or {}
+            orders.order_payment_failed(order_id=order_id, message=error.get("message", ""))
+        elif logged.type == "payment_intent.canceled":
+            orders.order_payment_cancelled(order_id=order_id, reason="payment cancelled")
+        elif logged.type == "charge.refunded":
+            orders.order_charge_refunded(
+                order_id=order_id, amount_refunded=event["data"]["object"]["amount_refunded"]
+            )
+        elif logged.type == "charge.dispute.created":
+            orders.order_dispute_opened(order_id=order_id)
+        else:
+            status = WebhookEvent.Status.IGNORED
+        logged.status = status
+        logged.processed_at = timezone.now()
+        logged.save(update_fields=["status", "processed_at"])
+    logger.info("Stripe event applied", extra={"event_id": event_id, "status": status})
+    return status

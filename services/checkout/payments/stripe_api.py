@@ -1,0 +1,167 @@
+"""Every call to Stripe, in one place. With real keys it talks to Stripe; in the embedded
+run `STRIPE_API_BASE` points it at the localstripe emulator. Nothing here relies on the
+emulator's quirks: every create call carries an idempotency key derived from our ids (the
+emulator ignores them; Stripe honours them), and amounts come from our own orders."""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import cache
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentProviderUnavailable(Exception):
+    """Stripe could not be reached or failed on its side: worth retrying later."""
+
+
+class PaymentProviderRejected(Exception):
+    """Stripe refused the request (bad state, bad parameters): retrying will not help."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class InvalidSignature(Exception):
+    """A webhook whose signature does not verify with any configured secret."""
+
+
+@cache
+def _client(api_key: str, api_base: str) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base} if api_base else None,
+        max_network_retries=2,
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+    )
+
+
+def client() -> stripe.StripeClient:
+    return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+
+
+def _call(operation: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run one Stripe call, sorting failures into retryable and final."""
+    try:
+        return function(*args, **kwargs)
+    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+        logger.warning("Stripe unreachable", extra={"operation": operation, "error": str(error)})
+        raise PaymentProviderUnavailable(str(error)) from error
+    except stripe.StripeError as error:
+        status = getattr(error, "http_status", None) or 0
+        if status >= 500 or isinstance(error, stripe.APIError):
+            logger.warning("Stripe failed", extra={"operation": operation, "status": status})
+            raise PaymentProviderUnavailable(str(error)) from error
+        logger.info("Stripe refused", extra={"operation": operation, "status": status})
+        raise PaymentProviderRejected(str(error), code=getattr(error, "code", None)) from error
+
+
+def customer_create(*, user_id: str, email: str) -> str:
+    """A Stripe customer for the user (one per user, thanks to the key)."""
+    customer = _call(
+        "customer.create",
+        client().v1.customers.create,
+        {"email": email, "metadata": {"user_id": user_id}},
+        {"idempotency_key": f"clipcart-customer-{user_id}"},
+    )
+    return str(customer.id)
+
+
+def payment_intent_create(
+    *, order_id: str, amount: int, currency: str, customer_id: str
+) -> tuple[str, str]:
+    """The order's PaymentIntent: (id, client_secret). One per order: the idempotency key
+    is the order's id, so a retried checkout never charges twice."""
+    intent = _call(
+        "payment_intent.create",
+        client().v1.payment_intents.create,
+        {
+            "amount": amount,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method_types": ["card"],
+            "metadata": {"order_id": order_id},
+        },
+        {"idempotency_key": f"clipcart-payment-intent-{order_id}"},
+    )
+    return str(intent.id), str(intent.client_secret)
+
+
+def payment_intent_retrieve(*, payment_intent_id: str) -> dict[str, Any]:
+    intent = _call(
+        "payment_intent.retrieve", client().v1.payment_intents.retrieve, payment_intent_id
+    )
+    return dict(intent.to_dict())
+
+
+def payment_intent_cancel(*, payment_intent_id: str) -> dict[str, Any]:
+    """Cancel an unpaid PaymentIntent; raises PaymentProviderRejected if it cannot be
+    cancelled any more (for instance because it succeeded meanwhile)."""
+    intent = _call(
+        "payment_intent.cancel",
+        client().v1.payment_intents.cancel,
+        payment_intent_id,
+        {},
+        {"idempotency_key": f"clipcart-cancel-{payment_intent_id}"},
+    )
+    return dict(intent.to_dict())
+
+
+def refund_create(*, payment_intent_id: str, amount: int, refund_key: str) -> str:
+    """Give `amount` back; `refund_key` (our refund's id) makes a retry refund once."""
+    refund = _call(
+        "refund.create",
+        client().v1.refunds.create,
+        {"payment_intent": payment_intent_id, "amount": amount},
+        {"idempotency_key": f"clipcart-refund-{refund_key}"},
+    )
+    return str(refund.id)
+
+
+def mobile_customer_key(*, customer_id: str) -> dict[str, str | None]:
+    """What the mobile payment sheet needs to offer the customer's saved cards."""
+    mode = settings.STRIPE_MOBILE_CUSTOMER_KEY
+    keys: dict[str, str | None] = {"customer_session_client_secret": None, "ephemeral_key": None}
+    if mode == "customer_session":
+        session = _call(
+            "customer_session.create",
+            client().v1.customer_sessions.create,
+            {"customer": customer_id, "components": {"mobile_payment_element": {"enabled": True}}},
+        )
+        keys["customer_session_client_secret"] = str(session.client_secret)
+    elif mode == "ephemeral_key":
+        key = _call(
+            "ephemeral_key.create",
+            client().v1.ephemeral_keys.create,
+            {"customer": customer_id},
+            {"stripe_version": stripe.api_version},
+        )
+        keys["ephemeral_key"] = str(key.secret)
+    return keys
+
+
+def webhook_event_verify(*, payload: bytes, signature: str) -> dict[str, Any]:
+    """The event, if its signature verifies with one of the configured secrets (within
+    Stripe's tolerance) on the raw body; InvalidSignature otherwise."""
+    for secret in settings.STRIPE_WEBHOOK_SECRETS:
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"),
+                signature,
+                secret,
+                tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+            )
+        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+            continue
+        try:
+            event: dict[str, Any] = json.loads(payload)
+        except ValueError as error:
+            raise InvalidSignature("The signed body is not a JSON event.") from error
+        return event
+    raise InvalidSignature("The Stripe-Signature header does not verify.")

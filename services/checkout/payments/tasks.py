@@ -1,0 +1,24 @@
+from celery import shared_task
+
+from orders.services import payments_reconcile as _payments_reconcile
+from payments.services import webhook_event_process as _webhook_event_process
+
+
+@shared_task(
+    name="payments.webhook_event_process",
+    # Safe to run twice: the event's row is locked and applied once.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=12,
+    time_limit=120,
+)
+def webhook_event_process(event_id: str) -> str:
+    return _webhook_event_process(event_id=event_id)
+
+
+@shared_task(name="payments.payments_reconcile", time_limit=600, soft_time_limit=570)
+def payments_reconcile() -> int:
+    return _payments_reconcile()

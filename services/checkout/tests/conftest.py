@@ -1,0 +1,164 @@
+"""Checkout tests run against the real catalog service (over HTTP) and the real Stripe
+SDK talking to the localstripe emulator."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+from rest_framework.test import APIClient
+
+from clipcart_shared.auth import user_token_mint
+from clipcart_shared.testing.localstripe import localstripe_server
+from clipcart_shared.testing.services import RunningService, free_port, running_service
+
+SERVICE_KEY = "test-only-service-key-current-0000000"
+WEBHOOK_SECRET = "whsec_test_checkout"
+STRIPE_KEY = "sk_test_checkout_tests"
+
+
+@dataclass
+class Catalog:
+    service: RunningService
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def variants(self) -> list[dict[str, Any]]:
+        """Every variant of every active product, as catalog's public API shows them."""
+        products = requests.get(f"{self.url}/api/v1/products/?limit=100", timeout=30).json()
+        return [
+            {**variant, "product_id": product["id"], "merchant_id": product["merchant"]["id"]}
+            for product in products["results"]
+            for variant in product["variants"]
+        ]
+
+    def set_stock(self, variant_id: str, on_hand: int) -> None:
+        """Put exactly `on_hand` units on the shelf, none reserved."""
+        self.set_stocks([variant_id], on_hand)
+
+    def set_stocks(self, variant_ids: list[str], on_hand: int) -> None:
+        ids = repr(list(variant_ids))
+        self.service.manage(
+            "shell",
+            "-c",
+            "from django.db import transaction; from products.models import Variant; "
+            "from products.services import product_changes_publish\n"
+            "with transaction.atomic():\n"
+            f"    variants = Variant.objects.filter(id__in={ids})\n"
+            f"    variants.update(quantity_on_hand={on_hand}, quantity_reserved=0)\n"
+            "    product_changes_publish(\n"
+            "        product_ids=variants.values_list('product_id', flat=True))",
+        )
+
+    def stock(self, variant_id: str) -> tuple[int, int]:
+        """(on hand, reserved) of a variant."""
+        out = self.service.manage(
+            "shell",
+            "-c",
+            "from products.models import Variant; "
+            f"v = Variant.objects.get(id='{variant_id}'); "
+            "print(v.quantity_on_hand, v.quantity_reserved)",
+        )
+        on_hand, reserved = out.split()[-2:]
+        return int(on_hand), int(reserved)
+
+
+@pytest.fixture(scope="session")
+def _catalog_process() -> Iterator[Catalog]:
+    with running_service(
+        "catalog",
+        database="clipcart_catalog_for_checkout_tests",
+        setup=[["seed_demo"]],
+        environment={"SERVICE_AUTH_KEYS": SERVICE_KEY},
+    ) as service:
+        yield Catalog(service)
+
+
+@pytest.fixture
+def catalog(_catalog_process: Catalog, settings) -> Catalog:
+    settings.CATALOG_URL = _catalog_process.url
+    return _catalog_process
+
+
+@pytest.fixture
+def catalog_down(settings) -> None:
+    settings.CATALOG_URL = f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def _stripe_process() -> Iterator[str]:
+    with localstripe_server() as url:
+        yield url
+
+
+@pytest.fixture
+def stripe_emulator(_stripe_process: str, settings) -> str:
+    """The localstripe emulator, with the checkout settings pointing at it."""
+    settings.STRIPE_API_BASE = _stripe_process
+    settings.STRIPE_SECRET_KEY = STRIPE_KEY
+    settings.STRIPE_WEBHOOK_SECRETS = [WEBHOOK_SECRET]
+    return _stripe_process
+
+
+@pytest.fixture
+def stripe_down(settings) -> None:
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
+    settings.STRIPE_SECRET_KEY = STRIPE_KEY
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[str], APIClient]:
+    def make(user_id: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token_mint(user_id=user_id)}")
+        return client
+
+    return make
+
+
+def signed(
+    event: dict[str, Any], *, secret: str = WEBHOOK_SECRET, age: int = 0
+) -> tuple[bytes, str]:
+    """A Stripe-signed webhook body and its `Stripe-Signature` header."""
+    payload = json.dumps(event).encode()
+    timestamp = int(time.time()) - age
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return payload, f"t={timestamp},v1={digest.hexdigest()}"
+
+
+ADDRESS = {
+    "name": "Ada Buyer",
+    "line1": "1 Main Street",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
+
+
+@pytest.fixture(scope="session")
+def _variants(_catalog_process: Catalog) -> list[dict[str, Any]]:
+    """Demo variants of one merchant (one currency), each given a large stock."""
+    variants = _catalog_process.variants()
+    merchant = variants[0]["merchant_id"]
+    mine = [variant for variant in variants if variant["merchant_id"] == merchant]
+    _catalog_process.set_stocks([variant["id"] for variant in mine], 100_000)
+    return mine
+
+
+@pytest.fixture
+def variants(catalog: Catalog, _variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _variants
