@@ -5,7 +5,7 @@ from clipcart_shared.settings import *  # noqa: F403
 from clipcart_shared.settings import DJANGO_APPS, SHARED_APPS, THIRD_PARTY_APPS, database_settings
 
 SERVICE_NAME = "sharedtests"
-INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, *SHARED_APPS]
+INSTALLED_APPS = [*DJANGO_APPS, *THIRD_PARTY_APPS, *SHARED_APPS, "clipcart_shared.merchant_access"]
 DATABASES = database_settings(SERVICE_NAME)
 ROOT_URLCONF = "tests.urls"
 SECRET_KEY = "test-only"

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     *DJANGO_APPS,
     *THIRD_PARTY_APPS,
     *SHARED_APPS,
+    "clipcart_shared.merchant_access",
     "core",
     "creators",
     "productcards",

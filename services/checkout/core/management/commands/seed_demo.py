@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from core.models import MerchantMembership
+from clipcart_shared.merchant_access.models import MerchantMembership
 
 DEMO_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "demo.clipcart.dev")
 MERCHANTS = {"alpine": "Alpine Outfitters", "harbor": "Harbor Home"}

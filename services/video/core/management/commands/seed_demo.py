@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from core.models import MerchantMembership
+from clipcart_shared.merchant_access.models import MerchantMembership
 from creators.models import Creator
 from videos.models import ProductTag, Video
 

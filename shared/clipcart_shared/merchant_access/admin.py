@@ -1,4 +1,4 @@
-"""What every video admin shares: scoping to the merchants a user works for.
+"""Admin scoping to the merchants a user works for.
 
 Merchant staff are `is_staff` users linked to catalog merchants through
 `MerchantMembership` (merchants live in catalog; this service knows them by id). An
@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
-from core.models import MerchantMembership, merchant_ids_for_user
+from clipcart_shared.merchant_access.models import MerchantMembership, merchant_ids_for_user
 
 _MERCHANT_IDS_ATTRIBUTE = "_clipcart_merchant_ids"
 
