@@ -1,8 +1,12 @@
-from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import path
 
-from clipcart_shared.health import health_urlpatterns
+from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
+    handler400,
+    handler403,
+    handler404,
+    handler500,
+    service_urlpatterns,
+)
 from inventory import apis as inventory_apis
 from products import apis as product_apis
 
@@ -35,20 +39,9 @@ internal_v1 = [
     ),
 ]
 
-urlpatterns = [
-    path("api/v1/", include(api_v1)),
-    path("internal/v1/", include(internal_v1)),
-    path("catalog/admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    *health_urlpatterns(),
-]
-
-handler400 = "clipcart_shared.errors.bad_request"
-handler403 = "clipcart_shared.errors.permission_denied"
-handler404 = "clipcart_shared.errors.not_found"
-handler500 = "clipcart_shared.errors.server_error"
-
-admin.site.site_header = "clipcart catalog"
-admin.site.site_title = "clipcart catalog"
-admin.site.index_title = "Products, variants and stock"
+urlpatterns = service_urlpatterns(
+    service="catalog",
+    api_v1=api_v1,
+    internal_v1=internal_v1,
+    admin_index_title="Products, variants and stock",
+)

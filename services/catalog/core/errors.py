@@ -1,6 +1,10 @@
 """Every error code the catalog service answers with, named once."""
 
 import enum
+import uuid
+from collections.abc import Sequence
+
+from clipcart_shared.errors import ApplicationError
 
 
 class CatalogErrorCode(enum.StrEnum):
@@ -11,3 +15,22 @@ class CatalogErrorCode(enum.StrEnum):
     RESERVATION_KEY_REUSED = "reservation_key_reused"
     RESERVATION_RELEASED = "reservation_released"
     RESERVATION_COMMITTED = "reservation_committed"
+
+
+def variant_unavailable_error(
+    indices: Sequence[int], lines: Sequence[tuple[uuid.UUID, int]]
+) -> ApplicationError:
+    """422 naming each line (by index) whose variant is unknown or not for sale."""
+    return ApplicationError(
+        CatalogErrorCode.VARIANT_UNAVAILABLE,
+        "Some variants do not exist or are not for sale.",
+        status=422,
+        errors=[
+            {
+                "field": f"lines[{index}].variant_id",
+                "code": CatalogErrorCode.VARIANT_UNAVAILABLE.value,
+                "message": f"Variant {lines[index][0]} is not for sale.",
+            }
+            for index in indices
+        ],
+    )

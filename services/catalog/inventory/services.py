@@ -19,7 +19,7 @@ from django.db.models import Case, F, IntegerField, When
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
-from core.errors import CatalogErrorCode
+from core.errors import CatalogErrorCode, variant_unavailable_error
 from inventory.models import Reservation, ReservationLine
 from products.models import Product, Variant
 from products.services import product_changes_publish
@@ -50,22 +50,6 @@ def _lock_variants(variant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Variant]:
         .order_by("id")
     )
     return {variant.id: variant for variant in locked}
-
-
-def _unavailable_error(missing: list[int], lines: Lines) -> ApplicationError:
-    return ApplicationError(
-        CatalogErrorCode.VARIANT_UNAVAILABLE,
-        "Some variants do not exist or are not for sale.",
-        status=422,
-        errors=[
-            {
-                "field": f"lines[{index}].variant_id",
-                "code": CatalogErrorCode.VARIANT_UNAVAILABLE.value,
-                "message": f"Variant {lines[index][0]} is not for sale.",
-            }
-            for index in missing
-        ],
-    )
 
 
 def _shift_stock(*, on_hand: dict[uuid.UUID, int], reserved: dict[uuid.UUID, int]) -> None:
@@ -137,7 +121,7 @@ def _reserve(*, key: str, lines: Lines, fingerprint: str, ttl: int) -> Reservati
         or variants[variant_id].product.status != Product.Status.ACTIVE
     ]
     if missing:
-        raise _unavailable_error(missing, lines)
+        raise variant_unavailable_error(missing, lines)
     short = [
         (variant_id, quantity, variants[variant_id].quantity_available)
         for variant_id, quantity in lines

@@ -16,6 +16,8 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import QuerySet
 
+from clipcart_shared.errors import ApplicationError
+from core.errors import CatalogErrorCode, variant_unavailable_error
 from products.models import SEARCH_CONFIG, Product, Variant, product_search_vector
 
 
@@ -118,9 +120,6 @@ def quote_build(
     product is not for sale, and 422 `currency_mismatch` when `currency` is given and a
     line is priced in another.
     """
-    from clipcart_shared.errors import ApplicationError
-    from core.errors import CatalogErrorCode
-
     variants = {
         variant.id: variant
         for variant in Variant.objects.select_related("product", "merchant").filter(
@@ -134,19 +133,7 @@ def quote_build(
         or variants[variant_id].product.status != Product.Status.ACTIVE
     ]
     if unavailable:
-        raise ApplicationError(
-            CatalogErrorCode.VARIANT_UNAVAILABLE,
-            "Some variants do not exist or are not for sale.",
-            status=422,
-            errors=[
-                {
-                    "field": f"lines[{index}].variant_id",
-                    "code": CatalogErrorCode.VARIANT_UNAVAILABLE.value,
-                    "message": f"Variant {lines[index][0]} is not for sale.",
-                }
-                for index in unavailable
-            ],
-        )
+        raise variant_unavailable_error(unavailable, lines)
     mismatched = [
         index
         for index, (variant_id, _) in enumerate(lines)

@@ -5,10 +5,7 @@ from rest_framework.test import APIClient
 
 from clipcart_shared.auth import service_token_mint, user_token_mint
 
-
-@pytest.fixture
-def api_client() -> APIClient:
-    return APIClient()
+pytest_plugins = ["clipcart_shared.testing.fixtures"]
 
 
 @pytest.fixture

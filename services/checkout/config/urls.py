@@ -1,9 +1,13 @@
-from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import path
 
 from carts import apis as cart_apis
-from clipcart_shared.health import health_urlpatterns
+from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
+    handler400,
+    handler403,
+    handler404,
+    handler500,
+    service_urlpatterns,
+)
 from orders import apis as order_apis
 from payments import apis as payment_apis
 
@@ -22,19 +26,8 @@ api_v1 = [
     path("webhooks/stripe/", payment_apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
 ]
 
-urlpatterns = [
-    path("api/v1/", include(api_v1)),
-    path("checkout/admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    *health_urlpatterns(),
-]
-
-handler400 = "clipcart_shared.errors.bad_request"
-handler403 = "clipcart_shared.errors.permission_denied"
-handler404 = "clipcart_shared.errors.not_found"
-handler500 = "clipcart_shared.errors.server_error"
-
-admin.site.site_header = "clipcart checkout"
-admin.site.site_title = "clipcart checkout"
-admin.site.index_title = "Orders, payments and refunds"
+urlpatterns = service_urlpatterns(
+    service="checkout",
+    api_v1=api_v1,
+    admin_index_title="Orders, payments and refunds",
+)

@@ -7,17 +7,17 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
-from rest_framework.test import APIClient
 
-from clipcart_shared.auth import user_token_mint
 from clipcart_shared.testing.localstripe import localstripe_server
 from clipcart_shared.testing.services import RunningService, free_port, running_service
+
+pytest_plugins = ["clipcart_shared.testing.fixtures"]
 
 SERVICE_KEY = "test-only-service-key-current-0000000"
 WEBHOOK_SECRET = "whsec_test_checkout"
@@ -113,21 +113,6 @@ def stripe_emulator(_stripe_process: str, settings) -> str:
 def stripe_down(settings) -> None:
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
     settings.STRIPE_SECRET_KEY = STRIPE_KEY
-
-
-@pytest.fixture
-def api_client() -> APIClient:
-    return APIClient()
-
-
-@pytest.fixture
-def client_for() -> Callable[[str], APIClient]:
-    def make(user_id: str) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token_mint(user_id=user_id)}")
-        return client
-
-    return make
 
 
 def signed(

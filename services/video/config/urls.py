@@ -1,8 +1,12 @@
-from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import path
 
-from clipcart_shared.health import health_urlpatterns
+from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
+    handler400,
+    handler403,
+    handler404,
+    handler500,
+    service_urlpatterns,
+)
 from creators import apis as creator_apis
 from engagement import apis as engagement_apis
 from videos import apis as video_apis
@@ -27,19 +31,8 @@ api_v1 = [
     path("events/", engagement_apis.EventsApi.as_view(), name="events"),
 ]
 
-urlpatterns = [
-    path("api/v1/", include(api_v1)),
-    path("video/admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    *health_urlpatterns(),
-]
-
-handler400 = "clipcart_shared.errors.bad_request"
-handler403 = "clipcart_shared.errors.permission_denied"
-handler404 = "clipcart_shared.errors.not_found"
-handler500 = "clipcart_shared.errors.server_error"
-
-admin.site.site_header = "clipcart video"
-admin.site.site_title = "clipcart video"
-admin.site.index_title = "Creators, videos, tags and reports"
+urlpatterns = service_urlpatterns(
+    service="video",
+    api_v1=api_v1,
+    admin_index_title="Creators, videos, tags and reports",
+)

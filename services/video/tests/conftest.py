@@ -1,30 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from rest_framework.test import APIClient
 
-from clipcart_shared.auth import user_token_mint
 from clipcart_shared.testing.services import free_port
 from tests.catalog_server import CatalogServer, catalog_server
 
-
-@pytest.fixture
-def api_client() -> APIClient:
-    return APIClient()
-
-
-@pytest.fixture
-def client_for() -> Callable[[str], APIClient]:
-    """A client signed in as the given mobile user."""
-
-    def make(user_id: str) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token_mint(user_id=user_id)}")
-        return client
-
-    return make
+pytest_plugins = ["clipcart_shared.testing.fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+from clipcart_shared.merchant_access.demo import STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
-from core.management.commands.seed_demo import STAFF_GROUP, STAFF_PERMISSIONS, demo_id
+from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from creators.models import Creator
 from engagement.models import DailyVideoStats
 from productcards.models import ProductCard

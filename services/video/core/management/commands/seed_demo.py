@@ -9,23 +9,17 @@ code is imported. The product cards themselves arrive through catalog's
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from clipcart_shared.merchant_access.models import MerchantMembership
+from clipcart_shared.merchant_access.demo import demo_id, demo_logins_seed
 from creators.models import Creator
 from videos.models import ProductTag, Video
 
-DEMO_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "demo.clipcart.dev")
-MERCHANTS = {"alpine": "Alpine Outfitters", "harbor": "Harbor Home"}
-STAFF_GROUP = "Merchant staff"
 STAFF_PERMISSIONS = [
     ("videos", "view_video"),
     ("videos", "view_producttag"),
@@ -72,46 +66,18 @@ VIDEOS = [
 ]
 
 
-def demo_id(kind: str, slug: str) -> uuid.UUID:
-    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{slug}")
-
-
 class Command(BaseCommand):
     help = "Create the video service's demo data (safe to run again)."
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        created = self._users() + self._creators_and_videos()
+        created = demo_logins_seed(staff_permissions=STAFF_PERMISSIONS)
+        created += self._creators_and_videos()
         self.stdout.write(
             f"Video demo data: {created} objects created."
             if created
             else "Video demo data already seeded; nothing changed."
         )
-
-    def _users(self) -> int:
-        users = get_user_model()
-        created = 0
-        if not users.objects.filter(username="platform").exists():
-            users.objects.create_superuser("platform", password="platform-demo")
-            created += 1
-        group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
-        group.permissions.add(
-            *[
-                Permission.objects.get(content_type__app_label=app, codename=codename)
-                for app, codename in STAFF_PERMISSIONS
-            ]
-        )
-        for slug, name in MERCHANTS.items():
-            user, is_new = users.objects.get_or_create(username=slug, defaults={"is_staff": True})
-            if is_new:
-                user.set_password(f"{slug}-demo")
-                user.save()
-                user.groups.add(group)
-                created += 1
-            MerchantMembership.objects.get_or_create(
-                user=user, merchant_id=demo_id("merchant", slug), defaults={"merchant_name": name}
-            )
-        return created
 
     def _creators_and_videos(self) -> int:
         created = 0
