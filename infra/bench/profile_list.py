@@ -30,7 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=35)
-    parser.add_argument("--service", choices=sorted(SERVICES), default="catalog")
+    parser.add_argument("--service", choices=sorted(DEFAULT_PATHS), default="catalog")
     parser.add_argument("--path", help="default: the service's benched list")
     arguments = parser.parse_args()
     arguments.path = arguments.path or DEFAULT_PATHS[arguments.service]

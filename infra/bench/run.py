@@ -1,10 +1,11 @@
-"""Catalog and video throughput bench: `make bench` (ARGS="--seconds 3 --only video").
+"""Catalog, video and checkout bench: `make bench` (ARGS="--seconds 3 --only video").
 
 Runs under `clipcart exec`, which provides DATABASE_URL (the embedded PostgreSQL) and the
-local secrets. In one run it benches the catalog, then the video service (`--only` picks
-one). For each it migrates and seeds a separate database, `clipcart_<service>_bench` (demo
-data untouched), and starts gunicorn (2 sync workers, 127.0.0.1, a free port) on the
-service with a bench-only URLconf that adds `/bench/bare/`, a bare DRF view. Then:
+local secrets. In one run it benches the catalog, the video service, then checkout
+(`--only` picks one). For each it migrates and seeds a separate database,
+`clipcart_<service>_bench` (demo data untouched), and starts gunicorn (2 sync workers,
+127.0.0.1, a free port) on the service with a bench-only URLconf that adds `/bench/bare/`,
+a bare DRF view. Then:
 
 catalog
 1. measures `GET /api/v1/products/?limit=20` against that bare view, served by the same
@@ -19,6 +20,15 @@ video
    and prints events/s for both and the ratio API/COPY;
 3. checks the events stored against the events the API accepted.
 
+checkout (with its own catalog, `clipcart_catalog_checkout_bench`, the localstripe
+emulator and a checkout Celery worker on a bench broker database)
+1. measures buy-now checkouts, `POST /api/v1/checkouts/` with 1-3 lines (every answer 201);
+2. runs a flash sale: 500 buyers at once for a variant with 100 units, every winner paying
+   on the emulator; waits until the webhooks, through the worker, have marked every paid
+   order paid (reconciling at the end if some never arrive) and checks that exactly 100
+   were paid, 400 refused `out_of_stock`, and the variant ends with nothing on hand or
+   reserved.
+
 It prints figures and asserts nothing about speed; it exits non-zero only when something
 failed (the server did not start, a non-2xx answer, counters that do not add up).
 """
@@ -27,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import json
 import math
 import os
@@ -34,16 +45,18 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, redirect_stderr
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import IO, Any, TypeGuard
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +89,24 @@ EVENT_COLUMNS = (
     "watch_ms",
     "received_at",
 )
+# checkout
+CHECKOUTS_PATH = "/api/v1/checkouts/"
+WEBHOOK_PATH = "/api/v1/webhooks/stripe/"
+FLASH_BUYERS = 500
+SALE_REQUEST_TIMEOUT = 120  # s: the last of 500 buyers waits behind the other 499
+PAID_WAIT_SECONDS = 60  # at most, for the webhooks to have every paid order marked paid
+PAID_STALL_SECONDS = 15  # ... and at most this long without one more order paid
+STRIPE_KEY = "sk_test_clipcart_bench"  # the emulator takes any sk_ key
+WEBHOOK_SECRET = "whsec_clipcart_bench"
+BROKER_DATABASE = "clipcart_checkout_bench_broker"
+CHECKOUT_QUEUES = ("checkout", "checkout.events")
+SHIPPING_ADDRESS = {
+    "name": "Ada Buyer",
+    "line1": "1 Main Street",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
 
 # (method, path, body, headers) for one request.
 Request = tuple[str, str, bytes | None, dict[str, str]]
@@ -94,8 +125,9 @@ class Service:
     """A service under bench: its code, its bench database and how that is seeded."""
 
     name: str
-    seed_script: Path
+    seed_script: Path | None  # None: the database is only emptied (`tables_empty`)
     secrets: tuple[str, ...]  # environment variables the bench needs from `clipcart exec`
+    database_name: str = ""  # default `clipcart_<name>_bench`
 
     @property
     def directory(self) -> Path:
@@ -103,7 +135,7 @@ class Service:
 
     @property
     def database(self) -> str:
-        return f"clipcart_{self.name}_bench"
+        return self.database_name or f"clipcart_{self.name}_bench"
 
     @property
     def database_variable(self) -> str:
@@ -112,7 +144,17 @@ class Service:
 
 CATALOG = Service("catalog", BENCH_DIR / "bench_seed.py", ("SERVICE_AUTH_KEYS",))
 VIDEO = Service("video", BENCH_DIR / "bench_seed_video.py", ("JWT_HS256_SECRET",))
+CHECKOUT = Service("checkout", None, ("SERVICE_AUTH_KEYS", "JWT_HS256_SECRET"))
+# The catalog the checkout bench talks to: its own database and seed.
+CATALOG_FOR_CHECKOUT = Service(
+    "catalog",
+    BENCH_DIR / "bench_seed_checkout.py",
+    ("SERVICE_AUTH_KEYS",),
+    database_name="clipcart_catalog_checkout_bench",
+)
+# The services `profile_list.py` can profile (one list endpoint each).
 SERVICES = {service.name: service for service in (CATALOG, VIDEO)}
+PARTS = ("catalog", "video", "checkout")
 
 
 # --------------------------------------------------------------------------- setup
@@ -147,12 +189,18 @@ def bench_environment(service: Service) -> dict[str, str]:
     return environment
 
 
-def ensure_database(server_url: str, name: str) -> None:
+def database_at(server_url: str, name: str, scheme: str = "postgresql") -> str:
+    """The URL of database `name` on the server of `server_url`."""
+    return urlunsplit(urlsplit(server_url)._replace(scheme=scheme, path=f"/{name}"))
+
+
+def ensure_database(server_url: str, name: str, *, fresh: bool = False) -> None:
+    """Create database `name` if missing; with `fresh`, drop it first (connections too)."""
     import psycopg
 
-    parts = urlsplit(server_url)
-    maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as connection:
+    with psycopg.connect(database_at(server_url, "postgres"), autocommit=True) as connection:
+        if fresh:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         found = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
@@ -182,6 +230,9 @@ def migrate_and_seed(service: Service, environment: dict[str, str]) -> dict[str,
         env=environment,
         check=True,
     )
+    if service.seed_script is None:
+        tables_empty(environment[service.database_variable])
+        return {}
     seeded = subprocess.run(
         [sys.executable, str(service.seed_script)],
         cwd=service.directory,
@@ -192,6 +243,30 @@ def migrate_and_seed(service: Service, environment: dict[str, str]) -> dict[str,
     )
     answer: dict[str, Any] = json.loads(seeded.stdout.strip().splitlines()[-1])
     return answer
+
+
+def query(database: str, statement: str, parameters: list[Any] | None = None) -> list[Any]:
+    """The rows of one statement on `database` (a URL), in a transaction of its own."""
+    import psycopg
+
+    with psycopg.connect(database) as connection:
+        return connection.execute(statement, parameters).fetchall()
+
+
+def tables_empty(database: str) -> None:
+    """TRUNCATE every table of a migrated database but Django's own (`django_*`, `auth_*`)."""
+    import psycopg
+
+    with psycopg.connect(database) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename NOT LIKE 'django\\_%' AND tablename NOT LIKE 'auth\\_%'"
+            )
+        ]
+        if tables:
+            connection.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
 
 
 def free_port() -> int:
@@ -228,11 +303,17 @@ def start_gunicorn(
     return subprocess.Popen(command, env=environment, start_new_session=True)
 
 
-def stop_gunicorn(process: subprocess.Popen[bytes]) -> None:
+def stop_group(process: subprocess.Popen[bytes], *, leader_only: bool = False) -> None:
+    """SIGTERM to the process group of `process` (gunicorn and its workers) or, with
+    `leader_only`, to `process` alone (a Celery worker stops its own pool); SIGKILL to the
+    group if it is still there 15 s later."""
     if process.poll() is not None:
         return
     try:
-        os.killpg(process.pid, signal.SIGTERM)
+        if leader_only:
+            process.terminate()
+        else:
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
@@ -276,13 +357,107 @@ def serving(service: Service, environment: dict[str, str]) -> Iterator[int]:
     """gunicorn on the service, every worker up; yields its port, stops it on the way out
     (error or not)."""
     port = free_port()
-    process = start_gunicorn(service, environment, port)
-    try:
-        wait_until_ready(process, port)
-        check_bare(port)
+    with serving_together([(service, environment, port)]):
         yield port
+
+
+@contextmanager
+def serving_together(sites: list[tuple[Service, dict[str, str], int]]) -> Iterator[None]:
+    """gunicorn on each (service, environment, port), all started at once, every worker of
+    each up; stopped on the way out (error or not), the last started first."""
+    with ExitStack() as stack:
+        started = []
+        for service, environment, port in sites:
+            process = start_gunicorn(service, environment, port)
+            stack.callback(stop_group, process)
+            started.append((process, port))
+        for process, port in started:
+            wait_until_ready(process, port)
+            check_bare(port)
+        yield
+
+
+@contextmanager
+def celery_worker(
+    service: Service, environment: dict[str, str], queues: tuple[str, ...], log: IO[str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A Celery worker of the service (prefork, WORKERS processes, no beat) consuming
+    `queues`; stopped on the way out, error or not, its output then copied to `log`."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--queues",
+        ",".join(queues),
+        "--concurrency",
+        str(WORKERS),
+        "--loglevel",
+        "WARNING",
+        # No other worker to meet or gossip with: start at once.
+        "--without-mingle",
+        "--without-gossip",
+        "--without-heartbeat",
+    ]
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            command,
+            cwd=service.directory,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            stop_group(process, leader_only=True)
+            output.seek(0)
+            log.write(output.read().decode(errors="replace"))
+
+
+def wait_for_consumer(
+    process: subprocess.Popen[bytes], broker_database: str, queues: tuple[str, ...]
+) -> None:
+    """Until the worker has declared its queues in the (SQLAlchemy) broker database, which
+    also means kombu's tables exist before gunicorn's workers publish to them."""
+    import psycopg
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"the Celery worker exited with status {process.returncode}")
+        try:
+            with psycopg.connect(broker_database) as connection:
+                declared = {
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT name FROM kombu_queue WHERE name = ANY(%s)", [list(queues)]
+                    )
+                }
+        except psycopg.errors.UndefinedTable:
+            declared = set()
+        if declared == set(queues):
+            return
+        time.sleep(0.2)
+    raise BenchError(f"the Celery worker did not declare {', '.join(queues)} within 30 s")
+
+
+@contextmanager
+def stripe_emulator(log: IO[str]) -> Iterator[str]:
+    """`localstripe_server()`: yields its base URL; the log it replays on stderr when it
+    stops (every request, every webhook delivery) goes to `log` instead."""
+    from clipcart_shared.testing.localstripe import localstripe_server
+
+    server = localstripe_server()
+    base_url = server.__enter__()
+    try:
+        yield base_url
     finally:
-        stop_gunicorn(process)
+        with redirect_stderr(log):
+            server.__exit__(None, None, None)
 
 
 def check_bare(port: int) -> None:
@@ -305,6 +480,19 @@ def check_endpoints(port: int, expected_products: int) -> None:
 
 
 # --------------------------------------------------------------------------- load
+
+
+def exchange(connection: http.client.HTTPConnection, request: Request) -> tuple[int | str, bytes]:
+    """Send one request: (status, body), or (the error's name, its message) when the
+    connection failed (closed, so that the next request opens a new one)."""
+    method, path, body, headers = request
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        return type(error).__name__, str(error).encode()
 
 
 def succeeded(status: int | str) -> TypeGuard[int]:
@@ -402,19 +590,12 @@ def run_load(
         n = 0
         try:
             while True:
-                method, path, body, headers = request_for(index, n)
+                request = request_for(index, n)
                 n += 1
                 began = time.perf_counter()
                 if began >= end:
                     break
-                try:
-                    connection.request(method, path, body=body, headers=headers)
-                    response = connection.getresponse()
-                    content = response.read()
-                    status: int | str = response.status
-                except (OSError, http.client.HTTPException) as error:
-                    connection.close()
-                    status, content = type(error).__name__, str(error).encode()
+                status, content = exchange(connection, request)
                 finished = time.perf_counter()
                 if status == 201:
                     created += 1
@@ -504,6 +685,14 @@ def get(path: str) -> Callable[[int, int], Request]:
     return request_for
 
 
+def bearer(user_id: str, secret: str) -> str:
+    """A mobile user's `Authorization`, the token minted as the app's provider would
+    (`clipcart_shared.tokens.user_token_mint`, with the exported `JWT_HS256_SECRET`)."""
+    from clipcart_shared.tokens import user_token_mint
+
+    return "Bearer " + user_token_mint(user_id=user_id, secret=secret)
+
+
 class ServiceToken:
     """A service token minted exactly like `clipcart_shared.auth.service_token_mint`,
     re-minted before it expires."""
@@ -557,15 +746,13 @@ def reserve(
 
 
 def reserved_units(database_url: str, variant_ids: list[str]) -> int:
-    import psycopg
-
-    with psycopg.connect(database_url) as connection:
-        row = connection.execute(
-            "SELECT COALESCE(SUM(quantity_reserved), 0) FROM products_variant "
-            "WHERE id = ANY(%s::uuid[])",
-            [variant_ids],
-        ).fetchone()
-    return int(row[0]) if row else 0
+    [(reserved,)] = query(
+        database_url,
+        "SELECT COALESCE(SUM(quantity_reserved), 0) FROM products_variant "
+        "WHERE id = ANY(%s::uuid[])",
+        [variant_ids],
+    )
+    return int(reserved)
 
 
 # --------------------------------------------------------------------------- video
@@ -689,11 +876,232 @@ def truncate_events(database_url: str) -> None:
 
 
 def events_stored(database_url: str) -> int:
-    import psycopg
+    [(count,)] = query(database_url, f"SELECT count(*) FROM {EVENTS_TABLE}")
+    return int(count)
 
-    with psycopg.connect(database_url) as connection:
-        row = connection.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
-    return int(row[0]) if row else 0
+
+# --------------------------------------------------------------------------- checkout
+
+
+def checkout_environment(
+    environment: dict[str, str], catalog_port: int, stripe_url: str, broker_url: str | None
+) -> dict[str, str]:
+    """Checkout's processes (gunicorn, `manage.py`, its Celery worker): the bench catalog,
+    the emulator and its webhook secret, the broker (if given; else the bench's in-memory
+    one); order events only to checkout's own queue (nobody else consumes a bench broker);
+    emails dropped."""
+    changes = {
+        "CATALOG_URL": f"http://{HOST}:{catalog_port}",
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_SECRET_KEY": STRIPE_KEY,
+        "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+        "ORDER_EVENT_QUEUES": "",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    if broker_url:
+        changes["CELERY_BROKER_URL"] = broker_url
+    return environment | changes
+
+
+def checkout_request(authorization: str, lines: list[tuple[str, int]]) -> Request:
+    """Buy now: `POST /api/v1/checkouts/` for these (variant, quantity) lines, with a fresh
+    Idempotency-Key."""
+    body = json.dumps(
+        {
+            "email": "buyer@bench.example.com",
+            "shipping_address": SHIPPING_ADDRESS,
+            "lines": [{"variant_id": variant, "quantity": quantity} for variant, quantity in lines],
+        }
+    ).encode()
+    headers = {
+        "Authorization": authorization,
+        "Content-Type": "application/json",
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+    return "POST", CHECKOUTS_PATH, body, headers
+
+
+def buy_now(variants: list[str], authorizations: list[str]) -> Callable[[int, int], Request]:
+    """1, 2 or 3 lines in turn, distinct variants spread over the seeded ones; one user
+    per client."""
+
+    def request_for(client: int, n: int) -> Request:
+        first = 7 * client + 3 * n
+        lines = [(variants[(first + k) % len(variants)], 1) for k in range(1 + (client + n) % 3)]
+        return checkout_request(authorizations[client % len(authorizations)], lines)
+
+    return request_for
+
+
+def created(status: int, content: bytes) -> int:
+    """A checkout answer must be a 201 (count_units for run_load)."""
+    if status != 201:
+        raise AnswerError("not 201")
+    return 1
+
+
+def answer_label(status: int | str, content: bytes) -> int | str:
+    """The status, and for a problem its code: 201, "409 out_of_stock", "ConnectionError"."""
+    if not isinstance(status, int) or status < 400:
+        return status
+    try:
+        code = json.loads(content).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    return f"{status} {code}" if code else status
+
+
+@dataclass
+class Sale:
+    outcome: Outcome  # the checkouts, labelled by `answer_label`
+    payments: Counter[str] = field(default_factory=Counter)  # "succeeded", or what failed
+
+
+def flash_sale(port: int, stripe_url: str, variant: str, authorizations: list[str]) -> Sale:
+    """One thread per buyer, all released at once: each checks out 1 unit of `variant`
+    and, on a 201, pays as the app's payment sheet would (the PaymentIntent updated with
+    pm_card_visa, then confirmed) on the emulator. The rate is over the checkouts: from
+    the release to the last answer."""
+    import stripe
+
+    from clipcart_shared.testing.localstripe import stripe_client
+
+    sale = Sale(Outcome(name=f"flash sale ({len(authorizations)} buyers)", seconds=0.0))
+    outcome = sale.outcome
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(authorizations) + 1)
+    answered: list[float] = []
+
+    def pay(content: bytes) -> str:
+        try:
+            secret = json.loads(content)["payment"]["client_secret"]
+            intent = secret.split("_secret_")[0]  # Stripe's `<id>_secret_<…>`
+            client = stripe_client(stripe_url, STRIPE_KEY)
+            client.v1.payment_intents.update(intent, {"payment_method": "pm_card_visa"})
+            return str(client.v1.payment_intents.confirm(intent).status)
+        except (stripe.StripeError, ValueError, KeyError, TypeError) as error:
+            return f"{type(error).__name__}: {error}"[:200]
+
+    def buyer(index: int) -> None:
+        connection = http.client.HTTPConnection(HOST, port, timeout=SALE_REQUEST_TIMEOUT)
+        request = checkout_request(authorizations[index], [(variant, 1)])
+        barrier.wait()
+        began = time.perf_counter()
+        status, content = exchange(connection, request)
+        finished = time.perf_counter()
+        connection.close()
+        label = answer_label(status, content)
+        payment = pay(content) if status == 201 else ""
+        with lock:
+            outcome.latencies.append(finished - began)
+            outcome.statuses[label] += 1
+            answered.append(finished)
+            outcome.created_total += status == 201
+            if label not in (201, "409 out_of_stock") and not outcome.failure_sample:
+                outcome.failure_sample = f"{label}: {content[:300].decode(errors='replace')}"
+            if payment:
+                sale.payments[payment] += 1
+
+    threads = [
+        threading.Thread(target=buyer, args=(i,), daemon=True) for i in range(len(authorizations))
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=SALE_REQUEST_TIMEOUT + 60)
+    if any(thread.is_alive() for thread in threads):
+        raise BenchError("flash sale: buyers did not finish")
+    outcome.seconds = max(answered) - started
+    return sale
+
+
+def flash_orders(database: str, variant: str) -> Counter[str]:
+    """Checkout's orders holding `variant`, by status."""
+    rows = query(
+        database,
+        "SELECT o.status, count(*) FROM orders_order o WHERE EXISTS (SELECT 1 FROM "
+        "orders_orderline l WHERE l.order_id = o.id AND l.variant_id = %s) GROUP BY o.status",
+        [variant],
+    )
+    return Counter({status: count for status, count in rows})
+
+
+def wait_until_paid(database: str, variant: str, expected: int) -> tuple[int, float]:
+    """Poll until `expected` orders of `variant` are paid: at most PAID_WAIT_SECONDS, and
+    at most PAID_STALL_SECONDS without one more. (paid, seconds waited)."""
+    started = progressed = time.monotonic()
+    paid = -1
+    while True:
+        now_paid = flash_orders(database, variant)["paid"]
+        now = time.monotonic()
+        if now_paid != paid:
+            paid, progressed = now_paid, now
+        if (
+            paid >= expected
+            or now - started > PAID_WAIT_SECONDS
+            or now - progressed > PAID_STALL_SECONDS
+        ):
+            return paid, now - started
+        time.sleep(0.2)
+
+
+def payments_reconcile(service: Service, environment: dict[str, str]) -> int:
+    """Checkout's safety net, once: `orders.services.payments_reconcile(older_than=0)`
+    through `manage.py shell`. How many orders it changed."""
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from datetime import timedelta\n"
+            "from orders.services import payments_reconcile\n"
+            "print(payments_reconcile(older_than=timedelta(0)))",
+        ],
+        cwd=service.directory,
+        env=environment,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return int(finished.stdout.split()[-1])
+
+
+def webhook_events(database: str) -> tuple[Counter[str], float]:
+    """Checkout's webhook log by status (processed, received …), and the seconds from the
+    first event received to the last one applied."""
+    rows = query(database, "SELECT status, count(*) FROM payments_webhookevent GROUP BY status")
+    [(span,)] = query(
+        database,
+        "SELECT EXTRACT(EPOCH FROM max(processed_at) - min(received_at)) "
+        "FROM payments_webhookevent",
+    )
+    return Counter({status: count for status, count in rows}), float(span or 0)
+
+
+def variant_stock(database: str, variant: str) -> tuple[int, int]:
+    """(on hand, reserved) of a catalog variant."""
+    [(on_hand, reserved)] = query(
+        database,
+        "SELECT quantity_on_hand, quantity_reserved FROM products_variant WHERE id = %s",
+        [variant],
+    )
+    return int(on_hand), int(reserved)
+
+
+def webhook_deliveries(emulator_log: str) -> Counter[str]:
+    """What the emulator logged of its webhook deliveries: delivered, failed."""
+    return Counter(
+        "delivered" if "successfully delivered" in line else "failed"
+        for line in emulator_log.splitlines()
+        if 'webhook "' in line
+    )
+
+
+def log_tail(log: str, lines: int = 25) -> str:
+    return "\n".join("    " + line for line in log.strip().splitlines()[-lines:])
 
 
 # --------------------------------------------------------------------------- main
@@ -704,7 +1112,15 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured, per scenario")
     parser.add_argument("--warmup", type=float, default=1.0, help="unrecorded, per scenario")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
-    parser.add_argument("--only", choices=sorted(SERVICES), help="bench one service only")
+    parser.add_argument("--only", choices=PARTS, help="bench one service only")
+    parser.add_argument(
+        "--paid-by",
+        choices=("reconcile", "webhooks"),
+        default="reconcile",
+        help="checkout: how the flash sale's orders get paid: checkout's reconciliation, run "
+        "once after the sale (default), or the emulator's webhooks applied by a Celery "
+        "worker (slower: see README)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.seconds <= 0 or arguments.warmup < 0 or not 1 <= arguments.concurrency <= 200:
         parser.error("need --seconds > 0, --warmup >= 0 and 1 <= --concurrency <= 200")
@@ -784,16 +1200,11 @@ def run_video(arguments: argparse.Namespace) -> int:
         print(f"bench: setup failed: {error}", file=sys.stderr)
         return 2
 
-    from clipcart_shared.tokens import user_token_mint
-
     videos = [FeedVideo(v["id"], [(t[0], t[1]) for t in v["tags"]]) for v in answer["videos"]]
     database_url = environment[VIDEO.database_variable]
     # One mobile user per client, each with a token minted as the app's provider would.
     users = [f"bench-user-{client}" for client in range(arguments.concurrency)]
-    authorizations = [
-        "Bearer " + user_token_mint(user_id=user, secret=environment["JWT_HS256_SECRET"])
-        for user in users
-    ]
+    authorizations = [bearer(user, environment["JWT_HS256_SECRET"]) for user in users]
     try:
         with serving(VIDEO, environment) as port:
             check_feed(port, videos)
@@ -848,9 +1259,173 @@ def run_video(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def run_checkout(arguments: argparse.Namespace) -> int:
+    began = time.monotonic()
+    webhooks = arguments.paid_by == "webhooks"
+    try:
+        # Two databases to migrate and seed: side by side (separate processes).
+        with ThreadPoolExecutor(2) as pool:
+            catalog_job = pool.submit(prepare, CATALOG_FOR_CHECKOUT)
+            checkout_job = pool.submit(prepare, CHECKOUT)
+            catalog_environment, seeded = catalog_job.result()
+            environment, _ = checkout_job.result()
+        if webhooks:
+            # A broker of its own, emptied each run: the bench's webhook tasks and order
+            # events never reach `make run`'s workers, nor stale ones the bench's.
+            ensure_database(environment["DATABASE_URL"], BROKER_DATABASE, fresh=True)
+    except (BenchError, subprocess.CalledProcessError) as error:
+        print(f"bench: setup failed: {error}", file=sys.stderr)
+        return 2
+
+    from clipcart_shared.testing.localstripe import LocalstripeError, register_webhook
+
+    server = environment["DATABASE_URL"]
+    # The transport `make run` uses (clipcart_shared.settings.broker_url), on that database.
+    broker = database_at(server, BROKER_DATABASE, "sqla+postgresql+psycopg") if webhooks else None
+    checkout_database = environment[CHECKOUT.database_variable]
+    catalog_database = catalog_environment[CATALOG_FOR_CHECKOUT.database_variable]
+    variants, flash, stock = seeded["variants"], seeded["flash_variant"], seeded["flash_stock"]
+    secret = environment["JWT_HS256_SECRET"]
+    # One user per client for scenario 1 (a Stripe customer from its first checkout on);
+    # a user of their own for every buyer of the sale.
+    buyers = [bearer(f"bench-buyer-{client}", secret) for client in range(arguments.concurrency)]
+    crowd = [bearer(f"bench-flash-{n:03d}", secret) for n in range(FLASH_BUYERS)]
+    emulator_log, worker_log = io.StringIO(), io.StringIO()
+    try:
+        with ExitStack() as stack:
+            stripe_url = stack.enter_context(stripe_emulator(emulator_log))
+            catalog_port, port = free_port(), free_port()
+            while port == catalog_port:
+                port = free_port()
+            environment = checkout_environment(environment, catalog_port, stripe_url, broker)
+            worker = None
+            if webhooks:
+                worker = stack.enter_context(
+                    celery_worker(CHECKOUT, environment, CHECKOUT_QUEUES, worker_log)
+                )
+            # Both at once: checkout needs catalog only once requests come.
+            stack.enter_context(
+                serving_together(
+                    [
+                        (CATALOG_FOR_CHECKOUT, catalog_environment, catalog_port),
+                        (CHECKOUT, environment, port),
+                    ]
+                )
+            )
+            if worker:
+                register_webhook(
+                    stripe_url,
+                    "clipcart-bench",
+                    f"http://{HOST}:{port}{WEBHOOK_PATH}",
+                    WEBHOOK_SECRET,
+                    events=["payment_intent.succeeded"],
+                )
+                wait_for_consumer(worker, database_at(server, BROKER_DATABASE), CHECKOUT_QUEUES)
+            setup_seconds = time.monotonic() - began
+            print(
+                f"bench: catalog on {HOST}:{catalog_port}, localstripe on {stripe_url}"
+                + (
+                    f", checkout's Celery worker ({WORKERS} processes) on "
+                    f"{', '.join(CHECKOUT_QUEUES)}, the emulator's webhook to checkout"
+                    if worker
+                    else ""
+                ),
+                flush=True,
+            )
+            [checkouts] = run_scenarios(
+                port,
+                [Scenario("checkout (buy now)", buy_now(variants, buyers), count_units=created)],
+                arguments,
+            )
+            [(orders_stored,)] = query(checkout_database, "SELECT count(*) FROM orders_order")
+
+            print(f"bench: flash sale, {FLASH_BUYERS} buyers for {stock} units …", flush=True)
+            sale = flash_sale(port, stripe_url, flash, crowd)
+            confirmed = sale.payments["succeeded"]
+            by_webhooks, waited = 0, 0.0
+            if worker:
+                by_webhooks, waited = wait_until_paid(checkout_database, flash, confirmed)
+            reconciled, reconcile_seconds = None, 0.0
+            if by_webhooks < confirmed:
+                # The flash orders are the newest pending ones: within the 500 it looks at.
+                started = time.monotonic()
+                reconciled = payments_reconcile(CHECKOUT, environment)
+                reconcile_seconds = time.monotonic() - started
+            orders = flash_orders(checkout_database, flash)
+            events, applying = webhook_events(checkout_database)
+            on_hand, reserved = variant_stock(catalog_database, flash)
+    # RuntimeError: the emulator did not start (localstripe_server).
+    except (BenchError, subprocess.CalledProcessError, LocalstripeError, RuntimeError) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        if worker_log.getvalue():
+            print(f"  checkout worker's log:\n{log_tail(worker_log.getvalue())}", file=sys.stderr)
+        return 2
+
+    paid = orders["paid"]
+    oversold = paid - stock
+    answers = sale.outcome.statuses
+    print(
+        f"  {sale.outcome.name:<22} {sale.outcome.rate:>8,.0f} checkouts/s over "
+        f"{sale.outcome.seconds:.1f} s  p50 {sale.outcome.percentile(0.5):,.0f} ms"
+        f"  p99 {sale.outcome.percentile(0.99):,.0f} ms  answers: "
+        + ", ".join(f"{label}: {answers[label]}" for label in sorted(answers, key=str))
+    )
+    print()
+    print(
+        f"checkout: {checkouts.rate:,.1f} checkouts/s, p99 {checkouts.percentile(0.99):.1f} ms "
+        f"(buy now, 1-3 lines, {arguments.concurrency} clients) | orders stored "
+        f"{orders_stored} / {checkouts.created_total} created (warm-up included)"
+    )
+    print(
+        f"flash sale: {FLASH_BUYERS} buyers for {stock} units | paid {paid} (must be {stock}), "
+        f"oversold {oversold} | 409 out_of_stock {answers['409 out_of_stock']} "
+        f"(must be {FLASH_BUYERS - stock}) | {sale.outcome.rate:,.1f} checkouts/s over the sale "
+        f"| catalog variant: on hand {on_hand}, reserved {reserved} (must be 0, 0)"
+    )
+    paths = []
+    if worker:
+        deliveries = webhook_deliveries(emulator_log.getvalue())
+        paths.append(
+            f"emulator webhooks ({deliveries['delivered']} delivered, {deliveries['failed']} "
+            f"failed) -> checkout -> Celery worker: {by_webhooks} of {confirmed} paid within "
+            f"{waited:.0f} s after the sale (the worker applied {events['processed']} events "
+            f"in {applying:.1f} s from the first received)"
+        )
+    if reconciled is not None:
+        paths.append(
+            ("then " if worker else "")
+            + f"payments_reconcile(older_than=0) once, through manage.py shell: {reconciled} "
+            f"orders changed in {reconcile_seconds:.1f} s"
+            + ("" if worker else " (--paid-by reconcile: no webhook, no worker)")
+        )
+    print(f"paid through: {'; '.join(paths)}")
+    print(
+        "payments confirmed on the emulator: "
+        + (", ".join(f"{n} {what}" for what, n in sale.payments.items()) or "none")
+        + f"; webhook events: {dict(events) or 'none'}; flash orders: {dict(orders)}"
+        + f"; took {time.monotonic() - began:.0f} s (setup {setup_seconds:.0f} s)"
+    )
+    problems = []
+    if checkouts.failed_total or orders_stored != checkouts.created_total:
+        problems.append("scenario 1: a checkout was not a 201, or the orders do not add up")
+    if answers != Counter({201: stock, "409 out_of_stock": FLASH_BUYERS - stock}):
+        problems.append(f"unexpected answers: {dict(answers)}; e.g. {sale.outcome.failure_sample}")
+    if sale.payments != Counter({"succeeded": stock}):
+        problems.append(f"payments: {dict(sale.payments)}")
+    if paid != stock or oversold != 0 or (on_hand, reserved) != (0, 0):
+        problems.append("paid orders or stock do not add up")
+    if problems:
+        for problem in problems:
+            print(f"bench: FAILED: {problem}", file=sys.stderr)
+        if worker_log.getvalue():
+            print(f"  checkout worker's log:\n{log_tail(worker_log.getvalue())}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    parts = {"catalog": run_catalog, "video": run_video}
+    parts = {"catalog": run_catalog, "video": run_video, "checkout": run_checkout}
     codes: list[int] = []
     for name in [arguments.only] if arguments.only else list(parts):
         if codes:

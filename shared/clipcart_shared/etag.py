@@ -16,12 +16,14 @@ def etag_response(request: Request, data: Any) -> HttpResponse:
 
     Feeds change with every new video or stock change, so a hash of what would be sent is
     the only validator that is always right."""
-    content = JSONRenderer().render(data)
+    return etag_json_response(request, JSONRenderer().render(data))
+
+
+def etag_json_response(request: Request, content: bytes) -> HttpResponse:
+    """`etag_response` for a JSON body already rendered (e.g. written by PostgreSQL)."""
     etag = f'"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
-    if (
-        etag in parse_etags(request.headers.get("If-None-Match", ""))
-        or request.headers.get("If-None-Match") == "*"
-    ):
+    if_none_match = request.headers.get("If-None-Match", "")
+    if etag in parse_etags(if_none_match) or if_none_match == "*":
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(content, content_type="application/json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -32,10 +33,32 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[str, bool]:
         cursor.execute(_LOG_ONCE, [event["id"], event["type"], json.dumps(event)])
         is_new = cursor.fetchone() is not None
         if is_new:
-            from payments.tasks import webhook_event_process
-
-            webhook_event_process.delay_on_commit(event["id"])
+            transaction.on_commit(lambda: _process_soon(event["id"]))
     return event["id"], is_new
+
+
+def _process_soon(event_id: str) -> None:
+    # The broker may be down: the event is logged, and the periodic sweep applies it.
+    from payments.tasks import webhook_event_process
+
+    try:
+        webhook_event_process.delay(event_id)
+    except Exception:
+        logger.warning(
+            "Could not queue a Stripe event; the sweep will", extra={"event_id": event_id}
+        )
+
+
+def webhook_events_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Apply logged events still waiting (their task was lost: broker down, worker gone).
+    Returns how many it applied."""
+    waiting = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.RECEIVED, received_at__lt=timezone.now() - older_than
+    ).values_list("event_id", flat=True)
+    return sum(
+        webhook_event_process(event_id=event_id) != WebhookEvent.Status.RECEIVED
+        for event_id in list(waiting[:500])
+    )
 
 
 def _order_id(event: dict[str, Any]) -> uuid.UUID | None:

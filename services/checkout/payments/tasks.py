@@ -2,6 +2,7 @@ from celery import shared_task
 
 from orders.services import payments_reconcile as _payments_reconcile
 from payments.services import webhook_event_process as _webhook_event_process
+from payments.services import webhook_events_sweep as _webhook_events_sweep
 
 
 @shared_task(
@@ -22,3 +23,8 @@ def webhook_event_process(event_id: str) -> str:
 @shared_task(name="payments.payments_reconcile", time_limit=600, soft_time_limit=570)
 def payments_reconcile() -> int:
     return _payments_reconcile()
+
+
+@shared_task(name="payments.webhook_events_sweep", time_limit=600, soft_time_limit=570)
+def webhook_events_sweep() -> int:
+    return _webhook_events_sweep()

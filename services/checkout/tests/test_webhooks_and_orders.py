@@ -5,6 +5,7 @@ import threading
 import time
 import uuid
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import connections
@@ -330,3 +331,34 @@ def test_only_pending_orders_can_be_cancelled(api_client, client_for, order):
     _post(api_client, _event("payment_intent.succeeded", _intent(order)))
     response = client_for("u1").post(f"/api/v1/orders/{order.id}/cancel/")
     assert (response.status_code, response.json()["code"]) == (409, "order_not_cancellable")
+
+
+def test_broker_down_the_webhook_is_still_logged_and_everything_drains_when_it_is_back(
+    api_client, order, settings
+):
+    from kombu.exceptions import OperationalError
+
+    from clipcart_shared.outbox.services import outbox_relay
+    from payments.services import webhook_events_sweep
+
+    settings.EVENT_ROUTES = {"order.paid": ["checkout.events"]}
+    broker_down = OperationalError("broker unreachable")
+    with (
+        mock.patch("celery.app.task.Task.delay", side_effect=broker_down),
+        mock.patch("celery.Celery.send_task", side_effect=broker_down),
+    ):
+        response = _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+        assert response.status_code == 200
+        order.refresh_from_db()
+        assert order.status == "pending_payment"
+        assert WebhookEvent.objects.get().status == "received"
+
+    # The broker is back: the sweep applies the event, the relay drains the outbox.
+    assert webhook_events_sweep(older_than=timedelta(0)) == 1
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert OutboxEvent.objects.filter(type="order.paid", published_at__isnull=True).count() == 1
+    with mock.patch("celery.Celery.send_task") as sent:
+        assert outbox_relay() >= 1
+    assert sent.call_args.kwargs["queue"] == "checkout.events"
+    assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 0

@@ -1,119 +1,194 @@
-"""Reads: the feed and single videos as mobile sees them (API.md), in three queries
-whatever the page size — videos with creators, their tags, the tagged products' cards."""
+"""Reads: the feed and single videos as mobile sees them (API.md).
+
+PostgreSQL builds each video object as JSON, with its creator and its tags' product cards,
+in one statement whatever the page size (ADR 7): the feed gets it as JSON text to send as
+is, a single video as a dict.
+"""
 
 from __future__ import annotations
 
 import itertools
 import uuid
-from collections import defaultdict
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import ValidationError
 
+from creators.models import Creator
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
 
-_VIDEO_FIELDS = (
-    "id",
-    "status",
-    "stream_url",
-    "thumbnail_url",
-    "caption",
-    "duration_ms",
-    "published_at",
-    "creator_id",
-    "creator__handle",
-    "creator__display_name",
-    "creator__avatar_url",
+
+def _rfc3339(column: str) -> str:
+    """SQL for a timestamptz as DRF renders an aware UTC datetime (`isoformat()`, `+00:00`
+    as `Z`): microseconds only when there are some; NULL stays NULL."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"""to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS')"""
+        f" || CASE WHEN to_char({utc}, 'US') = '000000' THEN '' ELSE to_char({utc}, '.US') END"
+        " || 'Z'"
+    )
+
+
+def _float(column: str) -> str:
+    """SQL for a float8 (x, y: 0 to 1) as JSON the way Python writes it: PostgreSQL writes
+    1.0 as `1`."""
+    return (
+        f"CASE WHEN {column} = trunc({column}) THEN to_json({column}::numeric(17, 1)) "
+        f"ELSE to_json({column}) END"
+    )
+
+
+# API.md's video object, from `v` (a video), `c` (its creator) and `t` (its tags). `json`,
+# not `jsonb`: it keeps the keys in this order and PostgreSQL builds it faster.
+_VIDEO_JSON = f"""json_build_object(
+    'id', v.id,
+    'creator', json_build_object(
+        'id', c.id,
+        'handle', c.handle,
+        'display_name', c.display_name,
+        'avatar_url', nullif(c.avatar_url, '')
+    ),
+    'status', v.status,
+    'stream_url', v.stream_url,
+    'thumbnail_url', v.thumbnail_url,
+    'caption', v.caption,
+    'duration_ms', v.duration_ms,
+    'published_at', {_rfc3339("v.published_at")},
+    'tags', coalesce(t.tags, '[]'::json)
+)"""
+
+
+def _videos_sql(columns: str, videos: str, order: str = "") -> str:
+    """One statement: a row of `columns` (over `v`, `c`, `t`) for each video that the
+    query `videos` selects (rows of the videos table). The tags are those whose product
+    has an active card in the read model (archived and unknown products are left out), in
+    time order, aggregated for all the videos at once rather than video by video."""
+    return f"""
+WITH v AS ({videos}),
+t AS (
+    SELECT tag.video_id, json_agg(json_build_object(
+        'id', tag.id,
+        'start_ms', tag.start_ms,
+        'end_ms', tag.end_ms,
+        'x', {_float("tag.x")},
+        'y', {_float("tag.y")},
+        'keyframes', tag.keyframes,
+        'product', json_build_object(
+            'id', card.product_id,
+            'title', card.title,
+            'image', nullif(card.image, ''),
+            'price', CASE WHEN card.price_amount IS NULL THEN NULL ELSE
+                json_build_object('amount', card.price_amount, 'currency', card.currency) END,
+            'stock_status', card.stock_status
+        ),
+        'variant_id', tag.variant_id
+    ) ORDER BY tag.start_ms, tag.created_at, tag.id) AS tags
+    FROM v
+    JOIN {ProductTag._meta.db_table} tag ON tag.video_id = v.id
+    JOIN {ProductCard._meta.db_table} card
+        ON card.product_id = tag.product_id AND card.status = 'active'
+    GROUP BY tag.video_id
+)
+SELECT {columns}
+FROM v
+JOIN {Creator._meta.db_table} c ON c.id = v.creator_id
+LEFT JOIN t ON t.video_id = v.id
+{order}"""
+
+
+# One video, which psycopg decodes (in C) to a dict.
+_VIDEO_SQL = _videos_sql(
+    _VIDEO_JSON,
+    f"""SELECT * FROM {Video._meta.db_table}
+    WHERE id = %(id)s AND (status = 'published' OR status = 'draft' AND creator_id IN (
+        SELECT id FROM {Creator._meta.db_table} WHERE user_id = %(user_id)s))""",
 )
 
 
-def feed_videos() -> QuerySet[Video, dict[str, Any]]:
-    """Published videos, newest first (page it, then `videos_render` the page)."""
-    return Video.objects.filter(status=Video.Status.PUBLISHED).values(*_VIDEO_FIELDS)
+def _feed_sql(order: str, compare: str | None) -> str:
+    """A page of the feed as DRF's cursor pagination asks for it: by (published_at, id),
+    newest first (DESC) or, for a reversed cursor, oldest first (ASC); with a cursor, only
+    videos published before (<) or after (>) its position."""
+    after = "" if compare is None else f" AND published_at {compare} %(position)s"
+    return _videos_sql(
+        f"{_rfc3339('v.published_at')}, {_VIDEO_JSON}::text",
+        f"""SELECT * FROM {Video._meta.db_table}
+    WHERE status = 'published'{after}
+    ORDER BY published_at {order}, id {order}
+    OFFSET %(offset)s LIMIT %(limit)s""",
+        f"ORDER BY v.published_at {order}, v.id {order}",
+    )
+
+
+_FEED_SQL = {
+    (order, compare): _feed_sql(order, compare)
+    for order in ("DESC", "ASC")
+    for compare in (None, "<", ">")
+}
+
+
+class FeedVideo(NamedTuple):
+    published_at: str  # as in `json`: the cursor position
+    json: str  # API.md's video object, as PostgreSQL wrote it
+
+
+class FeedVideos:
+    """Published videos, newest first, for DRF's `CursorPagination` ordered by `ORDERING`.
+    That calls `order_by` (the ordering or its reverse), `filter` (`published_at` before or
+    after the cursor's position) and slices: the slice runs one statement."""
+
+    ORDERING = ("-published_at", "-id")
+    _REVERSED = ("published_at", "id")
+    _COMPARE = {"published_at__lt": "<", "published_at__gt": ">"}
+
+    def __init__(
+        self, order: str = "DESC", compare: str | None = None, position: datetime | None = None
+    ) -> None:
+        self._order, self._compare, self._position = order, compare, position
+
+    def order_by(self, *fields: str) -> FeedVideos:
+        if fields not in (self.ORDERING, self._REVERSED):
+            raise ValueError(f"The feed is ordered by {self.ORDERING}, not {fields}.")
+        order = "DESC" if fields == self.ORDERING else "ASC"
+        return FeedVideos(order, self._compare, self._position)
+
+    def filter(self, **lookups: str) -> FeedVideos:
+        ((lookup, value),) = lookups.items()
+        if lookup not in self._COMPARE:
+            raise ValueError(f"The feed pages by published_at, not {lookup}.")
+        try:
+            position = parse_datetime(value)
+        except ValueError:
+            position = None
+        if position is None:  # a cursor with a made-up position (the ORM answered 500)
+            raise ValidationError({"cursor": ["This cursor is not valid."]})
+        return FeedVideos(self._order, self._COMPARE[lookup], position)
+
+    def __getitem__(self, page: slice) -> list[FeedVideo]:
+        offset = page.start or 0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FEED_SQL[self._order, self._compare],
+                {"offset": offset, "limit": page.stop - offset, "position": self._position},
+            )
+            return [FeedVideo(*row) for row in cursor.fetchall()]
+
+
+def feed_videos() -> FeedVideos:
+    """Published videos, newest first: page them with the feed's `CursorPagination`."""
+    return FeedVideos()
 
 
 def video_for_viewer(*, video_id: uuid.UUID, user_id: str | None) -> dict[str, Any] | None:
-    """A published video, or the viewer's own draft; None for anything else."""
-    visible = Q(status=Video.Status.PUBLISHED)
-    if user_id is not None:
-        visible |= Q(status=Video.Status.DRAFT, creator__user_id=user_id)
-    return Video.objects.filter(visible, id=video_id).values(*_VIDEO_FIELDS).first()
-
-
-def _cards(product_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """Feed cards of products catalog still sells (archived and unknown ones are absent)."""
-    rows = ProductCard.objects.filter(product_id__in=product_ids, status="active").values(
-        "product_id", "title", "image", "price_amount", "currency", "stock_status"
-    )
-    return {
-        row["product_id"]: {
-            "id": str(row["product_id"]),
-            "title": row["title"],
-            "image": row["image"] or None,
-            "price": None
-            if row["price_amount"] is None
-            else {"amount": row["price_amount"], "currency": row["currency"]},
-            "stock_status": row["stock_status"],
-        }
-        for row in rows
-    }
-
-
-def videos_render(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of `feed_videos` / `video_for_viewer` as API.md's video objects."""
-    tags_by_video: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    tags = list(
-        ProductTag.objects.filter(video_id__in=[row["id"] for row in rows])
-        .order_by("start_ms", "created_at")
-        .values(
-            "id",
-            "video_id",
-            "product_id",
-            "variant_id",
-            "start_ms",
-            "end_ms",
-            "x",
-            "y",
-            "keyframes",
-        )
-    )
-    cards = _cards({tag["product_id"] for tag in tags})
-    for tag in tags:
-        card = cards.get(tag["product_id"])
-        if card is None:
-            continue  # archived or unknown product: the tag is not shown
-        tags_by_video[tag["video_id"]].append(
-            {
-                "id": str(tag["id"]),
-                "start_ms": tag["start_ms"],
-                "end_ms": tag["end_ms"],
-                "x": tag["x"],
-                "y": tag["y"],
-                "keyframes": tag["keyframes"],
-                "product": card,
-                "variant_id": None if tag["variant_id"] is None else str(tag["variant_id"]),
-            }
-        )
-    return [
-        {
-            "id": str(row["id"]),
-            "creator": {
-                "id": str(row["creator_id"]),
-                "handle": row["creator__handle"],
-                "display_name": row["creator__display_name"],
-                "avatar_url": row["creator__avatar_url"] or None,
-            },
-            "status": row["status"],
-            "stream_url": row["stream_url"],
-            "thumbnail_url": row["thumbnail_url"],
-            "caption": row["caption"],
-            "duration_ms": row["duration_ms"],
-            "published_at": row["published_at"],
-            "tags": tags_by_video[row["id"]],
-        }
-        for row in rows
-    ]
+    """A published video, or the viewer's own draft, as API.md's video object; None for
+    anything else."""
+    with connection.cursor() as cursor:
+        cursor.execute(_VIDEO_SQL, {"id": video_id, "user_id": user_id})
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def own_video(*, video_id: uuid.UUID, user_id: str) -> Video:

@@ -19,7 +19,7 @@ class MerchantMembership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "merchant_id"], name="membership_once")
+            models.UniqueConstraint(fields=["user", "merchant_id"], name="merchant_membership_once")
         ]
 
     def __str__(self) -> str:

@@ -72,6 +72,7 @@ EVENT_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     **SHARED_BEAT_SCHEDULE,
     "expire-unpaid-orders": {"task": "orders.orders_expire", "schedule": 60},
+    "apply-waiting-stripe-events": {"task": "payments.webhook_events_sweep", "schedule": 60},
     "reconcile-pending-payments": {
         "task": "payments.payments_reconcile",
         "schedule": env.int("PAYMENT_RECONCILE_SECONDS", default=300),

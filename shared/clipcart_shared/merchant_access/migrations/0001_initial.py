@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merchant_memberships', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'merchant_id'), name='membership_once')],
+                'constraints': [models.UniqueConstraint(fields=('user', 'merchant_id'), name='merchant_membership_once')],
             },
         ),
     ]

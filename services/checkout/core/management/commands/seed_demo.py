@@ -14,6 +14,7 @@ STAFF_PERMISSIONS = [
     ("orders", "view_order"),
     ("orders", "view_orderline"),
     ("orders", "view_refund"),
+    ("orders", "add_refund"),
 ]
 
 

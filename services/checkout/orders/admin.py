@@ -1,0 +1,460 @@
+"""Orders for platform staff and for merchants' staff.
+
+A merchant's staff see the orders that hold lines they sold, and on them only those
+lines and their share of the money: the lines' totals and what was refunded on them;
+never other merchants' lines, the buyer's total, or shipping (the order keeps one
+shipping amount for all its merchants). Other orders are 404 to them.
+
+Nobody adds, changes or deletes an order here: checkout makes them and the services move
+them on. Refunds are made on the order's refund page through
+`orders.services.order_refund` (Stripe first, then the record, the status and
+`order.refunded`), by holders of `orders.add_refund`: merchant staff on their own lines,
+platform staff also on the whole order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import Combinable
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from clipcart_shared.errors import ApplicationError
+from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
+from clipcart_shared.money import Money
+from core.errors import CheckoutErrorCode
+from orders.forms import STALE_MESSAGE, OrderRefundForm, order_refundable_amount
+from orders.models import Order, OrderLine, Refund
+from orders.services import order_refund
+from payments import stripe_api
+
+REFUND_PERMISSION = "orders.add_refund"
+# An id typed in part must have this many hex digits, so that a short word searched for
+# in emails ("face") does not also list every order whose id happens to start with it.
+ID_PREFIX_MIN_DIGITS = 6
+HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_platform_staff(request: HttpRequest) -> bool:
+    return request_merchant_ids(request) is None
+
+
+def money(amount: int | None, currency: str) -> str:
+    return Money(amount or 0, currency).format()
+
+
+def short_id(order_id: uuid.UUID) -> str:
+    """The id's first eight digits: how the buyer's confirmation email names the order."""
+    return str(order_id)[:8]
+
+
+# --- reads the admin needs (they belong in `orders/selectors.py`) -----------------------
+
+
+def order_id_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The ids that begin with `term` (a whole id or its beginning, hyphens optional) as
+    the first and the last id of that range: a range scan of the primary key instead of
+    reading every id as text. None when the term cannot be (part of) an id."""
+    digits = term.lower().replace("-", "")
+    if not ID_PREFIX_MIN_DIGITS <= len(digits) <= 32 or not set(digits) <= HEX_DIGITS:
+        return None
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
+
+
+def orders_of_merchants(orders: QuerySet[Order], merchant_ids: list[uuid.UUID]) -> QuerySet[Order]:
+    """The orders holding a line of these merchants."""
+    own_lines = OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids)
+    return orders.filter(Exists(own_lines))
+
+
+def orders_with_merchant_share(
+    orders: QuerySet[Order], merchant_ids: list[uuid.UUID]
+) -> QuerySet[Order]:
+    """Each order with `merchant_subtotal` and `merchant_refunded`: the sums over these
+    merchants' lines (computed in the same query, whatever the number of orders)."""
+    own_lines = (
+        OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids)
+        .order_by()
+        .values("order")
+    )
+    return orders.annotate(
+        merchant_subtotal=Subquery(
+            own_lines.annotate(amount=Sum("line_total_amount")).values("amount")
+        ),
+        merchant_refunded=Subquery(
+            own_lines.annotate(amount=Sum("refunded_amount")).values("amount")
+        ),
+    )
+
+
+def refunds_with_share_of_lines(
+    refunds: QuerySet[Refund], line_ids: list[uuid.UUID]
+) -> QuerySet[Refund]:
+    """The refunds that gave money back on these lines, each with `line_share`: how much
+    of it went to them (`Refund.lines` maps each line's id to its part)."""
+    if not line_ids:
+        return refunds.none()
+    parts: list[Combinable] = [
+        Coalesce(Cast(KeyTextTransform(str(line_id), "lines"), IntegerField()), Value(0))
+        for line_id in line_ids
+    ]
+    share = parts[0]
+    for part in parts[1:]:
+        share = share + part
+    return refunds.annotate(line_share=share).filter(line_share__gt=0)
+
+
+# --- inlines ---------------------------------------------------------------------------------
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [str(field) for field in self.get_fields(request, obj)]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderLineInline(_ReadOnlyInline):
+    """The order's lines the user may see: a merchant's staff, their own."""
+
+    model = OrderLine
+    verbose_name_plural = "Lines"
+    fields = ["title", "sku", "quantity", "unit_price", "line_total", "refunded"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = list(self.fields)
+        return [*fields, "merchant_name"] if is_platform_staff(request) else fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        lines = super().get_queryset(request).select_related("order")
+        merchant_ids = request_merchant_ids(request)
+        return lines if merchant_ids is None else lines.filter(merchant_id__in=merchant_ids)
+
+    @admin.display(description="Unit price")
+    def unit_price(self, line: OrderLine) -> str:
+        return money(line.unit_price_amount, line.order.currency)
+
+    @admin.display(description="Line total")
+    def line_total(self, line: OrderLine) -> str:
+        return money(line.line_total_amount, line.order.currency)
+
+    @admin.display(description="Refunded")
+    def refunded(self, line: OrderLine) -> str:
+        return money(line.refunded_amount, line.order.currency)
+
+
+class RefundInline(_ReadOnlyInline):
+    """The order's refunds. A merchant's staff see those that touched their lines, each
+    with the part that went to their lines (`OrderAdmin.get_formset_kwargs` narrows
+    them: which lines are theirs depends on the order)."""
+
+    model = Refund
+    fields = ["created_at", "amount_refunded", "reason", "created_by"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if is_platform_staff(request):
+            return [*self.fields, "stripe_refund_id"]
+        return ["on_your_lines" if field == "amount_refunded" else field for field in self.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description="Amount")
+    def amount_refunded(self, refund: Refund) -> str:
+        return money(refund.amount, refund.order.currency)
+
+    @admin.display(description="On your lines")
+    def on_your_lines(self, refund: Refund) -> str:
+        return money(getattr(refund, "line_share", 0), refund.order.currency)
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+ORDER_FIELDS = ["id", "status", "fulfilment_status", "email", "shipping_to", "created_at"]
+PLATFORM_MONEY_FIELDS = ["subtotal", "shipping", "total", "refunded", "refundable"]
+MERCHANT_MONEY_FIELDS = ["your_lines_total", "your_lines_refunded", "your_lines_refundable"]
+PAYMENT_FIELDS = [
+    "user_id",
+    "paid_at",
+    "payment_intent_id",
+    "stripe_customer_id",
+    "payment_failures",
+    "last_payment_error",
+    "is_disputed",
+    "expires_at",
+    "cancelled_at",
+    "updated_at",
+]
+
+
+@admin.register(Order)
+class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
+    """Orders, view-only; refunds from the order's refund page."""
+
+    change_form_template = "orders/admin/order_change_form.html"
+    refund_template = "orders/admin/order_refund.html"
+    list_filter = ["status", "created_at"]
+    date_hierarchy = "created_at"
+    # Searched by `get_search_results`: ids (whole or their start) and emails.
+    search_fields = ["email"]
+    search_help_text = (
+        f"An order id, or its first {ID_PREFIX_MIN_DIGITS} characters or more; or (part of) "
+        "the buyer's email."
+    )
+    ordering = ["-created_at", "-id"]
+    list_per_page = 50
+    inlines = [OrderLineInline, RefundInline]
+
+    # --- scope and permissions ---------------------------------------------------------
+
+    def scope_queryset(
+        self, queryset: QuerySet[Order], merchant_ids: list[uuid.UUID]
+    ) -> QuerySet[Order]:
+        return orders_of_merchants(queryset, merchant_ids)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        orders = super().get_queryset(request)
+        merchant_ids = request_merchant_ids(request)
+        return orders if merchant_ids is None else orders_with_merchant_share(orders, merchant_ids)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders come from checkout
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the services change orders; a refund has its own page
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # orders are records of payments
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(REFUND_PERMISSION))
+
+    # --- the list -----------------------------------------------------------------------
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        columns = ["reference", "created_at", "email", "status", "fulfilment_status"]
+        if is_platform_staff(request):
+            return [*columns, "total", "refunded", "is_disputed"]
+        return [*columns, "your_lines_total", "your_lines_refunded"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
+    ) -> tuple[QuerySet[Order], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matches = Q(email__icontains=term)
+        id_range = order_id_range(term)
+        if id_range is not None:
+            matches |= Q(id__range=id_range)
+        if is_platform_staff(request):
+            matches |= Q(payment_intent_id=term)  # what Stripe's dashboard shows
+        return queryset.filter(matches), False
+
+    # --- the order's page ---------------------------------------------------------------
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if is_platform_staff(request):
+            return [
+                (None, {"fields": ORDER_FIELDS}),
+                ("Money", {"fields": PLATFORM_MONEY_FIELDS}),
+                ("Payment", {"fields": PAYMENT_FIELDS}),
+            ]
+        return [
+            (None, {"fields": [*ORDER_FIELDS, "paid_at"]}),
+            ("Your lines", {"fields": MERCHANT_MONEY_FIELDS}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [
+            field for _, options in self.get_fieldsets(request, obj) for field in options["fields"]
+        ]
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        merchant_ids = request_merchant_ids(request)
+        if isinstance(inline, RefundInline) and merchant_ids is not None and obj is not None:
+            own_line_ids = list(
+                obj.lines.filter(merchant_id__in=merchant_ids).values_list("id", flat=True)
+            )
+            kwargs["queryset"] = refunds_with_share_of_lines(kwargs["queryset"], own_line_ids)
+        return kwargs
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        if self.has_refund_permission(request):
+            extra_context["refund_url"] = reverse(
+                "admin:orders_order_refund", args=[object_id], current_app=self.admin_site.name
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- the refund page ------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        refund = path(
+            "<path:object_id>/refund/",
+            self.admin_site.admin_view(self.refund_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_refund",
+        )
+        return [refund, *super().get_urls()]
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Refund lines (or, for platform staff, the whole order) through the service. A
+        refusal (unpaid order, too large an amount, Stripe unreachable or refusing) is
+        shown as a message on the form, and nothing is written."""
+        order = self.get_object(request, unquote(object_id))  # 404 outside the scope
+        if order is None:
+            raise Http404("No order matches the given id.")
+        if not (self.has_view_permission(request, order) and self.has_refund_permission(request)):
+            raise PermissionDenied
+        assert isinstance(order, Order)
+        form = OrderRefundForm(
+            request.POST if request.method == "POST" else None,
+            order=order,
+            merchant_ids=request_merchant_ids(request),
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                order = order_refund(
+                    order=order,
+                    amount=form.amount_minor,
+                    line_ids=form.line_ids,
+                    created_by=f"admin:{request.user.get_username()}",
+                    reason=form.cleaned_data["reason"],
+                )
+            except ApplicationError as error:
+                messages.error(request, self._refusal(error, form))
+            except stripe_api.PaymentProviderRejected as error:
+                # The service lets Stripe's refusal through; it should be an
+                # ApplicationError of its own (refund_refused) like the others.
+                messages.error(
+                    request, f"Stripe refused the refund ({error}). Nothing was refunded."
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Refunded {money(form.amount_minor, order.currency)} of order "
+                    f"{short_id(order.id)}; the order is now {order.get_status_display().lower()}.",
+                )
+                return HttpResponseRedirect(
+                    reverse(
+                        "admin:orders_order_change",
+                        args=[order.pk],
+                        current_app=self.admin_site.name,
+                    )
+                )
+        elif form.is_bound and form.is_stale:
+            # Show the order as it is now (a fresh form), not the figures posted.
+            messages.warning(request, STALE_MESSAGE)
+            return HttpResponseRedirect(request.path)
+        return self._refund_page(request, order, form)
+
+    def _refund_page(
+        self, request: HttpRequest, order: Order, form: OrderRefundForm
+    ) -> HttpResponse:
+        merchant_ids = request_merchant_ids(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Refund order {short_id(order.id)}",
+            "subtitle": None,
+            "opts": self.opts,
+            "order": order,
+            "form": form,
+            "refundable": money(
+                order_refundable_amount(
+                    order=order, lines=None if merchant_ids is None else form.refundable_lines
+                ),
+                order.currency,
+            ),
+            "is_platform_staff": merchant_ids is None,
+        }
+        return TemplateResponse(request, self.refund_template, context)
+
+    @staticmethod
+    def _refusal(error: ApplicationError, form: OrderRefundForm) -> str:
+        if error.code == CheckoutErrorCode.REFUND_TOO_LARGE:
+            remaining = money(form.refundable_for_choice, form.order.currency)
+            where = "this order" if form.line_ids is None else "the ticked lines"
+            return f"Nothing was refunded: at most {remaining} is left to refund on {where}."
+        if error.code == CheckoutErrorCode.ORDER_NOT_REFUNDABLE:
+            return (
+                f"Nothing was refunded: the order is {form.order.get_status_display().lower()}, "
+                "so there is no payment to refund."
+            )
+        if error.code == CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE:
+            return "Nothing was refunded: Stripe cannot be reached right now. Try again shortly."
+        return f"Nothing was refunded: {error.detail}"
+
+    # --- columns and read-only fields ---------------------------------------------------
+
+    @admin.display(description="Order")
+    def reference(self, order: Order) -> str:
+        return short_id(order.id)
+
+    @admin.display(description="Ships to")
+    def shipping_to(self, order: Order) -> str:
+        address = order.shipping_address or {}
+        street = ", ".join(filter(None, [address.get("line1"), address.get("line2")]))
+        town = " ".join(filter(None, [address.get("postal_code"), address.get("city")]))
+        return ", ".join(filter(None, [address.get("name"), street, town, address.get("country")]))
+
+    @admin.display(description="Subtotal")
+    def subtotal(self, order: Order) -> str:
+        return money(order.subtotal_amount, order.currency)
+
+    @admin.display(description="Shipping")
+    def shipping(self, order: Order) -> str:
+        return money(order.shipping_amount, order.currency)
+
+    @admin.display(description="Total", ordering="total_amount")
+    def total(self, order: Order) -> str:
+        return money(order.total_amount, order.currency)
+
+    @admin.display(description="Refunded", ordering="refunded_amount")
+    def refunded(self, order: Order) -> str:
+        return money(order.refunded_amount, order.currency)
+
+    @admin.display(description="Left to refund")
+    def refundable(self, order: Order) -> str:
+        return money(order.total_amount - order.refunded_amount, order.currency)
+
+    @admin.display(description="Your lines", ordering="merchant_subtotal")
+    def your_lines_total(self, order: Order) -> str:
+        return money(getattr(order, "merchant_subtotal", 0), order.currency)
+
+    @admin.display(description="Refunded on your lines", ordering="merchant_refunded")
+    def your_lines_refunded(self, order: Order) -> str:
+        return money(getattr(order, "merchant_refunded", 0), order.currency)
+
+    @admin.display(description="Left to refund on your lines")
+    def your_lines_refundable(self, order: Order) -> str:
+        subtotal = getattr(order, "merchant_subtotal", 0) or 0
+        return money(subtotal - (getattr(order, "merchant_refunded", 0) or 0), order.currency)
