@@ -3,12 +3,17 @@ one circuit breaker), signed with this service's credential."""
 
 from __future__ import annotations
 
+import enum
+import logging
 from functools import cache
 
 from django.conf import settings
 
 from clipcart_shared.auth import service_token_mint
+from clipcart_shared.errors import ApplicationError
 from clipcart_shared.http import ServiceClient
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -26,3 +31,13 @@ def _client(service: str, base_url: str) -> ServiceClient:
 def service_client(service: str) -> ServiceClient:
     """The client for `service` at the URL in settings (`<SERVICE>_URL`), e.g. `catalog`."""
     return _client(service, getattr(settings, f"{service.upper()}_URL"))
+
+
+def unavailable_error(service: str, code: enum.Enum, error: Exception) -> ApplicationError:
+    """The 503 a caller answers when `service` cannot be reached (logged with the cause)."""
+    logger.warning("Service unavailable", extra={"remote_service": service, "error": str(error)})
+    return ApplicationError(
+        code,
+        f"The {service} cannot be reached right now; nothing was changed. Try again shortly.",
+        status=503,
+    )

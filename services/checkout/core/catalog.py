@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
-from clipcart_shared.clients import service_client
+from clipcart_shared.clients import service_client, unavailable_error
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.http import ServiceRejected, ServiceUnavailable
 from core.errors import CheckoutErrorCode
-
-logger = logging.getLogger(__name__)
 
 Lines = list[tuple[uuid.UUID, int]]
 
@@ -21,12 +18,7 @@ def _lines(lines: Lines) -> list[dict[str, Any]]:
 
 
 def _unavailable(error: Exception) -> ApplicationError:
-    logger.warning("Catalog is unavailable", extra={"error": str(error)})
-    return ApplicationError(
-        CheckoutErrorCode.CATALOG_UNAVAILABLE,
-        "The catalog cannot be reached right now; nothing was changed. Try again shortly.",
-        status=503,
-    )
+    return unavailable_error("catalog", CheckoutErrorCode.CATALOG_UNAVAILABLE, error)
 
 
 def _rejected(error: ServiceRejected) -> ApplicationError:

@@ -465,10 +465,11 @@ def _refund_check(*, order: Order, amount: int, line_ids: list[uuid.UUID] | None
             f"The order is {order.status}; nothing was paid to refund.",
             status=409,
         )
-    lines = order.lines.all() if line_ids is None else order.lines.filter(id__in=line_ids)
-    refundable = sum(line.line_total_amount - line.refunded_amount for line in lines)
     if line_ids is None:
         refundable = order.total_amount - order.refunded_amount
+    else:
+        lines = order.lines.filter(id__in=line_ids)
+        refundable = sum(line.line_total_amount - line.refunded_amount for line in lines)
     if not 0 < amount <= refundable:
         raise ApplicationError(
             CheckoutErrorCode.REFUND_TOO_LARGE,

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
-from clipcart_shared.clients import service_client
+from clipcart_shared.clients import service_client, unavailable_error
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.http import ServiceClient, ServiceRejected, ServiceUnavailable
 from core.errors import VideoErrorCode
-
-logger = logging.getLogger(__name__)
 
 
 def catalog_client() -> ServiceClient:
@@ -19,12 +16,7 @@ def catalog_client() -> ServiceClient:
 
 
 def _unavailable(error: Exception) -> ApplicationError:
-    logger.warning("Catalog is unavailable", extra={"error": str(error)})
-    return ApplicationError(
-        VideoErrorCode.CATALOG_UNAVAILABLE,
-        "The catalog cannot be reached right now; nothing was changed. Try again shortly.",
-        status=503,
-    )
+    return unavailable_error("catalog", VideoErrorCode.CATALOG_UNAVAILABLE, error)
 
 
 def product_card_fetch(*, product_id: uuid.UUID) -> dict[str, Any] | None:
