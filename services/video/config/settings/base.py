@@ -1,5 +1,5 @@
 """Video settings: creators, videos, product tags, engagement events, the product-card read
-model (and, later, attribution)."""
+model, and attribution of sales to videos and creators."""
 
 from clipcart_shared.logs import logging_config
 from clipcart_shared.settings import *  # noqa: F403
@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "productcards",
     "videos",
     "engagement",
+    "attribution",
 ]
 
 DATABASES = database_settings(SERVICE_NAME)

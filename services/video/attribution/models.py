@@ -1,0 +1,185 @@
+"""Sales credited to the videos and creators that drove them.
+
+Checkout's `order.paid` becomes one `SaleLine` per paid line and, for every attribution
+model, one `Credit` per eligible touch (or one unattributed credit). Refunds add
+reversing credits; no credit is ever updated or deleted, except by the recompute command
+that rebuilds an order's rows from the same inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+
+MAX_BPS = 10_000
+
+
+class AttributionModel(models.TextChoices):
+    LAST_TOUCH = "last_touch", "Last touch"
+    FIRST_TOUCH = "first_touch", "First touch"
+    LINEAR = "linear", "Linear"
+    TIME_DECAY = "time_decay", "Time decay"
+    POSITION_BASED = "position_based", "Position based"
+
+
+class MerchantAttributionSettings(models.Model):
+    """A merchant's lookback windows and the model its reports open with."""
+
+    merchant_id = models.UUIDField(primary_key=True)
+    merchant_name = models.CharField(max_length=120, blank=True)
+    click_window = models.DurationField(default=timedelta(days=7))
+    view_window = models.DurationField(default=timedelta(days=1))
+    default_model = models.CharField(
+        max_length=20, choices=AttributionModel.choices, default=AttributionModel.LAST_TOUCH
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "merchant attribution settings"
+        verbose_name_plural = "merchant attribution settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(click_window__gte=timedelta(0), view_window__gte=timedelta(0)),
+                name="attribution_windows_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    click_window__lte=timedelta(days=90), view_window__lte=timedelta(days=90)
+                ),
+                name="attribution_windows_at_most_90_days",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.merchant_name or str(self.merchant_id)
+
+
+class ProductCommissionRate(models.Model):
+    """A merchant's commission rate for one product, overriding every creator's own."""
+
+    product_id = models.UUIDField(primary_key=True)
+    merchant_id = models.UUIDField(db_index=True)
+    rate_bps = models.PositiveIntegerField(validators=[MaxValueValidator(MAX_BPS)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate_bps__lte=MAX_BPS), name="product_rate_at_most_100pct"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.rate_bps} bps"
+
+
+class SaleLine(models.Model):
+    """A paid order line as `order.paid` told it: the primary key makes it recorded once."""
+
+    line_id = models.UUIDField(primary_key=True)
+    order_id = models.UUIDField(db_index=True)
+    user_id = models.CharField(max_length=128)
+    merchant_id = models.UUIDField()
+    product_id = models.UUIDField()
+    variant_id = models.UUIDField()
+    quantity = models.PositiveIntegerField()
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    paid_at = models.DateTimeField()
+    # The cart line's source: a click on that video when the line was added.
+    source_video_id = models.UUIDField(null=True, blank=True)
+    source_tag_id = models.UUIDField(null=True, blank=True)
+    source_added_at = models.DateTimeField(null=True, blank=True)
+    # Eligible touches after collapsing repeats (0: unattributed).
+    touch_count = models.PositiveSmallIntegerField(default=0)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_at", "line_id"]
+        indexes = [
+            models.Index(fields=["merchant_id", "paid_at"], name="saleline_merchant_time_idx"),
+            models.Index(fields=["product_id", "paid_at"], name="saleline_product_time_idx"),
+            models.Index(fields=["paid_at"], name="saleline_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id} ({self.order_id})"
+
+
+class Credit(models.Model):
+    """Part of a line's amount credited to one touch (a video, its creator) under one
+    model; with `refund_id`, the (negative) part of a refund reversing that credit.
+    A sale's credits add up exactly to the line amount for each model."""
+
+    id = models.BigAutoField(primary_key=True)
+    sale_line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, related_name="credits")
+    model = models.CharField(max_length=20, choices=AttributionModel.choices)
+    # The touch's place in the line's touch path (0 = first); 0 for an unattributed line.
+    position = models.PositiveSmallIntegerField()
+    refund_id = models.UUIDField(null=True, blank=True)
+    # Null for an unattributed line: it still counts in totals.
+    video_id = models.UUIDField(null=True, blank=True)
+    creator_id = models.UUIDField(null=True, blank=True)
+    touch_type = models.CharField(max_length=20, blank=True)
+    touched_at = models.DateTimeField(null=True, blank=True)
+    # Copied from the line, so reports read one table.
+    merchant_id = models.UUIDField()
+    product_id = models.UUIDField()
+    currency = models.CharField(max_length=3)
+    amount = models.IntegerField()
+    commission_rate_bps = models.PositiveIntegerField()
+    commission_amount = models.IntegerField()
+    # When the money moved: the payment, or the refund for a reversal.
+    occurred_at = models.DateTimeField()
+    paid_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sale_line", "model", "position", "occurred_at"]
+        constraints = [
+            # The database, not a check, makes an event credit once.
+            models.UniqueConstraint(
+                fields=["sale_line", "model", "position", "refund_id"],
+                name="credit_once",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_id__isnull=False) | Q(amount__gte=0, commission_amount__gte=0),
+                name="credit_sale_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(commission_rate_bps__lte=MAX_BPS), name="credit_rate_at_most_100pct"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant_id", "model", "paid_at"], name="credit_merchant_idx"),
+            models.Index(fields=["creator_id", "model", "paid_at"], name="credit_creator_idx"),
+            models.Index(fields=["video_id", "model", "paid_at"], name="credit_video_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.amount} to {self.video_id or 'unattributed'}"
+
+
+class RefundReceived(models.Model):
+    """Every `order.refunded` heard, applied or held: a refund that arrives before its
+    order's `order.paid` waits here (`applied_at` empty) and is applied with it."""
+
+    refund_id = models.UUIDField(primary_key=True)
+    order_id = models.UUIDField(db_index=True)
+    refunded_at = models.DateTimeField()
+    # [{line_id, amount}] as the event said.
+    lines = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["refunded_at"]
+        verbose_name = "refund received"
+        verbose_name_plural = "refunds received"
+
+    def __str__(self) -> str:
+        return f"refund {self.refund_id} of {self.order_id}"
