@@ -89,6 +89,8 @@ class OrderLine(models.Model):
     refunded_amount = models.PositiveIntegerField(default=0)
     source_video_id = models.UUIDField(null=True, blank=True)
     source_tag_id = models.UUIDField(null=True, blank=True)
+    # When the line was picked from the video (attribution counts it as a click then).
+    source_added_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["title", "id"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +36,8 @@ class CheckoutLine:
     quantity: int
     source_video_id: uuid.UUID | None = None
     source_tag_id: uuid.UUID | None = None
+    # When the buyer picked it from the video: the cart line's time, or the checkout's.
+    source_added_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,9 @@ class Checkout:
 def _cart_lines(user_id: str) -> tuple[list[CheckoutLine], list[uuid.UUID]]:
     rows = list(CartLine.objects.filter(cart__user_id=user_id).order_by("added_at"))
     return [
-        CheckoutLine(row.variant_id, row.quantity, row.source_video_id, row.source_tag_id)
+        CheckoutLine(
+            row.variant_id, row.quantity, row.source_video_id, row.source_tag_id, row.added_at
+        )
         for row in rows
     ], [row.id for row in rows]
 
@@ -145,6 +149,9 @@ def checkout_create(
                         line_total_amount=quoted["line_total"]["amount"],
                         source_video_id=line.source_video_id,
                         source_tag_id=line.source_tag_id,
+                        source_added_at=None
+                        if line.source_video_id is None
+                        else line.source_added_at or timezone.now(),
                     )
                     for line, quoted in zip(lines, quote["lines"], strict=True)
                 ]
@@ -196,6 +203,7 @@ def _line_data(line: OrderLine) -> dict[str, Any]:
         else {
             "video_id": str(line.source_video_id),
             "tag_id": None if line.source_tag_id is None else str(line.source_tag_id),
+            "added_at": line.source_added_at.isoformat() if line.source_added_at else None,
         },
     }
 

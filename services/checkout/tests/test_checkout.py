@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_shared.testing.localstripe import stripe_client
+from carts.models import CartLine
 from orders.models import Order, OrderLine
 from tests.conftest import ADDRESS, STRIPE_KEY
 
@@ -41,6 +42,7 @@ def test_checkout_from_the_cart_reserves_stock_and_creates_one_payment_intent(
         format="json",
     )
     before = catalog.stock(variant["id"])
+    added_at = CartLine.objects.get().added_at
 
     response = _checkout(client)
 
@@ -50,6 +52,8 @@ def test_checkout_from_the_cart_reserves_stock_and_creates_one_payment_intent(
     price = variant["price"]["amount"]
     assert body["order"]["status"] == "pending_payment"
     assert body["order"]["lines"][0]["source"] == source
+    # Attribution counts the source as a click when the line was put in the cart.
+    assert order.lines.get().source_added_at == added_at
     assert order.subtotal_amount == 2 * price
     assert order.total_amount == order.subtotal_amount + order.shipping_amount
     assert body["order"]["total"] == {"amount": order.total_amount, "currency": order.currency}

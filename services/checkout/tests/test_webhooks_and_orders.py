@@ -94,7 +94,34 @@ def test_a_succeeded_payment_marks_the_order_paid_commits_stock_and_publishes_on
     paid = OutboxEvent.objects.get(type="order.paid")
     assert paid.data["order_id"] == str(order.id)
     assert paid.data["lines"][0]["amount"] == order.subtotal_amount
+    assert paid.data["lines"][0]["source"] is None  # bought without a video
     assert WebhookEvent.objects.count() == 1
+
+
+def test_order_paid_carries_each_line_source_and_when_it_was_picked(
+    api_client, client_for, catalog, stripe_emulator, variants
+):
+    source = {"video_id": str(uuid.uuid4()), "tag_id": str(uuid.uuid4())}
+    response = client_for("u2").post(
+        "/api/v1/checkouts/",
+        {
+            "email": "ada@example.com",
+            "shipping_address": ADDRESS,
+            "lines": [{"variant_id": variants[0]["id"], "quantity": 1, "source": source}],
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    order = Order.objects.get(id=response.json()["order"]["id"])
+    _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+
+    line = OutboxEvent.objects.get(type="order.paid").data["lines"][0]
+    # "Buy now" from a video: picked when the checkout was made.
+    assert line["source"] == {
+        **source,
+        "added_at": order.lines.get().source_added_at.isoformat(),
+    }
+    assert order.created_at - timedelta(seconds=5) < order.lines.get().source_added_at
 
 
 @pytest.mark.parametrize(
