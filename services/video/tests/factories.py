@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import factory
 from django.utils import timezone
 
 from creators.models import Creator
+from engagement.models import EngagementEvent
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
 
@@ -62,3 +64,84 @@ class ProductTagFactory(factory.django.DjangoModelFactory):
     x = 0.5
     y = 0.5
     created_by = "test"
+
+
+def engagement_event(
+    user_id: str, video: Video, type: str, occurred_at: datetime, **fields: Any
+) -> EngagementEvent:
+    return EngagementEvent.objects.create(
+        event_id=uuid.uuid4(),
+        user_id=user_id,
+        type=type,
+        video_id=video.id,
+        occurred_at=occurred_at,
+        watch_ms=fields.pop("watch_ms", 5000 if type == "view" else None),
+        **fields,
+    )
+
+
+def paid_line(
+    tag: ProductTag,
+    amount: int = 10_000,
+    quantity: int = 1,
+    source: ProductTag | None = None,
+    added_at: datetime | None = None,
+) -> dict[str, Any]:
+    """An `order.paid` line for the product of `tag`; `source`: bought from that tag."""
+    return {
+        "line_id": str(uuid.uuid4()),
+        "product_id": str(tag.product_id),
+        "variant_id": str(uuid.uuid4()),
+        "merchant_id": str(tag.merchant_id),
+        "quantity": quantity,
+        "amount": amount,
+        "source": None
+        if source is None
+        else {
+            "video_id": str(source.video_id),
+            "tag_id": str(source.id),
+            "added_at": added_at.isoformat() if added_at else None,
+        },
+    }
+
+
+def order_paid(
+    user_id: str, lines: list[dict[str, Any]], paid_at: datetime, currency: str = "EUR"
+) -> dict[str, Any]:
+    order_id = str(uuid.uuid4())
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "order.paid",
+        "source": "checkout",
+        "time": paid_at.isoformat(),
+        "subject": order_id,
+        "data": {
+            "order_id": order_id,
+            "user_id": user_id,
+            "currency": currency,
+            "paid_at": paid_at.isoformat(),
+            "lines": lines,
+        },
+    }
+
+
+def order_refunded(
+    paid: dict[str, Any], amounts: dict[str, int], refunded_at: datetime
+) -> dict[str, Any]:
+    """An `order.refunded` for the order of `paid`: {line id: amount}."""
+    order_id = paid["data"]["order_id"]
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "order.refunded",
+        "source": "checkout",
+        "time": refunded_at.isoformat(),
+        "subject": order_id,
+        "data": {
+            "order_id": order_id,
+            "refund_id": str(uuid.uuid4()),
+            "refunded_at": refunded_at.isoformat(),
+            "lines": [
+                {"line_id": line_id, "amount": amount} for line_id, amount in amounts.items()
+            ],
+        },
+    }
