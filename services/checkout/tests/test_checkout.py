@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+from carts.models import CartLine
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_shared.testing.localstripe import stripe_client
-from carts.models import CartLine
 from orders.models import Order, OrderLine
 from tests.conftest import ADDRESS, STRIPE_KEY
 
