@@ -7,6 +7,7 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
     handler500,
     service_urlpatterns,
 )
+from attribution import apis as attribution_apis
 from creators import apis as creator_apis
 from engagement import apis as engagement_apis
 from videos import apis as video_apis
@@ -28,6 +29,11 @@ api_v1 = [
     ),
     path("creators/", creator_apis.CreatorCreateApi.as_view(), name="creator-create"),
     path("creators/me/", creator_apis.CreatorMeApi.as_view(), name="creator-me"),
+    path(
+        "creators/me/earnings/",
+        attribution_apis.CreatorEarningsApi.as_view(),
+        name="creator-earnings",
+    ),
     path("events/", engagement_apis.EventsApi.as_view(), name="events"),
 ]
 

@@ -45,6 +45,9 @@ SPECTACULAR_SETTINGS = {
 CATALOG_URL = service_url("catalog")
 MAX_TAGS_PER_VIDEO = 30
 
+# A sale's commission is settled once its order can no longer be refunded.
+ATTRIBUTION_SETTLEMENT_DAYS = env.int("ATTRIBUTION_SETTLEMENT_DAYS", default=14)
+
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
 CELERY_BEAT_SCHEDULE = {
     **SHARED_BEAT_SCHEDULE,

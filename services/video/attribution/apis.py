@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from attribution.models import AttributionModel
+from attribution.selectors import DayRange, creator_earnings
+from clipcart_shared.auth import IsMobileUser, mobile_user_id
+from clipcart_shared.serializers import MoneySerializer
+from clipcart_shared.views import PublicApiView
+from creators.selectors import creator_for_user
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+class DayRangeSerializer(serializers.Serializer):
+    """`from`/`to` (UTC days, both included; the last 30 days by default) and `model`."""
+
+    # `from` is a Python keyword, so the fields are declared through the class namespace.
+    locals()["from"] = serializers.DateField(
+        source="start", required=False, help_text="First day (YYYY-MM-DD)."
+    )
+    locals()["to"] = serializers.DateField(
+        source="end", required=False, help_text="Last day (YYYY-MM-DD); today by default."
+    )
+    model = serializers.ChoiceField(
+        choices=AttributionModel.choices, default=AttributionModel.LAST_TOUCH
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end = attrs.get("end") or timezone.now().date()
+        start = attrs.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            raise serializers.ValidationError({"from": "Must not be after `to`."})
+        if (end - start).days >= MAX_DAYS:
+            raise serializers.ValidationError({"from": f"At most {MAX_DAYS} days at once."})
+        return {"days": DayRange(start, end), "model": attrs["model"]}
+
+
+class EarningsMoneySerializer(serializers.Serializer):
+    net = MoneySerializer()
+    commission = MoneySerializer()
+
+
+class EarningsFiguresSerializer(serializers.Serializer):
+    sales = MoneySerializer(help_text="Attributed sales before refunds.")
+    refunds = MoneySerializer(help_text="Refunded since, of those sales.")
+    net = MoneySerializer()
+    commission = MoneySerializer(help_text="Commission on the net, refunds deducted.")
+    pending = EarningsMoneySerializer(help_text="Orders that can still be refunded.")
+    settled = EarningsMoneySerializer(help_text="Orders past the settlement days.")
+
+
+class EarningsVideoSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    caption = serializers.CharField()
+    thumbnail_url = serializers.CharField()
+    status = serializers.CharField()
+
+
+class EarningsByVideoSerializer(EarningsFiguresSerializer):
+    video = EarningsVideoSerializer()
+    orders = serializers.IntegerField(help_text="Orders with a share credited to the video.")
+    units = serializers.IntegerField(help_text="Units on those orders' credited lines.")
+
+
+class EarningsTotalSerializer(EarningsFiguresSerializer):
+    currency = serializers.CharField()
+
+
+class EarningsSerializer(serializers.Serializer):
+    locals()["from"] = serializers.DateField()
+    locals()["to"] = serializers.DateField()
+    model = serializers.CharField()
+    settlement_days = serializers.IntegerField()
+    totals = EarningsTotalSerializer(many=True, help_text="One per currency.")
+    videos = EarningsByVideoSerializer(many=True, help_text="One per video and currency.")
+
+
+class CreatorEarningsApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+
+    @extend_schema(
+        operation_id="creators_me_earnings",
+        description="The caller's attributed sales and commission per video and currency for "
+        "a range of payment days, under one attribution model. Refunds since count against "
+        "the sale; `settled` holds orders paid more than `settlement_days` ago.",
+        parameters=[DayRangeSerializer],
+        responses=EarningsSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        creator = creator_for_user(user_id=mobile_user_id(request))
+        query = DayRangeSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        earnings = creator_earnings(creator_id=creator.id, **query.validated_data)
+        return Response(EarningsSerializer(earnings).data)
