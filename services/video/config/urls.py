@@ -1,5 +1,6 @@
 from django.urls import path
 
+from attribution import apis as attribution_apis
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
     handler400,
     handler403,
@@ -7,7 +8,6 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
     handler500,
     service_urlpatterns,
 )
-from attribution import apis as attribution_apis
 from creators import apis as creator_apis
 from engagement import apis as engagement_apis
 from videos import apis as video_apis
