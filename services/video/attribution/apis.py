@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -15,9 +13,6 @@ from clipcart_shared.auth import IsMobileUser, mobile_user_id
 from clipcart_shared.serializers import MoneySerializer
 from clipcart_shared.views import PublicApiView
 from creators.selectors import creator_for_user
-
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 
 
 class DayRangeSerializer(serializers.Serializer):
@@ -35,13 +30,11 @@ class DayRangeSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        end = attrs.get("end") or timezone.now().date()
-        start = attrs.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
-        if start > end:
-            raise serializers.ValidationError({"from": "Must not be after `to`."})
-        if (end - start).days >= MAX_DAYS:
-            raise serializers.ValidationError({"from": f"At most {MAX_DAYS} days at once."})
-        return {"days": DayRange(start, end), "model": attrs["model"]}
+        try:
+            days = DayRange.checked(attrs.get("start"), attrs.get("end"))
+        except ValueError as error:
+            raise serializers.ValidationError({"from": str(error)}) from error
+        return {"days": days, "model": attrs["model"]}
 
 
 class EarningsMoneySerializer(serializers.Serializer):

@@ -183,3 +183,12 @@ class RefundReceived(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.refund_id} of {self.order_id}"
+
+
+class SalesReport(Credit):
+    """The merchant's sales report in the admin (a view over credits, no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "sales report"
+        verbose_name_plural = "sales reports"

@@ -15,15 +15,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-from clipcart_shared.merchant_access.demo import STAFF_GROUP, demo_id
-from clipcart_shared.merchant_access.models import MerchantMembership
-from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from creators.models import Creator
 from engagement.models import DailyVideoStats
 from productcards.models import ProductCard
+from tests.conftest import MERCHANT_A, MERCHANT_B
 from tests.factories import CreatorFactory, ProductCardFactory, ProductTagFactory, VideoFactory
 from videos.models import ProductTag, Video
 
@@ -36,50 +33,6 @@ PRODUCT_SEARCH = f"{TAGS}/product-search/"
 CREATORS = f"{ADMIN}/creators/creator"
 STATS = f"{ADMIN}/engagement/dailyvideostats"
 CARDS = f"{ADMIN}/productcards/productcard"
-
-MERCHANT_A = demo_id("merchant", "alpine")
-MERCHANT_B = demo_id("merchant", "harbor")
-
-
-# --- people ---------------------------------------------------------------------------
-
-
-def _staff_group() -> Group:
-    """The group as `seed_demo` makes it."""
-    group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
-    group.permissions.add(
-        *[
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in STAFF_PERMISSIONS
-        ]
-    )
-    return group
-
-
-@pytest.fixture
-def staff_user() -> Any:
-    user = get_user_model().objects.create_user(username="staff-of-a", is_staff=True)
-    user.groups.add(_staff_group())
-    MerchantMembership.objects.create(
-        user=user, merchant_id=MERCHANT_A, merchant_name="Alpine Outfitters"
-    )
-    return user
-
-
-@pytest.fixture
-def staff_client(staff_user: Any) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    client = Client()
-    client.force_login(
-        get_user_model().objects.create_superuser(username="platform", password=None)
-    )
-    return client
 
 
 # --- creators, videos and tags --------------------------------------------------------

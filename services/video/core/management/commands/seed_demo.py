@@ -28,6 +28,15 @@ STAFF_PERMISSIONS = [
     ("videos", "delete_producttag"),
     ("creators", "view_creator"),
     ("engagement", "view_dailyvideostats"),
+    ("attribution", "view_salesreport"),
+    ("attribution", "view_saleline"),
+    ("attribution", "view_merchantattributionsettings"),
+    ("attribution", "add_merchantattributionsettings"),
+    ("attribution", "change_merchantattributionsettings"),
+    ("attribution", "view_productcommissionrate"),
+    ("attribution", "add_productcommissionrate"),
+    ("attribution", "change_productcommissionrate"),
+    ("attribution", "delete_productcommissionrate"),
 ]
 CREATORS = [
     # (handle, display name, brand merchant slug or None)

@@ -1,0 +1,212 @@
+"""The attribution admin: a merchant's sales report (table, CSV, daily chart), its paid
+lines, windows and product rates; never another merchant's numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from attribution.models import MerchantAttributionSettings, ProductCommissionRate
+from clipcart_shared.outbox.services import event_consume
+from engagement.models import DailyVideoStats
+from tests.conftest import MERCHANT_A, MERCHANT_B
+from tests.factories import (
+    CreatorFactory,
+    ProductCardFactory,
+    ProductTagFactory,
+    VideoFactory,
+    engagement_event,
+    order_paid,
+    order_refunded,
+    paid_line,
+)
+
+pytestmark = pytest.mark.django_db
+ADMIN = "/video/admin/attribution"
+REPORT = f"{ADMIN}/salesreport/"
+
+
+@pytest.fixture
+def shop():
+    """One video by @trailqueen tagging A's jacket and B's teak board. Each sold once
+    today through it (A: 12,000 with 1,000 refunded; B: 5,000), and A sold 3,000 with
+    no video; the video had 400 impressions, 100 views and 20 tag taps."""
+    now = timezone.now()
+    video = VideoFactory(
+        creator=CreatorFactory(handle="trailqueen", commission_rate_bps=1000),
+        caption="Ridge run",
+    )
+    jacket = ProductTagFactory(
+        video=video,
+        merchant_id=MERCHANT_A,
+        product_id=ProductCardFactory(merchant_id=MERCHANT_A, title="Down Jacket").product_id,
+    )
+    board = ProductTagFactory(
+        video=video,
+        merchant_id=MERCHANT_B,
+        product_id=ProductCardFactory(merchant_id=MERCHANT_B, title="Teak Board").product_id,
+    )
+    engagement_event("buyer", video, "tag_tap", now - timedelta(hours=1))
+    paid = order_paid("buyer", [a := paid_line(jacket, 12_000, 2), paid_line(board, 5000)], now)
+    event_consume(envelope=paid)
+    event_consume(envelope=order_refunded(paid, {a["line_id"]: 1000}, now))
+    event_consume(envelope=order_paid("walk-in", [paid_line(jacket, 3000)], now))
+    DailyVideoStats.objects.create(
+        video_id=video.id, day=now.date(), impressions=400, views=100, tag_taps=20
+    )
+    return video
+
+
+def _csv(response):
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def test_staff_see_their_sales_by_video_with_engagement_and_rates(staff_client, shop):
+    response = staff_client.get(REPORT)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ridge run" in html
+    assert "Unattributed" in html
+    assert "€110.00" in html  # A's net through the video: 12,000 less 1,000 refunded
+    assert "€50.00" not in html  # B's sale is not A's business
+    rows = _csv(staff_client.get(REPORT, {"format": "csv"}))
+    video, unattributed, total = rows
+    assert video["video"] == "Ridge run"
+    assert (video["Impressions"], video["Views"], video["Tag taps"]) == ("400", "100", "20")
+    assert video["Tap-through rate"] == "0.05"
+    assert (video["Orders"], video["Units"]) == ("1", "2")
+    assert (video["Attributed sales"], video["Refunds"], video["Net"]) == ("12000", "1000", "11000")
+    assert video["Conversion rate"] == "0.01"
+    assert video["Net per 1000 views"] == "110000.0"
+    assert video["Commission owed"] == "1100"
+    assert (unattributed["video"], unattributed["Net"], unattributed["Commission owed"]) == (
+        "Unattributed",
+        "3000",
+        "0",
+    )
+    assert (total["video"], total["Orders"], total["Net"]) == ("Total", "2", "14000")
+
+
+@pytest.mark.parametrize(("by", "label"), [("creator", "@trailqueen"), ("product", "Down Jacket")])
+def test_the_report_groups_by_creator_and_by_product(staff_client, shop, by, label):
+    rows = _csv(staff_client.get(REPORT, {"format": "csv", "by": by}))
+
+    assert [row[by] for row in rows] == [label, "Unattributed", "Total"]
+    assert rows[0]["Net"] == "11000"
+    assert "Teak Board" not in str(rows)
+
+
+def test_platform_staff_see_every_merchant(superuser_client, shop):
+    rows = _csv(superuser_client.get(REPORT, {"format": "csv", "by": "product"}))
+
+    assert {row["product"]: row["Net"] for row in rows} == {
+        "Down Jacket": "11000",
+        "Teak Board": "5000",
+        "Unattributed": "3000",
+        "Total": "19000",
+    }
+
+
+def test_the_model_and_range_change_the_numbers(staff_client, shop):
+    yesterday = (timezone.now().date() - timedelta(days=1)).isoformat()
+    rows = _csv(staff_client.get(REPORT, {"format": "csv", "end": yesterday}))
+    assert [row["video"] for row in rows] == ["Total"]
+    assert rows[0]["Net"] == "0"
+
+    linear = _csv(staff_client.get(REPORT, {"format": "csv", "model": "linear"}))
+    assert linear[0]["Net"] == "11000"  # one touch: every model agrees
+
+
+def test_the_daily_chart_of_a_video(staff_client, shop):
+    response = staff_client.get(REPORT, {"video": str(shop.id)})
+
+    html = response.content.decode()
+    assert "Daily attributed sales: Ridge run" in html
+    assert html.count("<rect ") == 30  # one bar per day of the default range
+    assert f"{timezone.now().date()}: €120.00" in html  # before refunds
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "2026-05-02", "end": "2026-05-01"},
+        {"start": "2020-01-01", "end": "2026-01-01"},
+        {"start": "not-a-day"},
+        {"model": "most_liked"},
+        {"by": "weather"},
+        {"video": "not-a-uuid"},
+    ],
+)
+def test_bad_filters_show_an_error_not_a_500(staff_client, shop, query):
+    response = staff_client.get(REPORT, query)
+
+    assert response.status_code == 200
+    assert 'class="errorlist"' in response.content.decode()
+
+
+def test_staff_without_a_merchant_see_nothing(client, shop, django_user_model):
+    user = django_user_model.objects.create_user("nobody", is_staff=True)
+    client.force_login(user)
+    assert client.get(REPORT).status_code == 403
+
+
+def test_paid_lines_are_listed_for_their_merchant_only(staff_client, superuser_client, shop):
+    mine = staff_client.get(f"{ADMIN}/saleline/")
+    assert mine.status_code == 200
+    assert mine.context["cl"].result_count == 2
+    assert superuser_client.get(f"{ADMIN}/saleline/").context["cl"].result_count == 3
+
+
+def test_staff_set_a_rate_for_their_own_product_only(staff_client, shop):
+    jacket = shop.tags.get(merchant_id=MERCHANT_A)
+    board = shop.tags.get(merchant_id=MERCHANT_B)
+    page = staff_client.get(f"{ADMIN}/productcommissionrate/add/").content.decode()
+    assert "Down Jacket" in page
+    assert "Teak Board" not in page
+
+    refused = staff_client.post(
+        f"{ADMIN}/productcommissionrate/add/", {"product_id": board.product_id, "rate_bps": 1}
+    )
+    assert refused.status_code == 200  # the form again, with the error
+    assert not ProductCommissionRate.objects.exists()
+
+    staff_client.post(
+        f"{ADMIN}/productcommissionrate/add/", {"product_id": jacket.product_id, "rate_bps": 1550}
+    )
+    rate = ProductCommissionRate.objects.get()
+    assert (rate.merchant_id, rate.rate_bps) == (MERCHANT_A, 1550)
+
+
+def test_staff_set_windows_for_their_own_merchant_only(staff_client, shop):
+    staff_client.post(
+        f"{ADMIN}/merchantattributionsettings/add/",
+        {
+            "merchant_id": str(MERCHANT_B),
+            "click_window": "30 00:00:00",
+            "view_window": "1 00:00:00",
+            "default_model": "linear",
+        },
+    )
+    assert not MerchantAttributionSettings.objects.exists()
+
+    staff_client.post(
+        f"{ADMIN}/merchantattributionsettings/add/",
+        {
+            "merchant_id": str(MERCHANT_A),
+            "click_window": "30 00:00:00",
+            "view_window": "1 00:00:00",
+            "default_model": "linear",
+        },
+    )
+    settings = MerchantAttributionSettings.objects.get()
+    assert (settings.merchant_id, settings.click_window) == (MERCHANT_A, timedelta(days=30))
+    # The report now opens with the merchant's model.
+    assert staff_client.get(REPORT).context["report"].model == "linear"
+    assert date.today() - timedelta(days=1) < staff_client.get(REPORT).context[
+        "report"
+    ].days.end + timedelta(days=1)
