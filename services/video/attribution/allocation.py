@@ -12,14 +12,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from fractions import Fraction
 
 from attribution.models import MAX_BPS, AttributionModel
 
 CLICK_TYPES = frozenset({"tag_tap", "product_view", "add_to_cart", "cart_line"})
 VIEW_TYPES = frozenset({"view"})
 TIME_DECAY_HALF_LIFE = timedelta(days=7)
-POSITION_ENDS_SHARE = Fraction(2, 5)  # first and last each; the middle shares the rest
+DECAY_SCALE = 10**15
 
 
 @dataclass(frozen=True, order=True)
@@ -60,45 +59,50 @@ def touches_eligible(
     return path
 
 
-def model_weights(model: str, touches: Sequence[Touch], *, paid_at: datetime) -> list[Fraction]:
-    """Each touch's share of the credit under `model` (they add up to 1)."""
+def model_weights(model: str, touches: Sequence[Touch], *, paid_at: datetime) -> list[int]:
+    """Each touch's weight under `model`, as integers in proportion (exact for every
+    model but time decay, whose weights are kept to 15 significant digits)."""
     count = len(touches)
     if count == 0:
         return []
     if model == AttributionModel.LAST_TOUCH:
-        return [Fraction(0)] * (count - 1) + [Fraction(1)]
+        return [0] * (count - 1) + [1]
     if model == AttributionModel.FIRST_TOUCH:
-        return [Fraction(1)] + [Fraction(0)] * (count - 1)
+        return [1] + [0] * (count - 1)
     if model == AttributionModel.LINEAR:
-        return [Fraction(1, count)] * count
+        return [1] * count
     if model == AttributionModel.TIME_DECAY:
         half_life = TIME_DECAY_HALF_LIFE.total_seconds()
-        raw = [
-            Fraction(2 ** (-(paid_at - touch.occurred_at).total_seconds() / half_life))
+        return [
+            round(DECAY_SCALE * 2 ** (-(paid_at - touch.occurred_at).total_seconds() / half_life))
+            or 1
             for touch in touches
         ]
-        total = sum(raw)
-        return [weight / total for weight in raw]
     if model == AttributionModel.POSITION_BASED:
         if count <= 2:
-            return [Fraction(1, count)] * count
-        middle = (1 - 2 * POSITION_ENDS_SHARE) / (count - 2)
-        return [POSITION_ENDS_SHARE] + [middle] * (count - 2) + [POSITION_ENDS_SHARE]
+            return [1] * count
+        # 40 % each end, 20 % shared by the middle: 2(n-2) : 1 : … : 1 : 2(n-2).
+        ends = 2 * (count - 2)
+        return [ends] + [1] * (count - 2) + [ends]
     raise ValueError(f"Unknown attribution model {model!r}.")
 
 
-def largest_remainder(total: int, weights: Sequence[Fraction | int]) -> list[int]:
+def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     """`total` split in proportion to `weights` into integers that add up to `total`:
     floors first, then one unit each to the largest remainders, ties to the earlier."""
     weight_sum = sum(weights)
     if not weights or weight_sum <= 0:
         raise ValueError("Weights must add up to more than zero.")
-    exact = [Fraction(total) * weight / weight_sum for weight in weights]
-    parts = [share.numerator // share.denominator for share in exact]
+    parts, remainders = [], []
+    for weight in weights:
+        part, remainder = divmod(total * weight, weight_sum)
+        parts.append(part)
+        remainders.append(remainder)
     left = total - sum(parts)
-    by_remainder = sorted(range(len(exact)), key=lambda index: (parts[index] - exact[index], index))
-    for index in by_remainder[:left]:
-        parts[index] += 1
+    if left:
+        by_remainder = sorted(range(len(weights)), key=lambda index: (-remainders[index], index))
+        for index in by_remainder[:left]:
+            parts[index] += 1
     return parts
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -60,6 +61,67 @@ WHERE e.type IN ('view', 'tag_tap', 'product_view', 'add_to_cart')
 """
 
 
+# A credit as written: its columns in order, with PostgreSQL's type for each.
+CREDIT_COLUMNS = (
+    ("sale_line_id", "uuid"),
+    ("model", "text"),
+    ("position", "int2"),
+    ("refund_id", "uuid"),
+    ("video_id", "uuid"),
+    ("creator_id", "uuid"),
+    ("touch_type", "text"),
+    ("touched_at", "timestamptz"),
+    ("merchant_id", "uuid"),
+    ("product_id", "uuid"),
+    ("currency", "text"),
+    ("amount", "int4"),
+    ("commission_rate_bps", "int4"),
+    ("commission_amount", "int4"),
+    ("occurred_at", "timestamptz"),
+    ("paid_at", "timestamptz"),
+)
+CreditRow = tuple[Any, ...]
+_NAMES = ", ".join(name for name, _ in CREDIT_COLUMNS)
+# Credits are copied (binary COPY) into a temporary table, then inserted from it: a credit
+# already written (the same line, model, position and refund) is left alone.
+_CREATE_BATCH = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS attribution_credit_batch "
+    f"({', '.join(f'{name} {kind}' for name, kind in CREDIT_COLUMNS)}) ON COMMIT DELETE ROWS"
+)
+_COPY_BATCH = f"COPY attribution_credit_batch ({_NAMES}) FROM STDIN (FORMAT BINARY)"
+_INSERT_BATCH = f"""
+INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
+SELECT {_NAMES}, now() FROM attribution_credit_batch
+ON CONFLICT DO NOTHING
+"""
+_SET_TOUCH_COUNTS = f"""
+UPDATE {SaleLine._meta.db_table} l SET touch_count = c.touch_count
+FROM unnest(%s::uuid[], %s::smallint[]) AS c(line_id, touch_count)
+WHERE l.line_id = c.line_id
+"""
+
+
+def credits_insert(rows: Sequence[CreditRow]) -> int:
+    """Write credits (inside the caller's transaction). Returns how many were new."""
+    if not rows:
+        return 0
+    connection.ensure_connection()
+    # psycopg's own cursor for binary COPY: thousands of rows in milliseconds, where
+    # binding them as parameters costs a thousand times more.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_CREATE_BATCH)
+        with cursor.copy(
+            f"COPY attribution_credit_batch ({_NAMES}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types([kind for _, kind in CREDIT_COLUMNS])
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(_INSERT_BATCH)
+        written = cursor.rowcount
+        cursor.execute("DELETE FROM attribution_credit_batch")
+    return written
+
+
 def order_lock(order_id: uuid.UUID | str) -> None:
     """Serialize the work on one order until the transaction ends."""
     with connection.cursor() as cursor:
@@ -77,24 +139,30 @@ def _time(value: Any, fallback: str) -> datetime:
     return parsed
 
 
+def _uuid(value: Any) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(str(value))
+
+
 def _sale_line(line: dict[str, Any], order: dict[str, Any], paid_at: datetime) -> SaleLine:
+    """A line of `order.paid` as a row, with typed values (the COPY of its credits needs
+    them)."""
     source = line.get("source") or {}
-    added_at = source.get("added_at")
+    video_id = _uuid(source.get("video_id"))
     return SaleLine(
-        line_id=line["line_id"],
-        order_id=order["order_id"],
+        line_id=uuid.UUID(str(line["line_id"])),
+        order_id=uuid.UUID(str(order["order_id"])),
         user_id=order["user_id"],
-        merchant_id=line["merchant_id"],
-        product_id=line["product_id"],
-        variant_id=line["variant_id"],
-        quantity=line["quantity"],
-        amount=line["amount"],
+        merchant_id=uuid.UUID(str(line["merchant_id"])),
+        product_id=uuid.UUID(str(line["product_id"])),
+        variant_id=uuid.UUID(str(line["variant_id"])),
+        quantity=int(line["quantity"]),
+        amount=int(line["amount"]),
         currency=order["currency"],
         paid_at=paid_at,
-        source_video_id=source.get("video_id"),
-        source_tag_id=source.get("tag_id"),
+        source_video_id=video_id,
+        source_tag_id=_uuid(source.get("tag_id")),
         # An older checkout sends no time: the line was added before payment, at the latest.
-        source_added_at=_time(added_at, paid_at.isoformat()) if source.get("video_id") else None,
+        source_added_at=_time(source.get("added_at"), paid_at.isoformat()) if video_id else None,
     )
 
 
@@ -111,7 +179,7 @@ def order_paid_apply(envelope: dict[str, Any]) -> None:
                 "line_id", flat=True
             )
         )
-        new_lines = [line for line in candidates if uuid.UUID(str(line.line_id)) not in known]
+        new_lines = [line for line in candidates if line.line_id not in known]
         SaleLine.objects.bulk_create(new_lines)
         credits = lines_attribute(new_lines)
         held = refunds_held_apply(order_id=data["order_id"])
@@ -127,27 +195,32 @@ def order_paid_apply(envelope: dict[str, Any]) -> None:
 
 
 def lines_attribute(lines: Sequence[SaleLine]) -> int:
-    """Credit these recorded lines under every model, in one INSERT. Returns the number of
-    credits written (a credit already there is left alone)."""
+    """Credit these recorded lines under every model: one query for their touches, a few
+    for windows, creators and rates, one INSERT. Returns the number of credits written (a
+    credit already there is left alone)."""
     if not lines:
         return 0
     windows = _merchant_windows({line.merchant_id for line in lines})
     touches = _candidate_touches(lines, windows)
     videos = _video_creators({touch.video_id for path in touches.values() for touch in path})
     rates = _product_rates(lines)
-    credits: list[Credit] = []
+    credits: list[CreditRow] = []
     for line in lines:
-        click_window, view_window = windows.get(uuid.UUID(str(line.merchant_id)), _DEFAULTS)
+        click_window, view_window = windows.get(line.merchant_id, _DEFAULTS)
         path = touches_eligible(
-            touches.get(uuid.UUID(str(line.line_id)), []),
+            touches.get(line.line_id, []),
             paid_at=line.paid_at,
             click_window=click_window,
             view_window=view_window,
         )
         line.touch_count = len(path)
         credits += _line_credits(line, path, videos, rates)
-    SaleLine.objects.bulk_update(lines, ["touch_count"])
-    return len(Credit.objects.bulk_create(credits, ignore_conflicts=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SET_TOUCH_COUNTS,
+            [[line.line_id for line in lines], [line.touch_count for line in lines]],
+        )
+    return credits_insert(credits)
 
 
 _DEFAULTS = (DEFAULT_WINDOWS.click_window, DEFAULT_WINDOWS.view_window)
@@ -171,7 +244,7 @@ def _candidate_touches(
         "until": [],
     }
     for line in lines:
-        longest = max(windows.get(uuid.UUID(str(line.merchant_id)), _DEFAULTS))
+        longest = max(windows.get(line.merchant_id, _DEFAULTS))
         params["line_ids"].append(line.line_id)
         params["user_ids"].append(line.user_id)
         params["product_ids"].append(line.product_id)
@@ -184,8 +257,8 @@ def _candidate_touches(
             touches[line_id].append(Touch(occurred_at, video_id, touch_type))
     for line in lines:
         if line.source_video_id and line.source_added_at:
-            touches[uuid.UUID(str(line.line_id))].append(
-                Touch(line.source_added_at, uuid.UUID(str(line.source_video_id)), "cart_line")
+            touches[line.line_id].append(
+                Touch(line.source_added_at, line.source_video_id, "cart_line")
             )
     return touches
 
@@ -214,53 +287,63 @@ def _line_credits(
     path: list[Touch],
     videos: dict[uuid.UUID, tuple[uuid.UUID, int]],
     product_rates: dict[uuid.UUID, int],
-) -> list[Credit]:
-    common = {
-        "sale_line_id": line.line_id,
-        "merchant_id": line.merchant_id,
-        "product_id": line.product_id,
-        "currency": line.currency,
-        "occurred_at": line.paid_at,
-        "paid_at": line.paid_at,
-    }
+) -> list[CreditRow]:
+    """The sale's credits under every model (touches a model gives nothing get no row);
+    an unattributed line gets one row per model with no video."""
+    line_id, paid_at = line.line_id, line.paid_at
+    where = (line.merchant_id, line.product_id, line.currency)
     if not path:
         return [
-            Credit(
-                **common,
-                model=model,
-                position=0,
-                amount=line.amount,
-                commission_rate_bps=0,
-                commission_amount=0,
+            (
+                line_id,
+                model,
+                0,
+                None,
+                None,
+                None,
+                "",
+                None,
+                *where,
+                line.amount,
+                0,
+                0,
+                paid_at,
+                paid_at,
             )
             for model in MODELS
         ]
-    product_rate = product_rates.get(uuid.UUID(str(line.product_id)))
+    product_rate = product_rates.get(line.product_id)
+    touched = []
+    for touch in path:
+        creator_id, creator_rate = videos.get(touch.video_id, (None, 0))
+        rate = creator_rate if product_rate is None or creator_id is None else product_rate
+        touched.append((touch.video_id, creator_id, touch.type, touch.occurred_at, rate))
     credits = []
     for model in MODELS:
-        weights = model_weights(model, path, paid_at=line.paid_at)
+        weights = model_weights(model, path, paid_at=paid_at)
         amounts = largest_remainder(line.amount, weights)
-        for position, (touch, weight, amount) in enumerate(
-            zip(path, weights, amounts, strict=True)
-        ):
-            if weight == 0:
-                continue
-            creator_id, creator_rate = videos.get(touch.video_id, (None, 0))
-            rate = creator_rate if product_rate is None or creator_id is None else product_rate
-            credits.append(
-                Credit(
-                    **common,
-                    model=model,
-                    position=position,
-                    video_id=touch.video_id,
-                    creator_id=creator_id,
-                    touch_type=touch.type,
-                    touched_at=touch.occurred_at,
-                    amount=amount,
-                    commission_rate_bps=rate,
-                    commission_amount=commission(amount, rate),
+        for position, weight in enumerate(weights):
+            if weight:
+                video_id, creator_id, touch_type, touched_at, rate = touched[position]
+                amount = amounts[position]
+                credits.append(
+                    (
+                        line_id,
+                        model,
+                        position,
+                        None,
+                        video_id,
+                        creator_id,
+                        touch_type,
+                        touched_at,
+                        *where,
+                        amount,
+                        rate,
+                        commission(amount, rate),
+                        paid_at,
+                        paid_at,
+                    )
                 )
-            )
     return credits
 
 
@@ -271,9 +354,9 @@ def order_refunded_apply(envelope: dict[str, Any]) -> None:
     with transaction.atomic():
         order_lock(data["order_id"])
         refund, created = RefundReceived.objects.get_or_create(
-            refund_id=data["refund_id"],
+            refund_id=uuid.UUID(str(data["refund_id"])),
             defaults={
-                "order_id": data["order_id"],
+                "order_id": uuid.UUID(str(data["order_id"])),
                 "refunded_at": _time(data.get("refunded_at"), envelope["time"]),
                 "lines": data["lines"],
             },
@@ -319,7 +402,7 @@ def refund_apply(refund: RefundReceived) -> int:
         "model", "position", "occurred_at", "id"
     ):
         by_line[credit.sale_line_id].append(credit)
-    reversals: list[Credit] = []
+    reversals: list[CreditRow] = []
     for line_id, refunded in amounts.items():
         if line_id not in by_line:
             logger.warning(
@@ -328,13 +411,15 @@ def refund_apply(refund: RefundReceived) -> int:
             )
             continue
         reversals += _line_reversals(refund, by_line[line_id], refunded)
-    Credit.objects.bulk_create(reversals, ignore_conflicts=True)
+    credits_insert(reversals)
     refund.applied_at = timezone.now()
     refund.save(update_fields=["applied_at"])
     return len(reversals)
 
 
-def _line_reversals(refund: RefundReceived, credits: list[Credit], refunded: int) -> list[Credit]:
+def _line_reversals(
+    refund: RefundReceived, credits: list[Credit], refunded: int
+) -> list[CreditRow]:
     reversals = []
     for model in MODELS:
         sales = [credit for credit in credits if credit.model == model and credit.refund_id is None]
@@ -357,23 +442,23 @@ def _line_reversals(refund: RefundReceived, credits: list[Credit], refunded: int
             if amount == 0 and commission_amount == 0:
                 continue
             reversals.append(
-                Credit(
-                    sale_line_id=sale.sale_line_id,
-                    model=model,
-                    position=sale.position,
-                    refund_id=refund.refund_id,
-                    video_id=sale.video_id,
-                    creator_id=sale.creator_id,
-                    touch_type=sale.touch_type,
-                    touched_at=sale.touched_at,
-                    merchant_id=sale.merchant_id,
-                    product_id=sale.product_id,
-                    currency=sale.currency,
-                    amount=amount,
-                    commission_rate_bps=sale.commission_rate_bps,
-                    commission_amount=commission_amount,
-                    occurred_at=refund.refunded_at,
-                    paid_at=sale.paid_at,
+                (
+                    sale.sale_line_id,
+                    model,
+                    sale.position,
+                    refund.refund_id,
+                    sale.video_id,
+                    sale.creator_id,
+                    sale.touch_type,
+                    sale.touched_at,
+                    sale.merchant_id,
+                    sale.product_id,
+                    sale.currency,
+                    amount,
+                    sale.commission_rate_bps,
+                    commission_amount,
+                    refund.refunded_at,
+                    sale.paid_at,
                 )
             )
     return reversals

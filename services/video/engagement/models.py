@@ -27,7 +27,13 @@ class EngagementEvent(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["user_id", "occurred_at"], name="engagement_user_time_idx"),
+            # Covers attribution's touch lookups (a buyer's events in a window): read from
+            # the index alone, never the table.
+            models.Index(
+                fields=["user_id", "occurred_at"],
+                include=["type", "video_id"],
+                name="engagement_user_time_idx",
+            ),
             models.Index(fields=["video_id", "occurred_at"], name="engagement_video_time_idx"),
             models.Index(fields=["occurred_at"], name="engagement_time_idx"),
         ]

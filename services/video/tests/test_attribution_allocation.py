@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 
 import pytest
 
@@ -89,7 +88,7 @@ def test_two_touches(model, expected):
 def test_time_decay_halves_per_week():
     path = [touch(0, WEEK), touch(1, timedelta(0))]
     weights = model_weights(AttributionModel.TIME_DECAY, path, paid_at=PAID)
-    assert weights[1] == pytest.approx(2 * weights[0])
+    assert weights[1] == 2 * weights[0]
     assert split(AttributionModel.TIME_DECAY, 300, path) == [100, 200]
 
 
@@ -110,7 +109,7 @@ def test_credits_always_add_up_to_the_amount(model, total, count):
 
 def test_largest_remainder_ties_go_to_the_earlier_part():
     assert largest_remainder(2, [1, 1, 1]) == [1, 1, 0]
-    assert largest_remainder(5, [Fraction(1, 3)] * 3) == [2, 2, 1]
+    assert largest_remainder(5, [4, 4, 4]) == [2, 2, 1]
     assert largest_remainder(10, [3, 0, 7]) == [3, 0, 7]
 
 
