@@ -1549,6 +1549,7 @@ def run_attribution(arguments: argparse.Namespace) -> int:
             delays = attribution_delays(database, published)
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
+        print(f"  attribution worker's log:\n{log_tail(worker_log.getvalue())}", file=sys.stderr)
         return 2
     written = len(delays)
     if delays:
@@ -1556,8 +1557,8 @@ def run_attribution(arguments: argparse.Namespace) -> int:
         p99 = delays[min(len(delays) - 1, math.ceil(0.99 * len(delays)) - 1)]
         print(
             f"order.paid published -> credits written: median {median * 1000:,.0f} ms, "
-            f"p99 {p99 * 1000:,.0f} ms over {written} orders (the PostgreSQL broker polls "
-            f"every second; Redis does not) | took {time.monotonic() - began:.0f} s"
+            f"p99 {p99 * 1000:,.0f} ms over {written} orders (the PostgreSQL broker is polled "
+            f"every 0.1 s) | took {time.monotonic() - began:.0f} s"
         )
     problems = []
     if answer["wrong_sums"] or answer["disagreeing_with_floor"]:

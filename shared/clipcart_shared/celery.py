@@ -6,7 +6,8 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import before_task_publish, task_prerun
+from celery.signals import before_task_publish, task_prerun, worker_init
+from kombu.transport import sqlalchemy as sqlalchemy_transport
 
 from clipcart_shared.request_id import HEADER, get_request_id, set_request_id
 
@@ -23,6 +24,15 @@ def celery_app(service: str) -> Celery:
     app.autodiscover_tasks()
     app.autodiscover_tasks(["clipcart_shared.outbox", "clipcart_shared.idempotency"])
     return app
+
+
+@worker_init.connect
+def _poll_the_embedded_broker_often(**_: Any) -> None:
+    # kombu's SQLAlchemy transport hands every transport option to create_engine(), so
+    # its polling interval can only be set on the transport class.
+    from django.conf import settings
+
+    sqlalchemy_transport.Transport.polling_interval = settings.CELERY_BROKER_POLLING_SECONDS
 
 
 @before_task_publish.connect

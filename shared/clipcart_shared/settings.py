@@ -158,11 +158,9 @@ SERVICE_AUTH_KEYS = env.list("SERVICE_AUTH_KEYS", default=[])
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
 CELERY_BROKER_URL = broker_url()
-# Polling brokers (the embedded one in PostgreSQL) look for new messages this often when a
-# queue is empty; kombu's default, 1 s, makes every event wait up to a second per hop.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "polling_interval": env.float("CELERY_BROKER_POLLING_SECONDS", default=0.1)
-}
+# The embedded broker (in PostgreSQL) looks for new messages this often when a queue is
+# empty; kombu's default, 1 s, makes every event wait up to a second per hop.
+CELERY_BROKER_POLLING_SECONDS = env.float("CELERY_BROKER_POLLING_SECONDS", default=0.1)
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = False
