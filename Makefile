@@ -41,7 +41,8 @@ _test-suites:
 		echo "== $$service"; \
 		(cd services/$$service && ../../$(BIN)/pytest -q $(PYTEST_ARGS)); \
 	done; \
-	echo "== shared"; (cd shared && ../$(BIN)/pytest -q $(PYTEST_ARGS))
+	echo "== shared"; (cd shared && ../$(BIN)/pytest -q $(PYTEST_ARGS)); \
+	echo "== tests (cross-service)"; (cd tests && ../$(BIN)/pytest -q $(PYTEST_ARGS))
 
 lint: install ## ruff (lint + format check), mypy, and a check that no migration is missing
 	$(BIN)/ruff check .

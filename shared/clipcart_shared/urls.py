@@ -33,6 +33,8 @@ def service_urlpatterns(
         *patterns,
         path(f"{service}/admin/", admin.site.urls),
         path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-        path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        # Relative, so the page finds its schema both here and behind the gateway, which
+        # serves it as /<service>/api/docs/ (infra/gateway).
+        path("api/docs/", SpectacularSwaggerView.as_view(url="../schema/"), name="docs"),
         *health_urlpatterns(),
     ]

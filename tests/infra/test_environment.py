@@ -1,0 +1,90 @@
+"""The environment compose gives each container: every variable is one that service's code
+reads, and the production settings load with exactly that environment, pointing at the
+compose services."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.infra import compose
+from tests.infra.services import (
+    ProbeFailed,
+    container_environment,
+    probe,
+    variables_read,
+    variables_required_in_production,
+)
+
+SERVICE_CONTAINERS = [item for item in compose.containers() if item.clipcart_service]
+
+
+def _port_of_web(service: str) -> str:
+    command = compose.container(service).command
+    return command[command.index("--bind") + 1].rsplit(":", 1)[1]
+
+
+@pytest.mark.parametrize("container", SERVICE_CONTAINERS, ids=lambda item: item.name)
+def test_every_variable_compose_sets_is_read_by_that_services_code(container):
+    read = variables_read(container.clipcart_service)
+
+    assert len(read) > 20  # the patterns still find how the code reads the environment
+    assert sorted(set(container.environment) - read) == []
+
+
+def test_a_variable_only_another_service_reads_is_not_accepted():
+    # Per service, not pooled: catalog's code never reads checkout's Stripe settings.
+    assert "STRIPE_SECRET_KEY" in variables_read("checkout")
+    assert "STRIPE_SECRET_KEY" not in variables_read("catalog")
+
+
+def test_the_emulator_gets_no_service_environment():
+    assert compose.container("stripe").environment == {}
+
+
+@pytest.mark.parametrize("container", SERVICE_CONTAINERS, ids=lambda item: item.name)
+def test_every_variable_production_requires_is_set(container):
+    required = variables_required_in_production(container.clipcart_service)
+    environment = container_environment(container)
+
+    assert {"DJANGO_SECRET_KEY", "SERVICE_AUTH_KEYS"} <= required
+    assert sorted(name for name in required if not environment.get(name)) == []
+    assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+
+
+@pytest.mark.parametrize("container", SERVICE_CONTAINERS, ids=lambda item: item.name)
+def test_production_settings_load_with_the_containers_environment(container):
+    service = container.clipcart_service
+    loaded = probe(service, container_environment(container))
+
+    assert loaded["settings_module"] == "config.settings.production"
+    assert loaded["service_name"] == service
+    assert loaded["debug"] is False
+    assert loaded["has_secret_key"]
+    assert loaded["service_auth_keys"] >= 1
+    # Its own database on the compose PostgreSQL (ADR 1), the compose Redis as broker.
+    assert loaded["database"] == {"name": f"clipcart_{service}", "host": "postgres", "port": "5432"}
+    assert urlsplit(loaded["broker_url"]).hostname == "redis"
+    assert compose.container("redis").spec["image"].startswith("redis:")
+    if loaded["catalog_url"] is not None:
+        assert loaded["catalog_url"] == f"http://catalog:{_port_of_web('catalog')}"
+
+
+def test_loading_fails_when_a_required_variable_is_missing():
+    # Guards the test above: the probe loads the settings for real.
+    environment = container_environment(compose.container("catalog"))
+    del environment["DJANGO_SECRET_KEY"]
+
+    with pytest.raises(ProbeFailed, match="DJANGO_SECRET_KEY"):
+        probe("catalog", environment)
+
+
+def test_every_container_of_a_service_has_the_same_environment():
+    # Web, workers and beat of one service must agree (one anchor per service).
+    by_service: dict[str, list[dict]] = {}
+    for item in SERVICE_CONTAINERS:
+        by_service.setdefault(item.clipcart_service, []).append(item.environment)
+
+    for service, environments in by_service.items():
+        assert all(item == environments[0] for item in environments), service
