@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck migrations-check bench token clean
+.PHONY: help install run demo test lint format typecheck migrations-check bench token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ install: $(VENV)/.installed ## Install the locked dependencies into .venv
 
 run: install ## Run every service, worker and scheduler on the embedded default (Ctrl-C stops all)
 	$(CLIPCART) run
+
+demo: install ## Start the stack and watch a sale go from a video to a creator (ARGS=--once: then stop)
+	$(CLIPCART) demo $(ARGS)
 
 test: install ## Run every test suite against a real PostgreSQL (embedded unless DATABASE_URL is set)
 	$(CLIPCART) exec -- $(MAKE) --no-print-directory _test-suites

@@ -1,6 +1,7 @@
 """`clipcart`: the embedded stack and local helpers behind the Makefile.
 
 clipcart run            every service, worker and scheduler, on the embedded default
+clipcart demo [--once]  the same stack, and a shopper's journey played against it
 clipcart exec -- CMD    run CMD with the same environment (used by `make test`)
 clipcart token USER     mint a local mobile-user token
 """
@@ -13,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,15 +128,19 @@ def _banner(environment: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def command_run(arguments: argparse.Namespace) -> int:
+def _migrate_and_seed(environment: dict[str, str]) -> None:
     from clipcart_shared.settings import DEFAULT_PORTS
 
+    for service in services():
+        environment.setdefault(f"{service.upper()}_PORT", str(DEFAULT_PORTS[service]))
+        print(f"Migrating {service} …", flush=True)
+        _manage(service, "migrate", "--noinput", "-v", "0", environment=environment)
+        _manage(service, "seed_demo", environment=environment)
+
+
+def command_run(arguments: argparse.Namespace) -> int:
     with embedded_environment() as environment:
-        for service in services():
-            environment.setdefault(f"{service.upper()}_PORT", str(DEFAULT_PORTS[service]))
-            print(f"Migrating {service} …", flush=True)
-            _manage(service, "migrate", "--noinput", "-v", "0", environment=environment)
-            _manage(service, "seed_demo", environment=environment)
+        _migrate_and_seed(environment)
         print(_banner(environment), flush=True)
         honcho = subprocess.Popen(
             [sys.executable, "-m", "honcho", "-f", str(PROCFILE), "-d", str(ROOT), "start"],
@@ -151,6 +157,56 @@ def command_run(arguments: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 honcho.send_signal(signal.SIGINT)
                 return honcho.wait()
+
+
+def command_demo(arguments: argparse.Namespace) -> int:
+    import requests
+
+    from clipcart_shared.demo_journey import demo_play, demo_tables
+    from clipcart_shared.journey import Endpoints, Journey, JourneyError
+    from clipcart_shared.stack import Stack
+
+    with embedded_environment() as environment:
+        _migrate_and_seed(environment)
+        base = {
+            service: f"http://127.0.0.1:{environment[f'{service.upper()}_PORT']}"
+            for service in services()
+        }
+        stripe = f"http://127.0.0.1:{environment.get('STRIPE_EMULATOR_PORT', '8420')}"
+        stack = Stack(environment, Path(environment["CLIPCART_DATA_DIR"]) / "logs")
+        print(f"\nStarting {len(stack.commands)} processes (logs in {stack.log_dir}) …", flush=True)
+        status = 0
+        try:
+            stack.start()
+            try:
+                stack.wait_ready(
+                    [f"{url}/readyz" for url in base.values()] + [stripe],
+                    progress=lambda url: print(f"  ready: {url}", flush=True),
+                )
+                journey = Journey(
+                    Endpoints(base["catalog"], base["video"], base["checkout"], stripe),
+                    jwt_secret=environment["JWT_HS256_SECRET"],
+                    stripe_key=environment.get("STRIPE_SECRET_KEY", "sk_test_clipcart_local"),
+                    say=lambda text: print(text, flush=True),
+                )
+                admins = {service: f"{url}/{service}/admin" for service, url in base.items()}
+                print(demo_tables(demo_play(journey, admin_bases=admins)), flush=True)
+                print("\nThe journey is done; everything worked.", flush=True)
+            except (JourneyError, RuntimeError, requests.RequestException) as error:
+                print(f"\nDEMO FAILED: {error}", file=sys.stderr, flush=True)
+                status = 1
+            print(_banner(environment), flush=True)
+            while not arguments.once and not stack.exited():
+                time.sleep(1)
+            if dead := stack.exited():
+                print(f"Stopped by themselves: {dead}", file=sys.stderr)
+                status = status or 1
+        except KeyboardInterrupt:
+            pass
+        finally:
+            print("Stopping …", flush=True)
+            stack.stop_all()
+        return status
 
 
 def command_exec(arguments: argparse.Namespace) -> int:
@@ -174,13 +230,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clipcart", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="name", required=True)
     commands.add_parser("run", help="run the whole stack on the embedded default")
+    demo = commands.add_parser("demo", help="run the stack and play a shopper's journey on it")
+    demo.add_argument("--once", action="store_true", help="stop when the journey is done")
     runner = commands.add_parser("exec", help="run a command in the stack's environment")
     runner.add_argument("command", nargs=argparse.REMAINDER)
     token = commands.add_parser("token", help="mint a local mobile-user token")
     token.add_argument("user")
     token.add_argument("--ttl", type=int, default=24 * 3600, help="seconds (default one day)")
     arguments = parser.parse_args(argv)
-    handlers = {"run": command_run, "exec": command_exec, "token": command_token}
+    handlers = {
+        "run": command_run,
+        "demo": command_demo,
+        "exec": command_exec,
+        "token": command_token,
+    }
     return handlers[arguments.name](arguments)
 
 

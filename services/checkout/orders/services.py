@@ -58,17 +58,42 @@ def _cart_lines(user_id: str) -> tuple[list[CheckoutLine], list[uuid.UUID]]:
     ], [row.id for row in rows]
 
 
-def _stripe_customer(*, user_id: str, email: str) -> str:
+def _stripe_customer(*, user_id: str, email: str, replacing: str | None = None) -> str:
+    """The user's Stripe customer: the stored one, or a new one (also when `replacing`,
+    the stored one, no longer exists on Stripe's side)."""
     known = StripeCustomer.objects.filter(user_id=user_id).values_list("customer_id", flat=True)
-    if known:
+    if known and known[0] != replacing:
         return known[0]
-    customer_id = stripe_api.customer_create(user_id=user_id, email=email)
+    customer_id = stripe_api.customer_create(user_id=user_id, email=email, replacing=replacing)
     try:
         with transaction.atomic():
-            StripeCustomer.objects.create(user_id=user_id, customer_id=customer_id)
+            StripeCustomer.objects.update_or_create(
+                user_id=user_id, defaults={"customer_id": customer_id}
+            )
     except IntegrityError:
         pass  # a concurrent checkout of the same user stored it (the same customer)
     return customer_id
+
+
+def _payment_intent(
+    *, order_id: uuid.UUID, amount: int, currency: str, user_id: str, email: str
+) -> tuple[str, str, str]:
+    """(PaymentIntent id, client secret, customer id). A stored customer that Stripe no
+    longer knows (deleted in the dashboard; the emulator restarted) is replaced once."""
+    customer_id = _stripe_customer(user_id=user_id, email=email)
+    try:
+        payment_intent_id, client_secret = stripe_api.payment_intent_create(
+            order_id=str(order_id), amount=amount, currency=currency, customer_id=customer_id
+        )
+    except stripe_api.PaymentProviderRejected as error:
+        if not error.is_missing:
+            raise
+        logger.warning("Stripe customer gone; creating another", extra={"customer": customer_id})
+        customer_id = _stripe_customer(user_id=user_id, email=email, replacing=customer_id)
+        payment_intent_id, client_secret = stripe_api.payment_intent_create(
+            order_id=str(order_id), amount=amount, currency=currency, customer_id=customer_id
+        )
+    return payment_intent_id, client_secret, customer_id
 
 
 def checkout_create(
@@ -110,12 +135,12 @@ def checkout_create(
     )
     payment_intent_id = None
     try:
-        customer_id = _stripe_customer(user_id=user_id, email=email)
-        payment_intent_id, client_secret = stripe_api.payment_intent_create(
-            order_id=str(order_id),
+        payment_intent_id, client_secret, customer_id = _payment_intent(
+            order_id=order_id,
             amount=subtotal + shipping,
             currency=currency,
-            customer_id=customer_id,
+            user_id=user_id,
+            email=email,
         )
         customer_keys = stripe_api.mobile_customer_key(customer_id=customer_id)
         with transaction.atomic():
@@ -158,7 +183,11 @@ def checkout_create(
             )
             if cart_line_ids:
                 CartLine.objects.filter(id__in=cart_line_ids).delete()
-    except stripe_api.PaymentProviderUnavailable as error:
+    except (stripe_api.PaymentProviderUnavailable, stripe_api.PaymentProviderRejected) as error:
+        # Refused is our side's fault (a key, a setting), not the buyer's: logged, and the
+        # buyer told the same as for an outage.
+        if isinstance(error, stripe_api.PaymentProviderRejected):
+            logger.error("Stripe refused a checkout", extra={"error": str(error)})
         _undo_checkout(reservation_id=reservation["id"], payment_intent_id=payment_intent_id)
         raise ApplicationError(
             CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,

@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -49,9 +50,11 @@ def _process_soon(event_id: str) -> None:
         )
 
 
-def webhook_events_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> int:
-    """Apply logged events still waiting (their task was lost: broker down, worker gone).
-    Returns how many it applied."""
+def webhook_events_sweep(*, older_than: timedelta | None = None) -> int:
+    """Apply logged events still waiting (their task was lost: broker down, worker gone)
+    after `older_than` (default `WEBHOOK_SWEEP_SECONDS`). Returns how many it applied."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.WEBHOOK_SWEEP_SECONDS)
     waiting = WebhookEvent.objects.filter(
         status=WebhookEvent.Status.RECEIVED, received_at__lt=timezone.now() - older_than
     ).values_list("event_id", flat=True)

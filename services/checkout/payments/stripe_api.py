@@ -23,9 +23,16 @@ class PaymentProviderUnavailable(Exception):
 class PaymentProviderRejected(Exception):
     """Stripe refused the request (bad state, bad parameters): retrying will not help."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, status: int = 0) -> None:
         super().__init__(message)
         self.code = code
+        self.status = status
+
+    @property
+    def is_missing(self) -> bool:
+        """An object named in the request does not exist (Stripe: `resource_missing`; the
+        emulator answers a bare 404)."""
+        return self.code == "resource_missing" or self.status == 404
 
 
 class InvalidSignature(Exception):
@@ -59,16 +66,20 @@ def _call(operation: str, function: Any, *args: Any, **kwargs: Any) -> Any:
             logger.warning("Stripe failed", extra={"operation": operation, "status": status})
             raise PaymentProviderUnavailable(str(error)) from error
         logger.info("Stripe refused", extra={"operation": operation, "status": status})
-        raise PaymentProviderRejected(str(error), code=getattr(error, "code", None)) from error
+        raise PaymentProviderRejected(
+            str(error), code=getattr(error, "code", None), status=status
+        ) from error
 
 
-def customer_create(*, user_id: str, email: str) -> str:
-    """A Stripe customer for the user (one per user, thanks to the key)."""
+def customer_create(*, user_id: str, email: str, replacing: str | None = None) -> str:
+    """A Stripe customer for the user (one per user, thanks to the key; a new one when
+    `replacing` a customer Stripe no longer has)."""
+    key = f"clipcart-customer-{user_id}" + (f"-after-{replacing}" if replacing else "")
     customer = _call(
         "customer.create",
         client().v1.customers.create,
         {"email": email, "metadata": {"user_id": user_id}},
-        {"idempotency_key": f"clipcart-customer-{user_id}"},
+        {"idempotency_key": key},
     )
     return str(customer.id)
 

@@ -12,6 +12,7 @@ from carts.models import CartLine
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_shared.testing.localstripe import stripe_client
 from orders.models import Order, OrderLine
+from payments.models import StripeCustomer
 from tests.conftest import ADDRESS, STRIPE_KEY
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,22 @@ def test_stripe_down_after_the_reservation_is_503_and_the_stock_goes_back(
     assert (response.status_code, response.json()["code"]) == (503, "payment_provider_unavailable")
     assert Order.objects.count() == 0
     assert catalog.stock(variants[0]["id"]) == before
+
+
+def test_a_stored_customer_stripe_no_longer_has_is_replaced(
+    client_for, catalog, stripe_emulator, variants
+):
+    # As after the emulator restarts, or a customer deleted in Stripe's dashboard.
+    StripeCustomer.objects.create(user_id="u1", customer_id="cus_gone")
+
+    response = _checkout(client_for("u1"), lines=_lines(variants))
+
+    assert response.status_code == 201, response.json()
+    customer = StripeCustomer.objects.get(user_id="u1").customer_id
+    assert customer != "cus_gone"
+    assert (
+        response.json()["payment"]["customer"] == customer == Order.objects.get().stripe_customer_id
+    )
 
 
 def test_out_of_stock_is_409_naming_the_line(client_for, catalog, stripe_emulator, variants):

@@ -7,11 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
-
-from clipcart_shared.merchant_access.models import MerchantMembership
-
 DEMO_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "demo.clipcart.dev")
 DEMO_MERCHANTS = {"alpine": "Alpine Outfitters", "harbor": "Harbor Home"}
 STAFF_GROUP = "Merchant staff"
@@ -26,6 +21,12 @@ def demo_logins_seed(*, staff_permissions: list[tuple[str, str]]) -> int:
     """`platform` / `platform-demo` (superuser) and `alpine` / `alpine-demo`, `harbor` /
     `harbor-demo` (staff of those merchants, in the "Merchant staff" group holding
     `staff_permissions` as (app label, codename)). Returns how many users it created."""
+    # Imported here: the demo ids above are also read outside Django (`make demo`).
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    from clipcart_shared.merchant_access.models import MerchantMembership
+
     users = get_user_model()
     created = 0
     if not users.objects.filter(username="platform").exists():

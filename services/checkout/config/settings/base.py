@@ -53,6 +53,9 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 STRIPE_MOBILE_CUSTOMER_KEY = env.str("STRIPE_MOBILE_CUSTOMER_KEY", default="none")
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 
+# A logged Stripe event still unapplied after this long (its task was lost) is applied by
+# the sweep, which runs this often.
+WEBHOOK_SWEEP_SECONDS = env.int("WEBHOOK_SWEEP_SECONDS", default=60)
 CHECKOUT_RESERVATION_SECONDS = env.int("CHECKOUT_RESERVATION_SECONDS", default=15 * 60)
 MAX_CART_LINES = 50
 MAX_LINE_QUANTITY = 99
@@ -71,8 +74,14 @@ EVENT_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     **SHARED_BEAT_SCHEDULE,
-    "expire-unpaid-orders": {"task": "orders.orders_expire", "schedule": 60},
-    "apply-waiting-stripe-events": {"task": "payments.webhook_events_sweep", "schedule": 60},
+    "expire-unpaid-orders": {
+        "task": "orders.orders_expire",
+        "schedule": env.int("ORDER_EXPIRY_SWEEP_SECONDS", default=60),
+    },
+    "apply-waiting-stripe-events": {
+        "task": "payments.webhook_events_sweep",
+        "schedule": WEBHOOK_SWEEP_SECONDS,
+    },
     "reconcile-pending-payments": {
         "task": "payments.payments_reconcile",
         "schedule": env.int("PAYMENT_RECONCILE_SECONDS", default=300),
