@@ -107,10 +107,10 @@ def _manage(service: str, *arguments: str, environment: dict[str, str]) -> None:
     )
 
 
-def _banner(environment: dict[str, str]) -> str:
+def _banner(environment: dict[str, str], title: str = "clipcart is starting:") -> str:
     from clipcart_shared.settings import DEFAULT_PORTS
 
-    lines = ["", "clipcart is starting:"]
+    lines = ["", title]
     for service in services():
         port = environment.get(f"{service.upper()}_PORT", str(DEFAULT_PORTS.get(service, 0)))
         base = f"http://127.0.0.1:{port}"
@@ -195,7 +195,7 @@ def command_demo(arguments: argparse.Namespace) -> int:
             except (JourneyError, RuntimeError, requests.RequestException) as error:
                 print(f"\nDEMO FAILED: {error}", file=sys.stderr, flush=True)
                 status = 1
-            print(_banner(environment), flush=True)
+            print(_banner(environment, "clipcart is running:"), flush=True)
             while not arguments.once and not stack.exited():
                 time.sleep(1)
             if dead := stack.exited():

@@ -16,6 +16,7 @@ staff as `<slug>` / `<slug>-demo` (`clipcart_shared.merchant_access.demo`).
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -32,7 +33,9 @@ from clipcart_shared.journey import (
 from clipcart_shared.merchant_access.demo import DEMO_MERCHANTS, demo_id
 from clipcart_shared.money import Money, currency_exponent
 
-SHOPPER, SECOND_SHOPPER = "demo-shopper", "demo-shopper-2"
+# New shoppers every run: an earlier run's cart and taps would be part of this journey.
+RUN = uuid.uuid4().hex[:6]
+SHOPPER, SECOND_SHOPPER = f"demo-shopper-{RUN}", f"demo-shopper-{RUN}-2"
 
 
 class Steps:
