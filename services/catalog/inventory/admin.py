@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from clipcart_shared.admin import ReadOnlyAdminMixin
 from inventory.models import Reservation, ReservationLine
 
 RESERVATION_FIELDS = (
@@ -22,21 +23,12 @@ RESERVATION_FIELDS = (
 )
 
 
-class SuperuserReadOnlyMixin:
+class SuperuserReadOnlyMixin(ReadOnlyAdminMixin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReservationLineInline(SuperuserReadOnlyMixin, admin.TabularInline):

@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from carts.models import Cart, CartLine
+from clipcart_shared.admin import ReadOnlyAdminMixin
 from clipcart_shared.money import Money
 from payments.admin import PlatformReadOnlyAdmin
 
@@ -17,21 +18,12 @@ CART_FIELDS: list[Any] = ["id", "user_id", "created_at", "updated_at"]
 CART_LINE_FIELDS: list[Any] = ["title", "quantity", "unit_price", "source_video_id", "added_at"]
 
 
-class CartLineInline(admin.TabularInline):
+class CartLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CartLine
     fields = CART_LINE_FIELDS
     readonly_fields = CART_LINE_FIELDS
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from clipcart_shared.admin import ReadOnlyAdminMixin
 from payments.models import StripeCustomer, WebhookEvent
 
 # Everything shown, all read-only.
@@ -27,7 +28,7 @@ WEBHOOK_EVENT_FIELDS: list[Any] = [
 STRIPE_CUSTOMER_FIELDS: list[Any] = ["user_id", "customer_id", "created_at"]
 
 
-class PlatformReadOnlyAdmin(admin.ModelAdmin):
+class PlatformReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Shown to superusers only, whatever permissions a group grants, and changed by
     nobody: the services write these rows.
 
@@ -38,15 +39,6 @@ class PlatformReadOnlyAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(WebhookEvent)

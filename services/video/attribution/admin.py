@@ -32,6 +32,7 @@ from attribution.selectors import (
     merchant_report,
     report_currencies,
 )
+from clipcart_shared.admin import ReadOnlyAdminMixin
 from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
 from clipcart_shared.money import Money
 from productcards.models import ProductCard
@@ -134,19 +135,8 @@ def _default_model(merchant_ids: list[uuid.UUID] | None) -> str:
     return AttributionModel.LAST_TOUCH
 
 
-class _ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(SalesReport)
-class SalesReportAdmin(_ReadOnly, admin.ModelAdmin):
+class SalesReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The report page replaces the list: which clips, creators and products sell."""
 
     def changelist_view(
@@ -230,7 +220,7 @@ CREDIT_FIELDS: list[Any] = [
 ]
 
 
-class CreditInline(_ReadOnly, admin.TabularInline):
+class CreditInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Credit
     fields = CREDIT_FIELDS
     readonly_fields = CREDIT_FIELDS
@@ -239,7 +229,7 @@ class CreditInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(SaleLine)
-class SaleLineAdmin(_ReadOnly, MerchantScopedAdminMixin, admin.ModelAdmin):
+class SaleLineAdmin(ReadOnlyAdminMixin, MerchantScopedAdminMixin, admin.ModelAdmin):
     """Paid lines as checkout reported them, with every credit and reversal: the audit
     trail behind the report."""
 

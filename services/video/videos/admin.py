@@ -21,6 +21,7 @@ from django.http import HttpRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 
+from clipcart_shared.admin import ReadOnlyAdminMixin
 from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
 from productcards.models import ProductCard
 from videos.admin_views import product_search_json
@@ -90,7 +91,7 @@ class _TagDisplay:
         return span_and_position_label(tag)
 
 
-class ProductTagInline(_TagDisplay, admin.TabularInline):
+class ProductTagInline(ReadOnlyAdminMixin, _TagDisplay, admin.TabularInline):
     """The video's tags the user may see, read-only: tags are changed on their own page,
     through the services."""
 
@@ -105,15 +106,6 @@ class ProductTagInline(_TagDisplay, admin.TabularInline):
         tags = _with_product(super().get_queryset(request))
         merchant_ids = request_merchant_ids(request)
         return tags if merchant_ids is None else tags.filter(merchant_id__in=merchant_ids)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # Everything shown on a video, all read-only.
