@@ -9,11 +9,18 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
     service_urlpatterns,
 )
 from creators import apis as creator_apis
+from discovery import apis as discovery_apis
 from engagement import apis as engagement_apis
 from videos import apis as video_apis
 
 api_v1 = [
-    path("feed/", video_apis.FeedApi.as_view(), name="feed"),
+    path("feed/", discovery_apis.FeedApi.as_view(), name="feed"),
+    path(
+        "hashtags/<str:tag>/videos/",
+        discovery_apis.HashtagVideosApi.as_view(),
+        name="hashtag-videos",
+    ),
+    path("search/", discovery_apis.SearchApi.as_view(), name="search"),
     path("videos/", video_apis.VideoCreateApi.as_view(), name="video-create"),
     path("videos/<uuid:video_id>/", video_apis.VideoApi.as_view(), name="video-detail"),
     path(

@@ -14,3 +14,8 @@ class VideoErrorCode(enum.StrEnum):
     UNKNOWN_VARIANT = "unknown_variant"
     CATALOG_UNAVAILABLE = "catalog_unavailable"
     TOO_MANY_EVENTS = "too_many_events"
+    INVALID_CURSOR = "invalid_cursor"
+    INVALID_HASHTAG = "invalid_hashtag"
+    QUERY_REQUIRED = "query_required"
+    QUERY_TOO_LONG = "query_too_long"
+    QUERY_NOT_SEARCHABLE = "query_not_searchable"

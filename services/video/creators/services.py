@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from clipcart_shared.errors import ApplicationError
 from core.errors import VideoErrorCode
 from creators.models import Creator
+from discovery.services import creator_search_refresh
 
 
 def creator_create(
@@ -17,12 +18,14 @@ def creator_create(
         )
     try:
         with transaction.atomic():
-            return Creator.objects.create(
+            creator = Creator.objects.create(
                 user_id=user_id,
                 handle=handle.lower(),
                 display_name=display_name,
                 avatar_url=avatar_url,
             )
+            creator_search_refresh(creator_ids=[creator.id])
+            return creator
     except IntegrityError as error:
         # Lost a race: either this user or this handle was taken a moment ago.
         if Creator.objects.filter(user_id=user_id).exists():

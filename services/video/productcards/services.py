@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from discovery.services import product_search_refresh
 from productcards.models import ProductCard
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,10 @@ def product_card_apply(*, card: dict[str, Any], source_time: datetime) -> bool:
     """Store the card unless a newer one is already stored. Returns whether it was."""
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT.format(comparison="<"), _row(card, source_time))
-        return cursor.fetchone() is not None
+        is_applied = cursor.fetchone() is not None
+    if is_applied:
+        product_search_refresh(product_ids=[uuid.UUID(str(card["id"]))])
+    return is_applied
 
 
 def product_card_remember(*, card: dict[str, Any]) -> None:
@@ -64,6 +68,9 @@ def product_card_remember(*, card: dict[str, Any]) -> None:
     older fetched one; a card that came from an event is left alone."""
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT.format(comparison="<="), _row(card, BEFORE_ANY_EVENT))
+        is_stored = cursor.fetchone() is not None
+    if is_stored:
+        product_search_refresh(product_ids=[uuid.UUID(str(card["id"]))])
 
 
 def product_changed_apply(envelope: dict[str, Any]) -> None:

@@ -15,6 +15,9 @@ from videos.models import Video
 
 pytestmark = pytest.mark.django_db
 
+# The chronological feed (the ranked modes are tested in test_discovery_feed.py).
+LATEST = "/api/v1/feed/?mode=latest"
+
 
 def test_feed_lists_published_videos_newest_first_with_tags_and_cards(api_client):
     now = timezone.now()
@@ -25,7 +28,7 @@ def test_feed_lists_published_videos_newest_first_with_tags_and_cards(api_client
     card = ProductCardFactory(stock_status="out_of_stock", price_amount=2500)
     tag = ProductTagFactory(video=newer, product_id=card.product_id, start_ms=500, end_ms=900)
 
-    body = api_client.get("/api/v1/feed/").json()
+    body = api_client.get(LATEST).json()
 
     assert [video["id"] for video in body["results"]] == [str(newer.id), str(older.id)]
     first = body["results"][0]
@@ -44,6 +47,7 @@ def test_feed_lists_published_videos_newest_first_with_tags_and_cards(api_client
                 "image": card.image,
                 "price": {"amount": 2500, "currency": "EUR"},
                 "stock_status": "out_of_stock",
+                "sold_via_videos_30d": 0,
             },
             "variant_id": None,
         }
@@ -80,7 +84,7 @@ def test_video_objects_keep_the_formats_drf_rendered(api_client):
         keyframes=[{"t_ms": 0, "x": 1.0, "y": 0.5}, {"t_ms": 900, "x": 0.25, "y": 0.5}],
     )
 
-    feed = api_client.get("/api/v1/feed/").json()["results"]
+    feed = api_client.get(LATEST).json()["results"]
     single = api_client.get(f"/api/v1/videos/{whole_second.id}/").json()
 
     assert [video["published_at"] for video in feed] == [
@@ -97,6 +101,7 @@ def test_video_objects_keep_the_formats_drf_rendered(api_client):
         "image": None,
         "price": None,
         "stock_status": "in_stock",
+        "sold_via_videos_30d": 0,
     }
     assert (shown["variant_id"], shown["x"], shown["y"]) == (str(variant_id), 0.1 + 0.2, 1e-05)
     assert shown["keyframes"] == [
@@ -113,7 +118,7 @@ def _cursor(query: str) -> str:
 
 def test_a_cursor_with_a_made_up_position_is_a_400(api_client):
     VideoFactory()
-    response = api_client.get(f"/api/v1/feed/?cursor={_cursor('o=0&p=yesterday')}")
+    response = api_client.get(f"{LATEST}&cursor={_cursor('o=0&p=yesterday')}")
     assert response.status_code == 400
 
 
@@ -122,7 +127,7 @@ def test_a_reversed_cursor_pages_back_as_drf_does(api_client):
     videos = [VideoFactory(published_at=now - timedelta(minutes=n)) for n in range(5)]
     # DRF's "previous" cursor from the 4th video: the 2 videos just before it, newest first.
     position = quote(str(videos[3].published_at))
-    body = api_client.get(f"/api/v1/feed/?limit=2&cursor={_cursor(f'r=1&p={position}')}").json()
+    body = api_client.get(f"{LATEST}&limit=2&cursor={_cursor(f'r=1&p={position}')}").json()
     assert [video["id"] for video in body["results"]] == [str(videos[1].id), str(videos[2].id)]
     forward = api_client.get(body["next"]).json()
     assert [video["id"] for video in forward["results"]] == [str(videos[3].id), str(videos[4].id)]
@@ -132,7 +137,7 @@ def test_feed_pages_by_cursor_without_repeats(api_client):
     now = timezone.now()
     created = {str(VideoFactory(published_at=now - timedelta(minutes=n)).id) for n in range(7)}
     seen: list[str] = []
-    url = "/api/v1/feed/?limit=3"
+    url = f"{LATEST}&limit=3"
     while url:
         body = api_client.get(url).json()
         seen += [video["id"] for video in body["results"]]
@@ -143,19 +148,19 @@ def test_feed_pages_by_cursor_without_repeats(api_client):
 
 def test_feed_answers_304_to_a_matching_etag_and_200_after_a_change(api_client):
     VideoFactory()
-    first = api_client.get("/api/v1/feed/")
+    first = api_client.get(LATEST)
     etag = first["ETag"]
-    unchanged = api_client.get("/api/v1/feed/", HTTP_IF_NONE_MATCH=etag)
+    unchanged = api_client.get(LATEST, HTTP_IF_NONE_MATCH=etag)
     assert (unchanged.status_code, unchanged.content) == (304, b"")
     VideoFactory()
-    changed = api_client.get("/api/v1/feed/", HTTP_IF_NONE_MATCH=etag)
+    changed = api_client.get(LATEST, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
 
 
 def _feed_queries(api_client) -> int:
     with CaptureQueriesContext(connection) as queries:
-        assert api_client.get("/api/v1/feed/?limit=20").status_code == 200
+        assert api_client.get(f"{LATEST}&limit=20").status_code == 200
     return len(queries)
 
 
@@ -171,6 +176,6 @@ def test_feed_query_count_is_the_same_for_1_video_and_20_videos_with_5_tags(api_
 def test_the_feed_keeps_serving_from_the_read_model_when_catalog_is_down(api_client, catalog_down):
     video = VideoFactory()
     ProductTagFactory(video=video, product_id=ProductCardFactory(title="Still here").product_id)
-    response = api_client.get("/api/v1/feed/")
+    response = api_client.get(LATEST)
     assert response.status_code == 200
     assert response.json()["results"][0]["tags"][0]["product"]["title"] == "Still here"

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any, cast
+from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clipcart_shared.auth import IsMobileUser, mobile_user_id, optional_mobile_user_id
-from clipcart_shared.etag import etag_json_response, etag_response
-from clipcart_shared.pagination import CursorPagination
+from clipcart_shared.etag import etag_response
 from clipcart_shared.serializers import MoneySerializer, UUIDField
 from clipcart_shared.views import PublicApiView
 from creators.selectors import creator_for_user
 from videos.models import MAX_DURATION_MS, ProductTag, Video, web_url
 from videos.selectors import (
-    FeedVideo,
-    FeedVideos,
-    feed_videos,
     own_tag,
     own_video,
     video_for_viewer,
@@ -49,6 +43,9 @@ class TagProductSerializer(serializers.Serializer):
     image = serializers.URLField(allow_null=True)
     price = MoneySerializer(allow_null=True)
     stock_status = serializers.ChoiceField(["in_stock", "low_stock", "out_of_stock"])
+    sold_via_videos_30d = serializers.IntegerField(
+        min_value=0, help_text="Units sold through videos in the last 30 days."
+    )
 
 
 class KeyframeSerializer(serializers.Serializer):
@@ -101,32 +98,7 @@ def _own_video_or_404(request: Request, video_id: uuid.UUID) -> Video:
         raise NotFound("No such video.") from error
 
 
-# --- feed and reading -----------------------------------------------------------------
-
-
-class FeedApi(PublicApiView):
-    class FeedPagination(CursorPagination):
-        ordering = FeedVideos.ORDERING
-
-    @extend_schema(
-        operation_id="feed_list",
-        parameters=[
-            OpenApiParameter("cursor", str, description="From the previous page's `next`."),
-            OpenApiParameter("limit", int, description="Page size, default 20, at most 100."),
-        ],
-        responses=VideoSerializer(many=True),
-        description="Published videos, newest first, with their tags and product cards. "
-        "Answers carry an ETag; send it back as If-None-Match to get 304 when unchanged.",
-    )
-    def get(self, request: Request) -> HttpResponse:
-        paginator = self.FeedPagination()
-        # Not a QuerySet, but all that CursorPagination uses of one (FeedVideos).
-        videos = cast("QuerySet[Video, FeedVideo]", feed_videos())
-        page = paginator.paginate_queryset(videos, request, view=self) or []
-        # The videos as PostgreSQL wrote them: no decoding and encoding again (ADR 7).
-        results = ",".join(video.json for video in page)
-        next_link = json.dumps(paginator.get_next_link())
-        return etag_json_response(request, f'{{"results":[{results}],"next":{next_link}}}'.encode())
+# --- reading and writing videos -------------------------------------------------------------
 
 
 class VideoApi(PublicApiView):

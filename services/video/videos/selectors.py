@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 
 from creators.models import Creator
+from discovery.models import ProductSocialProof, VideoHashtag
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
 
@@ -43,7 +44,7 @@ def _float(column: str) -> str:
 
 # API.md's video object, from `v` (a video), `c` (its creator) and `t` (its tags). `json`,
 # not `jsonb`: it keeps the keys in this order and PostgreSQL builds it faster.
-_VIDEO_JSON = f"""json_build_object(
+VIDEO_JSON = f"""json_build_object(
     'id', v.id,
     'creator', json_build_object(
         'id', c.id,
@@ -61,7 +62,7 @@ _VIDEO_JSON = f"""json_build_object(
 )"""
 
 
-def _videos_sql(columns: str, videos: str, order: str = "") -> str:
+def videos_json_sql(columns: str, videos: str, order: str = "") -> str:
     """One statement: a row of `columns` (over `v`, `c`, `t`) for each video that the
     query `videos` selects (rows of the videos table). The tags are those whose product
     has an active card in the read model (archived and unknown products are left out), in
@@ -82,7 +83,8 @@ t AS (
             'image', nullif(card.image, ''),
             'price', CASE WHEN card.price_amount IS NULL THEN NULL ELSE
                 json_build_object('amount', card.price_amount, 'currency', card.currency) END,
-            'stock_status', card.stock_status
+            'stock_status', card.stock_status,
+            'sold_via_videos_30d', coalesce(proof.units_30d, 0)
         ),
         'variant_id', tag.variant_id
     ) ORDER BY tag.start_ms, tag.created_at, tag.id) AS tags
@@ -90,6 +92,7 @@ t AS (
     JOIN {ProductTag._meta.db_table} tag ON tag.video_id = v.id
     JOIN {ProductCard._meta.db_table} card
         ON card.product_id = tag.product_id AND card.status = 'active'
+    LEFT JOIN {ProductSocialProof._meta.db_table} proof ON proof.product_id = card.product_id
     GROUP BY tag.video_id
 )
 SELECT {columns}
@@ -100,21 +103,27 @@ LEFT JOIN t ON t.video_id = v.id
 
 
 # One video, which psycopg decodes (in C) to a dict.
-_VIDEO_SQL = _videos_sql(
-    _VIDEO_JSON,
+_VIDEO_SQL = videos_json_sql(
+    VIDEO_JSON,
     f"""SELECT * FROM {Video._meta.db_table}
     WHERE id = %(id)s AND (status = 'published' OR status = 'draft' AND creator_id IN (
         SELECT id FROM {Creator._meta.db_table} WHERE user_id = %(user_id)s))""",
 )
 
 
-def _feed_sql(order: str, compare: str | None) -> str:
+def _feed_sql(order: str, compare: str | None, *, has_hashtag: bool) -> str:
     """A page of the feed as DRF's cursor pagination asks for it: by (published_at, id),
     newest first (DESC) or, for a reversed cursor, oldest first (ASC); with a cursor, only
-    videos published before (<) or after (>) its position."""
+    videos published before (<) or after (>) its position; optionally only the videos
+    with a hashtag."""
     after = "" if compare is None else f" AND published_at {compare} %(position)s"
-    return _videos_sql(
-        f"{_rfc3339('v.published_at')}, {_VIDEO_JSON}::text",
+    if has_hashtag:
+        after += (
+            f" AND id IN (SELECT video_id FROM {VideoHashtag._meta.db_table}"
+            " WHERE tag = %(hashtag)s)"
+        )
+    return videos_json_sql(
+        f"{_rfc3339('v.published_at')}, {VIDEO_JSON}::text",
         f"""SELECT * FROM {Video._meta.db_table}
     WHERE status = 'published'{after}
     ORDER BY published_at {order}, id {order}
@@ -124,9 +133,10 @@ def _feed_sql(order: str, compare: str | None) -> str:
 
 
 _FEED_SQL = {
-    (order, compare): _feed_sql(order, compare)
+    (order, compare, has_hashtag): _feed_sql(order, compare, has_hashtag=has_hashtag)
     for order in ("DESC", "ASC")
     for compare in (None, "<", ">")
+    for has_hashtag in (False, True)
 }
 
 
@@ -136,24 +146,30 @@ class FeedVideo(NamedTuple):
 
 
 class FeedVideos:
-    """Published videos, newest first, for DRF's `CursorPagination` ordered by `ORDERING`.
-    That calls `order_by` (the ordering or its reverse), `filter` (`published_at` before or
-    after the cursor's position) and slices: the slice runs one statement."""
+    """Published videos (all, or those with a hashtag), newest first, for DRF's
+    `CursorPagination` ordered by `ORDERING`. That calls `order_by` (the ordering or its
+    reverse), `filter` (`published_at` before or after the cursor's position) and slices:
+    the slice runs one statement."""
 
     ORDERING = ("-published_at", "-id")
     _REVERSED = ("published_at", "id")
     _COMPARE = {"published_at__lt": "<", "published_at__gt": ">"}
 
     def __init__(
-        self, order: str = "DESC", compare: str | None = None, position: datetime | None = None
+        self,
+        order: str = "DESC",
+        compare: str | None = None,
+        position: datetime | None = None,
+        hashtag: str | None = None,
     ) -> None:
         self._order, self._compare, self._position = order, compare, position
+        self._hashtag = hashtag
 
     def order_by(self, *fields: str) -> FeedVideos:
         if fields not in (self.ORDERING, self._REVERSED):
             raise ValueError(f"The feed is ordered by {self.ORDERING}, not {fields}.")
         order = "DESC" if fields == self.ORDERING else "ASC"
-        return FeedVideos(order, self._compare, self._position)
+        return FeedVideos(order, self._compare, self._position, self._hashtag)
 
     def filter(self, **lookups: str) -> FeedVideos:
         ((lookup, value),) = lookups.items()
@@ -165,21 +181,27 @@ class FeedVideos:
             position = None
         if position is None:  # a cursor with a made-up position (the ORM answered 500)
             raise ValidationError({"cursor": ["This cursor is not valid."]})
-        return FeedVideos(self._order, self._COMPARE[lookup], position)
+        return FeedVideos(self._order, self._COMPARE[lookup], position, self._hashtag)
 
     def __getitem__(self, page: slice) -> list[FeedVideo]:
         offset = page.start or 0
         with connection.cursor() as cursor:
             cursor.execute(
-                _FEED_SQL[self._order, self._compare],
-                {"offset": offset, "limit": page.stop - offset, "position": self._position},
+                _FEED_SQL[self._order, self._compare, self._hashtag is not None],
+                {
+                    "offset": offset,
+                    "limit": page.stop - offset,
+                    "position": self._position,
+                    "hashtag": self._hashtag,
+                },
             )
             return [FeedVideo(*row) for row in cursor.fetchall()]
 
 
-def feed_videos() -> FeedVideos:
-    """Published videos, newest first: page them with the feed's `CursorPagination`."""
-    return FeedVideos()
+def feed_videos(*, hashtag: str | None = None) -> FeedVideos:
+    """Published videos, newest first (only those with `hashtag`, a normalized tag, when
+    given): page them with the feed's `CursorPagination`."""
+    return FeedVideos(hashtag=hashtag)
 
 
 def video_for_viewer(*, video_id: uuid.UUID, user_id: str | None) -> dict[str, Any] | None:

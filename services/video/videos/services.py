@@ -15,6 +15,7 @@ from clipcart_shared.errors import ApplicationError
 from core.catalog import product_card_fetch
 from core.errors import VideoErrorCode
 from creators.models import Creator
+from discovery.services import video_search_refresh
 from productcards.services import product_card_remember
 from videos.models import ProductTag, Video
 
@@ -25,7 +26,9 @@ MAX_KEYFRAMES = 50
 
 def video_create(*, creator: Creator, **fields: Any) -> Video:
     """A draft video of this creator."""
-    return Video.objects.create(creator=creator, status=Video.Status.DRAFT, **fields)
+    video = Video.objects.create(creator=creator, status=Video.Status.DRAFT, **fields)
+    video_search_refresh(video_ids=[video.id])
+    return video
 
 
 @transaction.atomic
@@ -43,6 +46,7 @@ def video_update(*, video: Video, **fields: Any) -> Video:
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save()
+    video_search_refresh(video_ids=[locked.id])
     return locked
 
 
@@ -157,6 +161,7 @@ def tag_create(
             keyframes=keyframes,
             created_by=created_by,
         )
+        video_search_refresh(video_ids=[locked.id])
     logger.info("Product tagged", extra={"video_id": str(video.id), "tag_id": str(tag.id)})
     return tag
 
@@ -181,5 +186,8 @@ def tag_update(*, tag: ProductTag, **fields: Any) -> ProductTag:
     return locked
 
 
+@transaction.atomic
 def tag_delete(*, tag: ProductTag) -> None:
+    """Untag the product: the video is no longer found by its title."""
     ProductTag.objects.filter(id=tag.id).delete()
+    video_search_refresh(video_ids=[tag.video_id])

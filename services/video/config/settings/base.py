@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "videos",
     "engagement",
     "attribution",
+    "discovery",
 ]
 
 DATABASES = database_settings(SERVICE_NAME)
@@ -55,4 +56,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagement.stats_roll_up",
         "schedule": env.int("ENGAGEMENT_ROLLUP_SECONDS", default=300),
     },
+    "recompute-trending": {
+        "task": "discovery.trending_recompute",
+        "schedule": env.int("TRENDING_SECONDS", default=300),
+    },
 }
+
+# Discovery: a ranked feed (trending, for you) is kept as a snapshot of this many videos,
+# which cursors page through for this long.
+FEED_SNAPSHOT_SIZE = env.int("FEED_SNAPSHOT_SIZE", default=500)
+FEED_SNAPSHOT_SECONDS = env.int("FEED_SNAPSHOT_SECONDS", default=24 * 3600)

@@ -1,0 +1,255 @@
+"""The feed in its three modes, videos by hashtag, and search (mobile, anonymous allowed)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from typing import Any, cast
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.utils.urls import replace_query_param
+
+from clipcart_shared.auth import optional_mobile_user_id
+from clipcart_shared.errors import ApplicationError
+from clipcart_shared.etag import etag_json_response
+from clipcart_shared.pagination import CursorPagination
+from clipcart_shared.views import PublicApiView
+from core.errors import VideoErrorCode
+from discovery.models import FeedSnapshot
+from discovery.selectors import SEARCH_TYPES, search
+from discovery.services import ranked_feed_page
+from discovery.text import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, hashtag_normalize, words
+from videos.apis import TagProductSerializer, VideoSerializer
+from videos.models import Video
+from videos.selectors import FeedVideo, FeedVideos, feed_videos
+
+MODES = ("for_you", "trending", "latest")
+
+_CURSOR = OpenApiParameter("cursor", str, description="From the previous page's `next`.")
+_LIMIT = OpenApiParameter("limit", int, description="Page size, default 20, at most 100.")
+
+
+class _Pagination(CursorPagination):
+    ordering = FeedVideos.ORDERING
+
+
+def _page_size(request: Request) -> int:
+    return cast(int, _Pagination().get_page_size(request))
+
+
+def _cursor_encode(position: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+
+
+def _cursor_decode(request: Request, *keys: str) -> dict[str, Any] | None:
+    """The position a `next` link carries, or None on a first page; 400 for anything that
+    is not a cursor this API wrote."""
+    raw = request.query_params.get("cursor")
+    if raw is None:
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        if not isinstance(position, dict) or set(position) != set(keys):
+            raise ValueError(position)
+        return position
+    except (ValueError, binascii.Error, UnicodeError) as error:
+        raise ValidationError({"cursor": ["This cursor is not valid."]}) from error
+
+
+def _next_link(request: Request, position: dict[str, Any] | None) -> str | None:
+    if position is None:
+        return None
+    return replace_query_param(request.build_absolute_uri(), "cursor", _cursor_encode(position))
+
+
+def _list_response(request: Request, results_json: str, next_link: str | None) -> HttpResponse:
+    # The objects as PostgreSQL wrote them: no decoding and encoding again (ADR 7).
+    body = f'{{"results":[{results_json}],"next":{json.dumps(next_link)}}}'
+    return etag_json_response(request, body.encode())
+
+
+def _latest_page(request: Request, view: Any, videos: FeedVideos) -> HttpResponse:
+    paginator = _Pagination()
+    # Not a QuerySet, but all that CursorPagination uses of one (FeedVideos).
+    page = paginator.paginate_queryset(cast("QuerySet[Video, FeedVideo]", videos), request, view)
+    results = ",".join(video.json for video in page or [])
+    return _list_response(request, results, paginator.get_next_link())
+
+
+class FeedApi(PublicApiView):
+    @extend_schema(
+        operation_id="feed_list",
+        parameters=[
+            OpenApiParameter(
+                "mode",
+                str,
+                enum=MODES,
+                description="`for_you` (the default with a token): ranked for you from "
+                "what you watch, tap and buy, mixed with trending. `trending` (the default "
+                "without, and what `for_you` gives anonymous callers): the most engaging "
+                "videos of the last 48 hours. `latest`: newest first.",
+            ),
+            _CURSOR,
+            _LIMIT,
+        ],
+        responses=VideoSerializer(many=True),
+        description="Published videos with their tags and product cards. Paging never "
+        "repeats or skips a video: a ranked feed's cursor keeps the order of its first "
+        "page (400 `invalid_cursor` once that order is older than a day). Answers carry "
+        "an ETag; send it back as If-None-Match to get 304 when unchanged.",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        user_id = optional_mobile_user_id(request)
+        mode = request.query_params.get("mode") or ("for_you" if user_id else "trending")
+        if mode not in MODES:
+            raise ValidationError({"mode": [f"One of {', '.join(MODES)}."]})
+        if mode == "latest":
+            return _latest_page(request, self, feed_videos())
+        if user_id is None:
+            mode = "trending"
+        cursor = _cursor_decode(request, "snapshot", "offset")
+        try:
+            snapshot_id = uuid.UUID(cursor["snapshot"]) if cursor else None
+            offset = int(cursor["offset"]) if cursor else 0
+        except (ValueError, TypeError, AttributeError) as error:
+            raise ValidationError({"cursor": ["This cursor is not valid."]}) from error
+        if not 0 <= offset <= 10_000:
+            raise ValidationError({"cursor": ["This cursor is not valid."]})
+        limit = _page_size(request)
+        page = ranked_feed_page(
+            mode=FeedSnapshot.Mode(mode),
+            user_id=user_id,
+            offset=offset,
+            limit=limit,
+            snapshot_id=snapshot_id,
+        )
+        next_position = (
+            {"snapshot": str(page.snapshot_id), "offset": offset + limit}
+            if offset + limit < page.size
+            else None
+        )
+        return _list_response(request, page.videos_json, _next_link(request, next_position))
+
+
+class HashtagVideosApi(PublicApiView):
+    @extend_schema(
+        operation_id="hashtag_videos_list",
+        parameters=[_CURSOR, _LIMIT],
+        responses=VideoSerializer(many=True),
+        description="Published videos whose caption has the hashtag (with or without `#`, "
+        "any case), newest first. 400 `invalid_hashtag` for text that cannot be a hashtag.",
+    )
+    def get(self, request: Request, tag: str) -> HttpResponse:
+        hashtag = hashtag_normalize(tag)
+        if hashtag is None:
+            raise ApplicationError(
+                VideoErrorCode.INVALID_HASHTAG,
+                "A hashtag is letters, digits and underscores, with at least one letter.",
+                status=400,
+            )
+        return _latest_page(request, self, feed_videos(hashtag=hashtag))
+
+
+class SearchMerchantSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class SearchProductSerializer(TagProductSerializer):
+    merchant = SearchMerchantSerializer()
+
+
+class SearchCreatorSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    handle = serializers.CharField()
+    display_name = serializers.CharField()
+    avatar_url = serializers.URLField(allow_null=True)
+
+
+def _query_words(query: str | None) -> list[str]:
+    if query is None or not query.strip():
+        raise ApplicationError(
+            VideoErrorCode.QUERY_REQUIRED, "Say what to search for in `q`.", status=400
+        )
+    if len(query) > MAX_QUERY_LENGTH:
+        raise ApplicationError(
+            VideoErrorCode.QUERY_TOO_LONG,
+            f"A search is at most {MAX_QUERY_LENGTH} characters.",
+            status=400,
+        )
+    found = words(query)
+    if not found:
+        raise ApplicationError(
+            VideoErrorCode.QUERY_NOT_SEARCHABLE,
+            "The search has no letters or digits to look for.",
+            status=400,
+        )
+    return list(dict.fromkeys(found))[:MAX_QUERY_WORDS]
+
+
+class SearchApi(PublicApiView):
+    @extend_schema(
+        operation_id="search",
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="1 to 200 characters."),
+            OpenApiParameter(
+                "type", str, enum=SEARCH_TYPES, description="What to find; `videos` by default."
+            ),
+            _CURSOR,
+            _LIMIT,
+        ],
+        responses={
+            200: inline_serializer(
+                "SearchResults",
+                {
+                    "results": PolymorphicProxySerializer(
+                        component_name="SearchResult",
+                        serializers=[
+                            VideoSerializer,
+                            SearchProductSerializer,
+                            SearchCreatorSerializer,
+                        ],
+                        resource_type_field_name=None,
+                        many=True,
+                    ),
+                    "next": serializers.URLField(allow_null=True),
+                },
+            )
+        },
+        description="Captions, hashtags, creator handles and tagged products' titles, every "
+        "word matching as a prefix; a handle or hashtag spelled one letter wrong still "
+        "matches. Best first: relevance lifted by recent engagement. 400 `query_required`, "
+        "`query_too_long` (over 200 characters), `query_not_searchable` (no letters or "
+        "digits).",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        kind = request.query_params.get("type") or "videos"
+        if kind not in SEARCH_TYPES:
+            raise ValidationError({"type": [f"One of {', '.join(SEARCH_TYPES)}."]})
+        query_words = _query_words(request.query_params.get("q"))
+        cursor = _cursor_decode(request, "rank", "id")
+        try:
+            after = (float(cursor["rank"]), uuid.UUID(cursor["id"])) if cursor else None
+        except (ValueError, TypeError, AttributeError) as error:
+            raise ValidationError({"cursor": ["This cursor is not valid."]}) from error
+        limit = _page_size(request)
+        hits = search(kind=kind, words=query_words, limit=limit + 1, after=after)
+        page = hits[:limit]
+        next_position = (
+            {"rank": page[-1].rank, "id": str(page[-1].id)} if len(hits) > limit else None
+        )
+        return _list_response(
+            request, ",".join(hit.json for hit in page), _next_link(request, next_position)
+        )

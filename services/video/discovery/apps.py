@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DiscoveryConfig(AppConfig):
+    name = "discovery"
+    verbose_name = "Discovery: hashtags, search, trending and for you"
+    default_auto_field = "django.db.models.BigAutoField"

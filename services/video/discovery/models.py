@@ -1,0 +1,119 @@
+"""What discovery keeps beside the videos: their hashtags, the search index, the
+vocabulary for typo-tolerant search, trending scores, ranked feed snapshots that cursors
+page through, and units sold through videos per product.
+
+All of it is derived: `discovery.services` rebuilds any of it from the videos, creators,
+product cards, engagement events and sale lines it comes from.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+
+class VideoHashtag(models.Model):
+    """A hashtag of a video's caption, normalized (`discovery.text.hashtags_parse`)."""
+
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="hashtags")
+    tag = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tag", "video"], name="video_hashtag_once"),
+        ]
+        indexes = [models.Index(fields=["video"], name="video_hashtag_video_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.tag}"
+
+
+class SearchDocument(models.Model):
+    """What search matches one video, product or creator against: a tsvector of
+    normalized words, handles and hashtags as whole words weighing most."""
+
+    class Kind(models.TextChoices):
+        VIDEO = "video"
+        PRODUCT = "product"
+        CREATOR = "creator"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.UUIDField()
+    document = SearchVectorField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="search_document_once"),
+        ]
+        indexes = [GinIndex(fields=["document"], name="search_document_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"
+
+
+class SearchTerm(models.Model):
+    """A handle or hashtag with its trigrams: a query word that matches no term exactly
+    is widened to the terms that share most of its trigrams (a one-letter typo)."""
+
+    term = models.CharField(primary_key=True, max_length=100)
+    trigrams = ArrayField(models.CharField(max_length=3))
+
+    class Meta:
+        indexes = [GinIndex(fields=["trigrams"], name="search_term_trigrams_idx")]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class VideoTrend(models.Model):
+    """A published video's engagement in the last 48 hours, each event decayed by its
+    age; rewritten by `trending_recompute`."""
+
+    video_id = models.UUIDField(primary_key=True)
+    score = models.FloatField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.video_id}: {self.score:.2f}"
+
+
+class FeedSnapshot(models.Model):
+    """A ranked list of video ids that a feed's cursor pages through, so that paging never
+    repeats or skips a video while rankings change underneath: the trending ranking as
+    `trending_recompute` wrote it (no user), or one user's "for you" ranking as of the
+    first page."""
+
+    class Mode(models.TextChoices):
+        TRENDING = "trending"
+        FOR_YOU = "for_you"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    user_id = models.CharField(max_length=128, null=True, blank=True)
+    video_ids = ArrayField(models.UUIDField())
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["mode", "-created_at"], name="feed_snapshot_latest_idx"),
+            models.Index(fields=["created_at"], name="feed_snapshot_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ProductSocialProof(models.Model):
+    """Units of a product sold through videos (attributed sale lines) in the last 30
+    days, shown on its product cards; rewritten by `trending_recompute`."""
+
+    product_id = models.UUIDField(primary_key=True)
+    units_30d = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.units_30d}"

@@ -1,0 +1,333 @@
+"""Writes of discovery: the search index (kept current by the services that change
+videos, creators and product cards), and the periodic trending recompute, which also
+refreshes social proof and drops old feed snapshots.
+
+Each function rebuilds its rows from the source tables, so calling one twice, or
+`search_index_rebuild` at any time, is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from attribution.models import Credit, SaleLine
+from clipcart_shared.errors import ApplicationError
+from core.errors import VideoErrorCode
+from creators.models import Creator
+from discovery.models import (
+    FeedSnapshot,
+    ProductSocialProof,
+    SearchDocument,
+    SearchTerm,
+    VideoHashtag,
+    VideoTrend,
+)
+from discovery.selectors import FOR_YOU_SQL, SnapshotPage, for_you_parameters, snapshot_page
+from discovery.text import hashtags_parse, trigrams, words
+from engagement.models import EngagementEvent
+from productcards.models import ProductCard
+from videos.models import ProductTag, Video
+
+logger = logging.getLogger(__name__)
+
+# --- the search index -------------------------------------------------------------------
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _document(*parts: tuple[str, Iterable[str]]) -> str:
+    """A tsvector literal: the words of each (weight, words) part at increasing positions.
+    Built here so that the words are exactly those `discovery.text.words` gives a query."""
+    entries = []
+    position = 0
+    for weight, part in parts:
+        for word in part:
+            position = min(position + 1, 16383)  # PostgreSQL's highest position
+            entries.append(f"{_lexeme(word)}:{position}{weight}")
+    return " ".join(entries)
+
+
+def _handle_words(handle: str) -> list[str]:
+    """A handle as a whole word (`clara.beauty`) and as its parts (`clara`, `beauty`)."""
+    return [handle, *words(handle)]
+
+
+_DOCUMENT_UPSERT = f"""
+INSERT INTO {SearchDocument._meta.db_table} (kind, object_id, document, updated_at)
+SELECT kind, object_id, document::tsvector, now()
+FROM unnest(%(kinds)s::text[], %(ids)s::uuid[], %(documents)s::text[])
+    AS batch(kind, object_id, document)
+ON CONFLICT (kind, object_id) DO UPDATE SET
+    document = EXCLUDED.document, updated_at = EXCLUDED.updated_at
+WHERE {SearchDocument._meta.db_table}.document <> EXCLUDED.document
+RETURNING object_id
+"""
+
+
+def _documents_write(kind: SearchDocument.Kind, documents: dict[uuid.UUID, str]) -> list[uuid.UUID]:
+    """Store the documents; returns the ids of those that are new or changed."""
+    if not documents:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DOCUMENT_UPSERT,
+            {
+                "kinds": [kind.value] * len(documents),
+                "ids": list(documents),
+                "documents": list(documents.values()),
+            },
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _terms_add(terms: Iterable[str]) -> None:
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(term=term, trigrams=trigrams(term)) for term in set(terms)],
+        ignore_conflicts=True,
+    )
+
+
+def video_search_refresh(*, video_ids: Iterable[uuid.UUID]) -> None:
+    """Re-read these videos' captions, creators' handles and tagged products' titles:
+    their hashtags and search documents follow."""
+    videos = list(
+        Video.objects.filter(id__in=list(video_ids))
+        .select_related("creator")
+        .only("id", "caption", "creator__handle")
+    )
+    if not videos:
+        return
+    titles: dict[uuid.UUID, list[str]] = {video.id: [] for video in videos}
+    tagged = ProductTag.objects.filter(video__in=videos).values_list("video_id", "product_id")
+    cards = dict(
+        ProductCard.objects.filter(product_id__in={product for _, product in tagged}).values_list(
+            "product_id", "title"
+        )
+    )
+    for video_id, product_id in tagged:
+        if product_id in cards:
+            titles[video_id].append(cards[product_id])
+    hashtags = {video.id: hashtags_parse(video.caption) for video in videos}
+    with transaction.atomic():
+        VideoHashtag.objects.filter(video__in=videos).delete()
+        VideoHashtag.objects.bulk_create(
+            [
+                VideoHashtag(video_id=video_id, tag=tag)
+                for video_id, tags in hashtags.items()
+                for tag in tags
+            ]
+        )
+        _terms_add(tag for tags in hashtags.values() for tag in tags)
+        _documents_write(
+            SearchDocument.Kind.VIDEO,
+            {
+                video.id: _document(
+                    ("A", [*_handle_words(video.creator.handle), *hashtags[video.id]]),
+                    ("B", words(" ".join(titles[video.id]))),
+                    ("C", words(video.caption)),
+                )
+                for video in videos
+            },
+        )
+
+
+def product_search_refresh(*, product_ids: Iterable[uuid.UUID]) -> None:
+    """Re-read these product cards' titles: their own documents follow, and where one
+    changed, those of the videos tagging the product (a stock change changes nothing)."""
+    cards = ProductCard.objects.filter(product_id__in=list(product_ids))
+    changed = _documents_write(
+        SearchDocument.Kind.PRODUCT,
+        {
+            card.product_id: _document(("A", words(card.title)), ("C", words(card.merchant_name)))
+            for card in cards
+        },
+    )
+    video_search_refresh(
+        video_ids=ProductTag.objects.filter(product_id__in=changed)
+        .values_list("video_id", flat=True)
+        .distinct()
+    )
+
+
+def creator_search_refresh(*, creator_ids: Iterable[uuid.UUID]) -> None:
+    """Re-read these creators' handles and names: their documents, and those of their
+    videos (which carry the handle), follow."""
+    creators = list(Creator.objects.filter(id__in=list(creator_ids)))
+    _terms_add(creator.handle for creator in creators)
+    _documents_write(
+        SearchDocument.Kind.CREATOR,
+        {
+            creator.id: _document(
+                ("A", _handle_words(creator.handle)), ("B", words(creator.display_name))
+            )
+            for creator in creators
+        },
+    )
+    video_search_refresh(
+        video_ids=Video.objects.filter(creator__in=creators).values_list("id", flat=True)
+    )
+
+
+def search_index_rebuild() -> dict[str, int]:
+    """Every document, hashtag and term from scratch (after a restore, or to take in rows
+    written without the services). Returns how many documents of each kind."""
+    with transaction.atomic():
+        SearchDocument.objects.all().delete()
+        SearchTerm.objects.all().delete()
+        # A creator's refresh covers their videos too.
+        creator_search_refresh(creator_ids=Creator.objects.values_list("id", flat=True))
+        product_search_refresh(product_ids=ProductCard.objects.values_list("product_id", flat=True))
+    return {
+        kind: SearchDocument.objects.filter(kind=kind).count()
+        for kind in SearchDocument.Kind.values
+    }
+
+
+# --- trending, social proof, snapshots ----------------------------------------------------
+
+# How much one event of each kind says about a video, before decay by its age.
+TREND_WEIGHTS = {
+    EngagementEvent.Type.VIEW: 1.0,
+    EngagementEvent.Type.TAG_TAP: 3.0,
+    EngagementEvent.Type.PRODUCT_VIEW: 2.0,
+    EngagementEvent.Type.ADD_TO_CART: 5.0,
+}
+PURCHASE_WEIGHT = 10.0
+TREND_WINDOW = timedelta(hours=48)
+TREND_HALF_LIFE = timedelta(hours=12)
+SOCIAL_PROOF_WINDOW = timedelta(days=30)
+
+_WEIGHT_CASE = (
+    "CASE e.type "
+    + " ".join(f"WHEN '{kind.value}' THEN {weight}" for kind, weight in TREND_WEIGHTS.items())
+    + " ELSE 0 END"
+)
+
+_TRENDS = f"""
+INSERT INTO {VideoTrend._meta.db_table} (video_id, score, computed_at)
+SELECT signal.video_id, sum(signal.weight * power(0.5,
+        extract(epoch FROM %(now)s - signal.occurred_at) / %(half_life)s)), %(now)s
+FROM (
+    SELECT e.video_id, e.occurred_at, {_WEIGHT_CASE} AS weight
+    FROM {EngagementEvent._meta.db_table} e
+    WHERE e.occurred_at > %(since)s AND e.occurred_at <= %(now)s AND e.type <> 'impression'
+    UNION ALL
+    -- A purchase counts for the video it is credited to (last touch).
+    SELECT credit.video_id, credit.paid_at, {PURCHASE_WEIGHT}
+    FROM {Credit._meta.db_table} credit
+    WHERE credit.paid_at > %(since)s AND credit.paid_at <= %(now)s
+        AND credit.model = 'last_touch' AND credit.refund_id IS NULL
+        AND credit.video_id IS NOT NULL
+) signal
+JOIN {Video._meta.db_table} video ON video.id = signal.video_id AND video.status = 'published'
+GROUP BY signal.video_id
+"""
+
+# The trending feed: scored videos first, then every other published one, newest first.
+_TRENDING_SNAPSHOT = f"""
+INSERT INTO {FeedSnapshot._meta.db_table} (id, mode, user_id, video_ids, created_at)
+SELECT %(id)s, 'trending', NULL, ARRAY(
+    SELECT video.id
+    FROM {Video._meta.db_table} video
+    LEFT JOIN {VideoTrend._meta.db_table} trend ON trend.video_id = video.id
+    WHERE video.status = 'published'
+    ORDER BY trend.score DESC NULLS LAST, video.published_at DESC, video.id DESC
+    LIMIT %(size)s
+), %(now)s
+"""
+
+_SOCIAL_PROOF = f"""
+INSERT INTO {ProductSocialProof._meta.db_table} (product_id, units_30d)
+SELECT product_id, sum(quantity)
+FROM {SaleLine._meta.db_table}
+WHERE paid_at > %(since)s AND touch_count > 0
+GROUP BY product_id
+"""
+
+
+@transaction.atomic
+def trending_recompute(*, now: datetime | None = None) -> FeedSnapshot:
+    """Score every video on its last 48 hours (views, taps, add-to-carts and attributed
+    purchases, halved every 12 hours of age), write the trending feed's new snapshot,
+    recount units sold through videos, and drop snapshots no cursor should still use."""
+    now = now or timezone.now()
+    snapshot_id = uuid.uuid4()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {VideoTrend._meta.db_table}")
+        cursor.execute(
+            _TRENDS,
+            {
+                "now": now,
+                "since": now - TREND_WINDOW,
+                "half_life": TREND_HALF_LIFE.total_seconds(),
+            },
+        )
+        cursor.execute(
+            _TRENDING_SNAPSHOT,
+            {"id": snapshot_id, "now": now, "size": settings.FEED_SNAPSHOT_SIZE},
+        )
+        cursor.execute(f"DELETE FROM {ProductSocialProof._meta.db_table}")
+        cursor.execute(_SOCIAL_PROOF, {"since": now - SOCIAL_PROOF_WINDOW})
+    dropped, _ = FeedSnapshot.objects.filter(
+        created_at__lt=now - timedelta(seconds=settings.FEED_SNAPSHOT_SECONDS)
+    ).delete()
+    logger.info("Trending recomputed", extra={"snapshot_id": str(snapshot_id), "dropped": dropped})
+    return FeedSnapshot.objects.get(id=snapshot_id)
+
+
+_FOR_YOU_SNAPSHOT = f"""
+INSERT INTO {FeedSnapshot._meta.db_table} (id, mode, user_id, video_ids, created_at)
+SELECT %(snapshot_id)s, 'for_you', %(user_id)s, ARRAY({FOR_YOU_SQL}), %(as_of)s
+"""
+
+
+def for_you_snapshot_create(*, user_id: str, now: datetime | None = None) -> uuid.UUID:
+    """Rank the feed for this user as of now and keep the ranking, so that their cursor
+    pages through one stable order. One statement."""
+    snapshot_id = uuid.uuid4()
+    parameters = for_you_parameters(
+        user_id=user_id, as_of=now or timezone.now(), size=settings.FEED_SNAPSHOT_SIZE
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_FOR_YOU_SNAPSHOT, {**parameters, "snapshot_id": snapshot_id})
+    return snapshot_id
+
+
+def ranked_feed_page(
+    *,
+    mode: FeedSnapshot.Mode,
+    user_id: str | None,
+    offset: int,
+    limit: int,
+    snapshot_id: uuid.UUID | None = None,
+) -> SnapshotPage:
+    """A page of the trending or "for you" feed. Without a snapshot (a first page), "for
+    you" ranks a new one for the user and trending takes the latest (computing one only
+    if none exists yet); with one, it must be the caller's and still kept (else 400
+    `invalid_cursor`)."""
+    if snapshot_id is None and mode == FeedSnapshot.Mode.FOR_YOU and user_id is not None:
+        snapshot_id = for_you_snapshot_create(user_id=user_id)
+    which = mode.value if snapshot_id is not None else "latest_trending"
+    page = snapshot_page(
+        which=which, offset=offset, limit=limit, snapshot_id=snapshot_id, user_id=user_id
+    )
+    if page is None and which == "latest_trending":
+        trending_recompute()  # a new installation: the scheduler has not run yet
+        page = snapshot_page(which=which, offset=offset, limit=limit)
+    if page is None:
+        raise ApplicationError(
+            VideoErrorCode.INVALID_CURSOR,
+            "This cursor has expired or is not yours; start again from the first page.",
+            status=400,
+            errors=[{"field": "cursor", "code": "invalid_cursor", "message": "Start again."}],
+        )
+    return page

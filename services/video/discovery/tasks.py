@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from discovery.services import trending_recompute as _trending_recompute
+
+
+@shared_task(name="discovery.trending_recompute", time_limit=600, soft_time_limit=540)
+def trending_recompute() -> str:
+    return str(_trending_recompute().id)
