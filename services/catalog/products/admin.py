@@ -14,7 +14,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
 from django.db import transaction
-from django.db.models import F, IntegerField, Min, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -22,7 +32,7 @@ from django.utils.translation import ngettext
 
 from clipcart_shared.money import Money
 from core.admin import MerchantScopedAdminMixin
-from products.models import Product, Variant
+from products.models import Category, Product, Variant
 from products.services import product_changes_publish, products_set_status
 
 # What the admin may write on a variant; `merchant` follows the product and
@@ -131,11 +141,28 @@ def _lowest_price_and_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
 @admin.register(Product)
 class ProductAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     merchant_field = "merchant"
-    list_display = ["title", "merchant", "status", "lowest_price", "available_stock", "updated_at"]
-    list_filter = ["status"]
-    list_select_related = ["merchant"]
+    list_display = [
+        "title",
+        "merchant",
+        "category",
+        "status",
+        "lowest_price",
+        "available_stock",
+        "updated_at",
+    ]
+    list_filter = ["status", "category"]
+    list_select_related = ["merchant", "category"]
     search_fields = ["title", "description", "variants__sku"]
-    fields = ["merchant", "title", "description", "images", "status", "created_at", "updated_at"]
+    fields = [
+        "merchant",
+        "title",
+        "category",
+        "description",
+        "images",
+        "status",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [VariantInline]
     actions = ["activate", "archive"]
 
@@ -208,6 +235,45 @@ class ProductAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
             ngettext("%d product archived.", "%d products archived.", count) % count,
             messages.SUCCESS,
         )
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    """The platform's one list of categories, kept by platform staff (superusers);
+    merchant staff only pick from it on their products. A category with products cannot
+    be deleted (PROTECT); its slug is fixed once created, since other services keep it."""
+
+    list_display = ["name", "slug", "product_count"]
+    search_fields = ["name", "slug"]
+    fields = ["name", "slug"]
+    ordering = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).annotate(product_total=Count("products"))
+
+    @admin.display(description="Products", ordering="product_total")
+    def product_count(self, category: Category) -> int:
+        return int(getattr(category, "product_total", 0))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else ["slug"]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        return {"slug": ["name"]} if obj is None else {}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "name" in form.changed_data:  # the name is on its products' cards
+            product_changes_publish(product_ids=obj.products.values_list("id", flat=True))
 
 
 @admin.register(Variant)

@@ -32,11 +32,19 @@ class MerchantRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class CategoryRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
 class ProductCardSerializer(serializers.Serializer):
     """The card stored on each product (`products.selectors.CARDS_SQL`)."""
 
     id = serializers.UUIDField()
     merchant = MerchantRefSerializer()
+    category = CategoryRefSerializer(
+        allow_null=True, help_text="What kind of product it is; null when not set."
+    )
     title = serializers.CharField()
     description = serializers.CharField()
     images = serializers.ListField(child=serializers.URLField())
@@ -48,6 +56,9 @@ class ProductCardSerializer(serializers.Serializer):
 class ProductListApi(PublicApiView):
     class FilterSerializer(serializers.Serializer):
         merchant = UUIDField(required=False)
+        category = serializers.SlugField(
+            required=False, max_length=60, help_text="Only products of this category (slug)."
+        )
         q = serializers.CharField(required=False, max_length=200, trim_whitespace=True)
 
     pagination_class = CursorPagination
@@ -66,6 +77,7 @@ class ProductListApi(PublicApiView):
         filters.is_valid(raise_exception=True)
         products = product_list(
             merchant_id=filters.validated_data.get("merchant"),
+            category_slug=filters.validated_data.get("category"),
             query=filters.validated_data.get("q") or None,
         )
         paginator = self.pagination_class()

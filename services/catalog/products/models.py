@@ -22,6 +22,25 @@ def product_search_vector() -> CombinedExpression:
     )
 
 
+class Category(models.Model):
+    """What kind of thing a product is (beauty, fashion, home…): one list for the whole
+    platform, kept by platform staff; merchants pick one per product (ADR 12).
+
+    The slug is the stable key other services keep (the video service learns which
+    categories a user likes by slug), so it never changes once created."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Product(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft"
@@ -30,6 +49,9 @@ class Product(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", null=True, blank=True
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     images = ArrayField(models.URLField(max_length=500), default=list, blank=True, size=10)

@@ -18,7 +18,13 @@ from django.db.models import QuerySet
 
 from clipcart_shared.errors import ApplicationError
 from core.errors import CatalogErrorCode, variant_unavailable_error
-from products.models import SEARCH_CONFIG, Product, Variant, product_search_vector
+from products.models import (
+    SEARCH_CONFIG,
+    Category,
+    Product,
+    Variant,
+    product_search_vector,
+)
 
 
 class StockStatus:
@@ -43,6 +49,8 @@ CARDS_SQL = f"""
 SELECT p.id, p.status, json_build_object(
     'id', p.id,
     'merchant', json_build_object('id', m.id, 'name', m.name),
+    'category', CASE WHEN c.id IS NULL THEN NULL
+                     ELSE json_build_object('slug', c.slug, 'name', c.name) END,
     'title', p.title,
     'description', p.description,
     'images', to_json(p.images),
@@ -53,6 +61,7 @@ SELECT p.id, p.status, json_build_object(
 ) AS card
 FROM {Product._meta.db_table} p
 JOIN merchants_merchant m ON m.id = p.merchant_id
+LEFT JOIN {Category._meta.db_table} c ON c.id = p.category_id
 LEFT JOIN LATERAL (
     SELECT min(x.price_amount) AS lowest,
            sum(greatest(x.quantity_on_hand - x.quantity_reserved, 0)) AS available,
@@ -90,13 +99,20 @@ def _published() -> QuerySet[Product]:
 
 
 def product_list(
-    *, merchant_id: uuid.UUID | None = None, query: str | None = None
+    *,
+    merchant_id: uuid.UUID | None = None,
+    category_slug: str | None = None,
+    query: str | None = None,
 ) -> QuerySet[Product, Any]:
-    """Active products, newest first, optionally one merchant's, optionally matching text.
-    Rows are `{id, created_at, card}`; show each `card`."""
+    """Active products, newest first, optionally one merchant's, optionally of one
+    category (by slug), optionally matching text. Rows are `{id, created_at, card}`; show
+    each `card`."""
     products = _published()
     if merchant_id is not None:
         products = products.filter(merchant_id=merchant_id)
+    if category_slug is not None:
+        # A join on the unique slug: the page stays one query.
+        products = products.filter(category__slug=category_slug)
     if query:
         products = products.annotate(search=product_search_vector()).filter(
             search=SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from merchants.models import Merchant
-from products.models import Product, Variant
+from products.models import Category, Product, Variant
 from products.services import product_changes_publish
 
 
@@ -27,6 +27,14 @@ class MerchantFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"merchant-{n}")
     currency = "EUR"
     shipping_fee_amount = 490
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    name = factory.Sequence(lambda n: f"Category {n}")
 
 
 def _publish_card(product_id) -> None:

@@ -19,6 +19,7 @@ CARD_FIELDS: list[Any] = [
     "price",
     "image",
     "stock_status",
+    "category_slug",
     "status",
     "source_time",
     "updated_at",
@@ -28,7 +29,7 @@ CARD_FIELDS: list[Any] = [
 @admin.register(ProductCard)
 class ProductCardAdmin(admin.ModelAdmin):
     list_display = ["title", "merchant_name", "price", "stock_status", "status", "source_time"]
-    list_filter = ["status", "stock_status"]
+    list_filter = ["status", "stock_status", "category_slug"]
     search_fields = ["title", "merchant_name"]
     ordering = ["merchant_name", "title"]
     fields = CARD_FIELDS

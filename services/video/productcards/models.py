@@ -15,6 +15,9 @@ class ProductCard(models.Model):
     price_amount = models.PositiveIntegerField(null=True)
     currency = models.CharField(max_length=3, blank=True)
     stock_status = models.CharField(max_length=20)
+    # Catalog's category slug ("" when none): what the "for you" feed learns a user's
+    # affinity to. Not shown in the feed's JSON.
+    category_slug = models.CharField(max_length=60, blank=True, db_index=True)
     # Catalog's status: only `active` products show in feeds.
     status = models.CharField(max_length=10)
     # Time of the catalog event this card came from: an older event never overwrites it.

@@ -22,14 +22,16 @@ BEFORE_ANY_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 _UPSERT = f"""
 INSERT INTO {ProductCard._meta.db_table}
     (product_id, merchant_id, merchant_name, title, image, price_amount, currency,
-     stock_status, status, source_time, updated_at)
+     stock_status, category_slug, status, source_time, updated_at)
 VALUES (%(product_id)s, %(merchant_id)s, %(merchant_name)s, %(title)s, %(image)s,
-        %(price_amount)s, %(currency)s, %(stock_status)s, %(status)s, %(source_time)s, now())
+        %(price_amount)s, %(currency)s, %(stock_status)s, %(category_slug)s, %(status)s,
+        %(source_time)s, now())
 ON CONFLICT (product_id) DO UPDATE SET
     merchant_id = EXCLUDED.merchant_id, merchant_name = EXCLUDED.merchant_name,
     title = EXCLUDED.title, image = EXCLUDED.image, price_amount = EXCLUDED.price_amount,
     currency = EXCLUDED.currency, stock_status = EXCLUDED.stock_status,
-    status = EXCLUDED.status, source_time = EXCLUDED.source_time, updated_at = now()
+    category_slug = EXCLUDED.category_slug, status = EXCLUDED.status,
+    source_time = EXCLUDED.source_time, updated_at = now()
 WHERE {ProductCard._meta.db_table}.source_time {{comparison}} EXCLUDED.source_time
 RETURNING product_id
 """
@@ -38,6 +40,8 @@ RETURNING product_id
 def _row(card: dict[str, Any], source_time: datetime) -> dict[str, Any]:
     price = card.get("price") or {}
     images = card.get("images") or []
+    # Cards from before catalog had categories carry no `category`: none, as null says.
+    category = card.get("category") or {}
     return {
         "product_id": uuid.UUID(str(card["id"])),
         "merchant_id": uuid.UUID(str(card["merchant"]["id"])),
@@ -47,6 +51,7 @@ def _row(card: dict[str, Any], source_time: datetime) -> dict[str, Any]:
         "price_amount": price.get("amount"),
         "currency": price.get("currency", ""),
         "stock_status": card["stock_status"],
+        "category_slug": category.get("slug", ""),
         # The public API shows only active products; events say the status.
         "status": card.get("status", "active"),
         "source_time": source_time,

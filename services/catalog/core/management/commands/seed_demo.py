@@ -1,8 +1,10 @@
-"""Demo data for a local run: two merchants, their staff, a dozen products.
+"""Demo data for a local run: categories, two merchants, their staff, a dozen products.
 
 Idempotent: it only creates what is missing and never overwrites what exists, so edits
-made in the admin survive the next `make run`. Ids are uuid5 of fixed names, the same on
-every machine, so other services' demo data can refer to these products:
+made in the admin survive the next `make run` (one exception: a demo product with no
+category, seeded before categories existed, is given its demo category). Ids are uuid5
+of fixed names, the same on every machine, so other services' demo data can refer to
+these products:
 `demo_id("product", "alpine-trail-runner")`.
 """
 
@@ -18,7 +20,7 @@ from django.db import transaction
 
 from core.admin import merchant_staff_group_ensure
 from merchants.models import Merchant
-from products.models import Product, Variant
+from products.models import Category, Product, Variant
 from products.services import product_changes_publish
 
 DEMO_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "demo.clipcart.dev")
@@ -41,12 +43,24 @@ class DemoVariant:
     quantity_on_hand: int
 
 
+# (slug, name) of the platform's demo categories; products refer to them by slug.
+CATEGORIES = (
+    ("beauty", "Beauty"),
+    ("fashion", "Fashion"),
+    ("fitness", "Fitness"),
+    ("home", "Home"),
+    ("kitchen", "Kitchen & dining"),
+    ("outdoor", "Outdoor"),
+)
+
+
 @dataclass(frozen=True)
 class DemoProduct:
     slug: str
     title: str
     description: str
     variants: tuple[DemoVariant, ...]
+    category: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ MERCHANTS = (
                     V("ALP-TRAIL-43", "EU 43", {"size": "43"}, 13900, 3),
                     V("ALP-TRAIL-45", "EU 45", {"size": "45"}, 13900, 0),
                 ),
+                "fashion",
             ),
             P(
                 "alpine-merino-beanie",
@@ -88,6 +103,7 @@ MERCHANTS = (
                     V("ALP-BEANIE-CHR", "Charcoal", {"colour": "charcoal"}, 2900, 40),
                     V("ALP-BEANIE-FOR", "Forest", {"colour": "forest"}, 2900, 18),
                 ),
+                "fashion",
             ),
             P(
                 "alpine-down-jacket",
@@ -98,6 +114,7 @@ MERCHANTS = (
                     V("ALP-DOWN-M", "M", {"size": "M"}, 24900, 9),
                     V("ALP-DOWN-L", "L", {"size": "L"}, 24900, 4),
                 ),
+                "fashion",
             ),
             P(
                 "alpine-trekking-poles",
@@ -107,6 +124,7 @@ MERCHANTS = (
                     V("ALP-POLES-115", "115 cm", {"length": "115 cm"}, 8900, 15),
                     V("ALP-POLES-125", "125 cm", {"length": "125 cm"}, 8900, 22),
                 ),
+                "outdoor",
             ),
             P(
                 "alpine-summit-daypack",
@@ -116,6 +134,7 @@ MERCHANTS = (
                     V("ALP-PACK-SLT", "Slate", {"colour": "slate"}, 11900, 14),
                     V("ALP-PACK-EMB", "Ember", {"colour": "ember"}, 11900, 7),
                 ),
+                "outdoor",
             ),
             P(
                 "alpine-insulated-bottle",
@@ -126,6 +145,7 @@ MERCHANTS = (
                     V("ALP-BOTTLE-BLK", "Black", {"colour": "black"}, 3400, 25),
                     V("ALP-BOTTLE-SND", "Sand", {"colour": "sand"}, 3400, 0),
                 ),
+                "fitness",
             ),
         ),
     ),
@@ -145,6 +165,7 @@ MERCHANTS = (
                     V("HRB-DUVET-DBL", "Double", {"size": "double"}, 11900, 16),
                     V("HRB-DUVET-KNG", "King", {"size": "king"}, 13900, 2),
                 ),
+                "home",
             ),
             P(
                 "harbor-stoneware-mugs",
@@ -154,6 +175,7 @@ MERCHANTS = (
                     V("HRB-MUGS-SEA", "Sea salt", {"colour": "sea salt"}, 4200, 20),
                     V("HRB-MUGS-INK", "Ink", {"colour": "ink"}, 4200, 0),
                 ),
+                "kitchen",
             ),
             P(
                 "harbor-wool-throw",
@@ -163,6 +185,7 @@ MERCHANTS = (
                     V("HRB-THROW-OAT", "Oatmeal", {"colour": "oatmeal"}, 7900, 9),
                     V("HRB-THROW-RST", "Rust", {"colour": "rust"}, 7900, 5),
                 ),
+                "home",
             ),
             P(
                 "harbor-teak-serving-board",
@@ -172,6 +195,7 @@ MERCHANTS = (
                     V("HRB-BOARD-M", "Medium", {"size": "medium"}, 4900, 13),
                     V("HRB-BOARD-L", "Large", {"size": "large"}, 6900, 8),
                 ),
+                "kitchen",
             ),
             P(
                 "harbor-sea-fig-candle",
@@ -181,6 +205,7 @@ MERCHANTS = (
                     V("HRB-CANDLE-200", "200 g", {"size": "200 g"}, 2400, 35),
                     V("HRB-CANDLE-400", "400 g", {"size": "400 g"}, 3900, 1),
                 ),
+                "home",
             ),
             P(
                 "harbor-waffle-towels",
@@ -191,6 +216,7 @@ MERCHANTS = (
                     V("HRB-TOWEL-SGE", "Sage", {"colour": "sage"}, 5900, 10),
                     V("HRB-TOWEL-DUN", "Dune", {"colour": "dune"}, 5900, 0),
                 ),
+                "home",
             ),
         ),
     ),
@@ -209,18 +235,32 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data seeded: {users} users, {merchants} merchants, {products} products, "
-                "{variants} variants created.".format(**created)
+                "{variants} variants, {categories} categories created; "
+                "{categorised} existing products given a category.".format(**created)
             )
         )
 
     def _seed(self) -> dict[str, int]:
-        created = {"users": 0, "merchants": 0, "products": 0, "variants": 0}
+        created = {
+            "users": 0,
+            "merchants": 0,
+            "products": 0,
+            "variants": 0,
+            "categories": 0,
+            "categorised": 0,
+        }
         users = get_user_model()._default_manager
         group = merchant_staff_group_ensure()
         username, password = SUPERUSER
         if not users.filter(username=username).exists():
             users.create_superuser(username=username, password=password, email="")
             created["users"] += 1
+        categories: dict[str, Category] = {}
+        for slug, name in CATEGORIES:
+            categories[slug], category_created = Category.objects.get_or_create(
+                slug=slug, defaults={"id": demo_id("category", slug), "name": name}
+            )
+            created["categories"] += category_created
         new_products: list[uuid.UUID] = []
         for spec in MERCHANTS:
             merchant, merchant_created = Merchant.objects.get_or_create(
@@ -241,14 +281,26 @@ class Command(BaseCommand):
             user.groups.add(group)
             merchant.staff.add(user)
             for product_spec in spec.products:
-                if self._create_product(merchant, product_spec, created):
+                category = categories[product_spec.category]
+                if self._create_product(merchant, category, product_spec, created):
+                    new_products.append(demo_id("product", product_spec.slug))
+                elif self._categorise_product(category, product_spec):
+                    created["categorised"] += 1
                     new_products.append(demo_id("product", product_spec.slug))
         if new_products:
             product_changes_publish(product_ids=new_products)
         return created
 
+    def _categorise_product(self, category: Category, spec: DemoProduct) -> bool:
+        """Give a demo product seeded before categories existed its category."""
+        return bool(
+            Product.objects.filter(id=demo_id("product", spec.slug), category__isnull=True).update(
+                category=category
+            )
+        )
+
     def _create_product(
-        self, merchant: Merchant, spec: DemoProduct, created: dict[str, int]
+        self, merchant: Merchant, category: Category, spec: DemoProduct, created: dict[str, int]
     ) -> bool:
         """Create the product with its variants unless it exists: an existing one is left
         as the admin last saved it."""
@@ -256,6 +308,7 @@ class Command(BaseCommand):
             id=demo_id("product", spec.slug),
             defaults={
                 "merchant": merchant,
+                "category": category,
                 "title": spec.title,
                 "description": spec.description,
                 "images": [f"{IMAGE_BASE}{spec.slug}.jpg"],
