@@ -61,7 +61,7 @@ class SearchTerm(models.Model):
     is widened to the terms that share most of its trigrams (a one-letter typo)."""
 
     term = models.CharField(primary_key=True, max_length=100)
-    trigrams = ArrayField(models.CharField(max_length=3))
+    trigrams = ArrayField(models.TextField())
 
     class Meta:
         indexes = [GinIndex(fields=["trigrams"], name="search_term_trigrams_idx")]

@@ -55,9 +55,9 @@ SCORE_WEIGHTS = {
     "fresh": 0.1,
 }
 # A video watched to this share of its length sinks below everything unseen; one seen
-# but not finished counts half.
+# but not finished keeps less than a third of its score.
 FINISHED_SHARE = 0.9
-SEEN_FACTOR = 0.5
+SEEN_FACTOR = 0.3
 # Candidates beside those the user's interests find: the top trending and the newest.
 EXPLORE_CANDIDATES = 200
 
@@ -276,7 +276,7 @@ shared AS (
     FROM query JOIN {SearchTerm._meta.db_table} term ON term.trigrams @> ARRAY[query.trigram]
     GROUP BY query.word, term.term
 ),
-similar AS (
+alike AS (
     SELECT shared.word, shared.term,
         shared.shared::float / (shared.size + sizes.size - shared.shared) AS similarity
     FROM shared JOIN sizes USING (word)
@@ -284,7 +284,7 @@ similar AS (
 SELECT word, term FROM (
     SELECT word, term, similarity,
         row_number() OVER (PARTITION BY word ORDER BY similarity DESC, term) AS place
-    FROM similar WHERE similarity >= %(threshold)s AND term <> word
+    FROM alike WHERE similarity >= %(threshold)s AND term <> word
 ) ranked
 WHERE place <= %(alternatives)s
 ORDER BY word, place

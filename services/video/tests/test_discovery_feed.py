@@ -1,0 +1,347 @@
+"""The ranked feeds: trending for everyone, "for you" per user, and social proof."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from attribution.services import order_paid_apply
+from discovery.models import FeedSnapshot
+from discovery.selectors import for_you_video_ids
+from discovery.services import search_index_rebuild, trending_recompute
+from tests.factories import (
+    CreatorFactory,
+    ProductCardFactory,
+    ProductTagFactory,
+    VideoFactory,
+    engagement_event,
+    order_paid,
+    paid_line,
+)
+from videos.models import Video
+
+pytestmark = pytest.mark.django_db
+
+FEED = "/api/v1/feed/"
+SHOPPER = "shopper-1"
+
+
+def _ids(body):
+    return [video["id"] for video in body["results"]]
+
+
+def _all_pages(client, url):
+    seen: list[str] = []
+    while url:
+        body = client.get(url).json()
+        seen += _ids(body)
+        url = body["next"]
+    return seen
+
+
+# --- trending ------------------------------------------------------------------------------
+
+
+def test_a_brand_new_video_with_strong_engagement_tops_trending(api_client):
+    now = timezone.now()
+    old_favourite = VideoFactory(published_at=now - timedelta(days=3))
+    for index in range(30):  # popular, but three days ago: outside the 48 hours
+        engagement_event(f"fan-{index}", old_favourite, "tag_tap", now - timedelta(days=3))
+    steady = VideoFactory(published_at=now - timedelta(days=1))
+    for index in range(5):
+        engagement_event(f"viewer-{index}", steady, "view", now - timedelta(hours=20))
+    newcomer = VideoFactory(published_at=now - timedelta(minutes=30))
+    for index in range(10):
+        engagement_event(f"tapper-{index}", newcomer, "tag_tap", now - timedelta(minutes=10))
+        engagement_event(f"tapper-{index}", newcomer, "add_to_cart", now - timedelta(minutes=9))
+    quiet = VideoFactory(published_at=now - timedelta(hours=1))
+    trending_recompute()
+
+    ids = _ids(api_client.get(f"{FEED}?mode=trending").json())
+
+    assert ids[:2] == [str(newcomer.id), str(steady.id)]
+    # Unscored videos follow, newest first; nothing is left out.
+    assert ids[2:] == [str(quiet.id), str(old_favourite.id)]
+
+
+def test_attributed_purchases_count_in_trending(api_client):
+    now = timezone.now()
+    viewed, bought = VideoFactory(), VideoFactory()
+    for index in range(5):
+        engagement_event(f"viewer-{index}", viewed, "view", now - timedelta(hours=1))
+    tag = ProductTagFactory(video=bought)
+    engagement_event(SHOPPER, bought, "tag_tap", now - timedelta(hours=2))
+    order_paid_apply(order_paid(SHOPPER, [paid_line(tag)], now - timedelta(hours=1)))
+    trending_recompute()
+    assert _ids(api_client.get(f"{FEED}?mode=trending").json())[0] == str(bought.id)
+
+
+def test_trending_is_recomputed_by_the_task_not_per_request(api_client):
+    first, second = VideoFactory(), VideoFactory()
+    engagement_event("a", first, "tag_tap", timezone.now())
+    trending_recompute()
+    engagement_event("b", second, "add_to_cart", timezone.now())
+    engagement_event("c", second, "add_to_cart", timezone.now())
+    assert _ids(api_client.get(FEED).json())[0] == str(first.id)  # anonymous: trending
+    trending_recompute()
+    assert _ids(api_client.get(FEED).json())[0] == str(second.id)
+
+
+def test_trending_works_before_the_scheduler_ever_ran(api_client):
+    video = VideoFactory()
+    assert _ids(api_client.get(FEED).json()) == [str(video.id)]
+    assert FeedSnapshot.objects.filter(mode="trending").count() == 1
+
+
+def test_trending_pages_stay_in_one_order_while_it_is_recomputed(api_client):
+    videos = [VideoFactory() for _ in range(6)]
+    trending_recompute()
+    body = api_client.get(f"{FEED}?mode=trending&limit=3").json()
+    first_page = _ids(body)
+    for index in range(10):  # the last video of page one now leads
+        engagement_event(
+            f"u{index}", Video.objects.get(id=first_page[-1]), "add_to_cart", timezone.now()
+        )
+    VideoFactory()  # and a new one is published
+    trending_recompute()
+    rest = _all_pages(api_client, body["next"])
+    assert sorted(first_page + rest) == sorted(str(video.id) for video in videos)
+
+
+def test_old_snapshots_are_dropped_and_their_cursors_get_a_clear_400(api_client, settings):
+    VideoFactory.create_batch(3)
+    trending_recompute(now=timezone.now() - timedelta(days=2))
+    body = api_client.get(f"{FEED}?mode=trending&limit=1").json()
+    trending_recompute()  # drops snapshots older than FEED_SNAPSHOT_SECONDS (a day)
+
+    response = api_client.get(body["next"])
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
+
+
+# --- for you ---------------------------------------------------------------------------------
+
+
+def _watch(user, video, *, tap=False, finished=False, at=None):
+    at = at or timezone.now() - timedelta(hours=1)
+    engagement_event(user, video, "impression", at)
+    engagement_event(user, video, "view", at, watch_ms=video.duration_ms if finished else 4000)
+    if tap:
+        engagement_event(user, video, "tag_tap", at + timedelta(seconds=5))
+
+
+def test_a_user_who_tapped_only_one_creator_gets_that_creators_unseen_videos_first(client_for):
+    now = timezone.now()
+    favourite, others = CreatorFactory(), CreatorFactory.create_batch(3)
+    tapped = [
+        VideoFactory(creator=favourite, published_at=now - timedelta(days=2)) for _ in range(2)
+    ]
+    unseen = [
+        VideoFactory(creator=favourite, published_at=now - timedelta(days=3)) for _ in range(3)
+    ]
+    # Newer and trending videos of other creators.
+    popular = [VideoFactory(creator=creator) for creator in others]
+    for index, video in enumerate(popular):
+        for viewer in range(5):
+            engagement_event(f"crowd-{index}-{viewer}", video, "tag_tap", now - timedelta(hours=1))
+    for video in tapped:
+        _watch(SHOPPER, video, tap=True)
+    trending_recompute()
+
+    ids = _ids(client_for(SHOPPER).get(FEED).json())  # for you: the default with a token
+
+    assert set(ids[:3]) == {str(video.id) for video in unseen}
+    assert set(ids) == {str(video.id) for video in [*tapped, *unseen, *popular]}
+
+
+def test_videos_watched_to_the_end_sink_to_the_bottom(client_for):
+    now = timezone.now()
+    creator = CreatorFactory()
+    finished = VideoFactory(creator=creator, published_at=now - timedelta(minutes=1))
+    others = [VideoFactory(published_at=now - timedelta(days=5)) for _ in range(3)]
+    _watch(SHOPPER, finished, tap=True, finished=True)
+
+    ids = _ids(client_for(SHOPPER).get(f"{FEED}?mode=for_you").json())
+
+    assert ids[-1] == str(finished.id)
+    assert set(ids[:-1]) == {str(video.id) for video in others}
+
+
+def test_hashtags_and_purchases_lift_related_videos(client_for):
+    now = timezone.now()
+    liked = VideoFactory(caption="#camping gear", published_at=now - timedelta(days=4))
+    same_tag = VideoFactory(caption="more #camping", published_at=now - timedelta(days=6))
+    VideoFactory.create_batch(3, caption="#makeup", published_at=now - timedelta(days=1))
+    bought_card = ProductCardFactory(category_slug="fitness")
+    bought_tag = ProductTagFactory(
+        video=VideoFactory(published_at=now - timedelta(days=9)), product_id=bought_card.product_id
+    )
+    same_merchant = ProductTagFactory(
+        video=VideoFactory(published_at=now - timedelta(days=8)),
+        merchant_id=bought_tag.merchant_id,
+    )
+    search_index_rebuild()  # hashtags of factory-made videos
+    _watch(SHOPPER, liked, tap=True)
+    order_paid_apply(order_paid(SHOPPER, [paid_line(bought_tag)], now - timedelta(days=1)))
+
+    ids = _ids(client_for(SHOPPER).get(FEED).json())
+
+    # Related videos (the hashtag of a tapped video, the merchant and category of a
+    # purchase) come before the unrelated newer ones, unseen ones before the one watched.
+    assert set(ids[:2]) == {str(same_tag.id), str(bought_tag.video_id)}
+    assert set(ids[2:4]) == {str(liked.id), str(same_merchant.video_id)}
+    assert all("#makeup" in Video.objects.get(id=video_id).caption for video_id in ids[4:])
+
+
+def test_a_new_user_gets_trending_and_fresh_videos(client_for):
+    now = timezone.now()
+    old = VideoFactory(published_at=now - timedelta(days=30))
+    fresh = VideoFactory(published_at=now - timedelta(minutes=5))
+    hot = VideoFactory(published_at=now - timedelta(days=2))
+    for index in range(10):
+        engagement_event(f"crowd-{index}", hot, "add_to_cart", now - timedelta(hours=1))
+    trending_recompute()
+    assert _ids(client_for("newcomer").get(FEED).json()) == [
+        str(hot.id),
+        str(fresh.id),
+        str(old.id),
+    ]
+
+
+def test_paging_for_you_never_repeats_or_skips_while_the_user_keeps_watching(client_for):
+    now = timezone.now()
+    creators = CreatorFactory.create_batch(3)
+    videos = [
+        VideoFactory(creator=creators[index % 3], published_at=now - timedelta(hours=index))
+        for index in range(12)
+    ]
+    _watch(SHOPPER, videos[5], tap=True)
+    client = client_for(SHOPPER)
+    body = client.get(f"{FEED}?limit=5").json()
+    first_page = _ids(body)
+    # Between pages the user engages with another creator and new videos appear.
+    for video in videos[6:9]:
+        _watch(SHOPPER, video, tap=True, finished=True, at=now)
+    VideoFactory(creator=creators[0])
+    trending_recompute()
+
+    seen = first_page + _all_pages(client, body["next"])
+
+    assert len(seen) == len(set(seen)) == 12
+    assert set(seen) == {str(video.id) for video in videos}
+
+
+def test_a_for_you_cursor_is_only_good_for_its_own_user(client_for):
+    VideoFactory.create_batch(3)
+    body = client_for(SHOPPER).get(f"{FEED}?limit=1").json()
+    response = client_for("someone-else").get(body["next"])
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
+
+
+def test_anonymous_for_you_gets_trending(api_client):
+    first, second = VideoFactory(), VideoFactory()
+    engagement_event("a", first, "tag_tap", timezone.now())
+    trending_recompute()
+    assert _ids(api_client.get(f"{FEED}?mode=for_you").json()) == [str(first.id), str(second.id)]
+
+
+def test_ranking_as_of_a_time_ignores_later_events():
+    now = timezone.now()
+    creator_a, creator_b = CreatorFactory(), CreatorFactory()
+    a_seen, a_unseen, b_seen, b_unseen = (
+        VideoFactory(creator=creator, published_at=now - timedelta(days=1))
+        for creator in (creator_a, creator_a, creator_b, creator_b)
+    )
+    _watch(SHOPPER, a_seen, tap=True, at=now - timedelta(hours=3))
+    _watch(SHOPPER, b_seen, tap=True, at=now - timedelta(minutes=30))
+    _watch(SHOPPER, b_seen, tap=True, at=now - timedelta(minutes=20))
+
+    before = for_you_video_ids(user_id=SHOPPER, as_of=now - timedelta(hours=2))
+    after = for_you_video_ids(user_id=SHOPPER, as_of=now)
+
+    assert before[0] == a_unseen.id
+    assert after[0] == b_unseen.id
+
+
+@pytest.mark.parametrize(
+    ("bad", "code"),
+    [
+        ("mode=random", "validation_error"),
+        ("cursor=%%%", "validation_error"),
+        ("mode=trending&cursor=eyJzbmFwc2hvdCI6ICJ4IiwgIm9mZnNldCI6IDB9", "validation_error"),
+        (
+            "mode=trending&cursor=eyJzbmFwc2hvdCI6ICI0YjQ1ZjVjNS1hMmQ4LTRmNjQtYjAzMC1mNmQwZmE4NzU0ZGEiLCAib2Zmc2V0IjogLTF9",
+            "validation_error",
+        ),
+    ],
+)
+def test_bad_feed_parameters_get_a_clear_400(api_client, bad, code):
+    response = api_client.get(f"{FEED}?{bad}")
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+
+
+# --- query counts and social proof -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "user", "first_page", "next_page"),
+    [("latest", None, 1, 1), ("trending", None, 1, 1), ("for_you", SHOPPER, 2, 1)],
+)
+def test_feed_query_count_does_not_grow_with_page_size(
+    api_client, client_for, mode, user, first_page, next_page
+):
+    client = client_for(user) if user else api_client
+    now = timezone.now()
+    for index in range(45):
+        video = VideoFactory(
+            caption=f"#tag{index % 4} look", published_at=now - timedelta(minutes=index)
+        )
+        ProductTagFactory.create_batch(2, video=video)
+        engagement_event(SHOPPER, video, "view", now - timedelta(minutes=index))
+    search_index_rebuild()
+    trending_recompute()
+
+    def counted(url: str) -> tuple[int, dict]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured), response.json()
+
+    for limit in (1, 20):
+        count, body = counted(f"{FEED}?mode={mode}&limit={limit}")
+        assert len(body["results"]) == limit
+        assert count == first_page
+        count, body = counted(body["next"])
+        assert len(body["results"]) == limit
+        assert count == next_page
+
+
+def test_product_cards_carry_units_sold_through_videos_in_30_days(api_client):
+    now = timezone.now()
+    video = VideoFactory()
+    tag = ProductTagFactory(video=video)
+    engagement_event(SHOPPER, video, "tag_tap", now - timedelta(days=1))
+    order_paid_apply(order_paid(SHOPPER, [paid_line(tag, quantity=3)], now - timedelta(hours=1)))
+    # Not through a video: no touch before it.
+    order_paid_apply(order_paid("walk-in", [paid_line(tag, quantity=5)], now - timedelta(hours=1)))
+    # Through a video, but 40 days ago.
+    engagement_event("early", video, "tag_tap", now - timedelta(days=40, hours=1))
+    order_paid_apply(order_paid("early", [paid_line(tag, quantity=7)], now - timedelta(days=40)))
+    trending_recompute()
+
+    for mode in ("latest", "trending"):
+        card = api_client.get(f"{FEED}?mode={mode}").json()["results"][0]["tags"][0]["product"]
+        assert card["sold_via_videos_30d"] == 3
+    assert (
+        api_client.get(f"/api/v1/videos/{video.id}/").json()["tags"][0]["product"][
+            "sold_via_videos_30d"
+        ]
+        == 3
+    )
