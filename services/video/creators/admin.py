@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
 from creators.models import Creator
+from discovery.services import creator_search_refresh
 from productcards.models import ProductCard
 
 
@@ -61,6 +62,11 @@ class CreatorAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
         if creator.brand_merchant_id is None:
             return self.get_empty_value_display()
         return getattr(creator, "brand_name", None) or str(creator.brand_merchant_id)
+
+    def save_model(self, request: HttpRequest, obj: Creator, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A new handle or name is what search finds the creator and their videos by.
+        creator_search_refresh(creator_ids=[obj.id])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # People become creators in the app (`creator_create`), tied to their login.

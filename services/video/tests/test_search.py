@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -224,3 +225,37 @@ def test_search_query_count_is_the_same_for_1_and_20_results(api_client, kind):
         >= 20
     )
     assert queries() == one == 2
+
+
+def test_a_handle_changed_in_the_admin_is_searchable_at_once(api_client, superuser_client, shop):
+    tom = shop["tom"]
+    response = superuser_client.post(
+        f"/video/admin/creators/creator/{tom.id}/change/",
+        {
+            "handle": "tom.summits",
+            "display_name": tom.display_name,
+            "avatar_url": tom.avatar_url,
+            "commission_rate_bps": tom.commission_rate_bps,
+            "brand_merchant_id": "",
+        },
+    )
+    assert response.status_code == 302
+    assert _ids(api_client, "summits") == [str(shop["hike"].id)]
+    assert _ids(api_client, "tom.summits", "creators") == [str(tom.id)]
+
+
+def test_the_rebuild_command_indexes_rows_written_without_the_services(api_client):
+    from django.core.management import call_command
+
+    video = VideoFactory(caption="#thrift finds")
+    assert _ids(api_client, "thrift") == []
+    call_command("discovery_rebuild", stdout=io.StringIO())
+    assert _ids(api_client, "thrift") == [str(video.id)]
+
+
+def test_the_demo_videos_are_searchable_after_seeding(api_client):
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert len(_ids(api_client, "#ultralight")) == 1
+    assert api_client.get("/api/v1/hashtags/winter/videos/").json()["results"]

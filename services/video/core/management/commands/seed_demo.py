@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from clipcart_shared.merchant_access.demo import demo_id, demo_logins_seed
 from creators.models import Creator
+from discovery.services import search_index_rebuild
 from videos.models import ProductTag, Video
 
 STAFF_PERMISSIONS = [
@@ -82,6 +83,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         created = demo_logins_seed(staff_permissions=STAFF_PERMISSIONS)
         created += self._creators_and_videos()
+        if created:
+            # Rows made here, not through the services: index them for search and hashtags.
+            search_index_rebuild()
         self.stdout.write(
             f"Video demo data: {created} objects created."
             if created
