@@ -262,6 +262,9 @@ def trending_recompute(*, now: datetime | None = None) -> FeedSnapshot:
     now = now or timezone.now()
     snapshot_id = uuid.uuid4()
     with connection.cursor() as cursor:
+        # One recompute at a time (the scheduler's and a cold start's): both rewrite the
+        # same rows.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('discovery.trending_recompute'))")
         cursor.execute(f"DELETE FROM {VideoTrend._meta.db_table}")
         cursor.execute(
             _TRENDS,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from attribution.services import order_paid_apply
-from discovery.models import FeedSnapshot
+from discovery.models import FeedSnapshot, VideoTrend
 from discovery.selectors import for_you_video_ids
 from discovery.services import search_index_rebuild, trending_recompute
 from tests.factories import (
@@ -291,11 +293,16 @@ def test_bad_feed_parameters_get_a_clear_400(api_client, bad, code):
 
 
 @pytest.mark.parametrize(
-    ("mode", "user", "first_page", "next_page"),
-    [("latest", None, 1, 1), ("trending", None, 1, 1), ("for_you", SHOPPER, 2, 1)],
+    ("path", "user", "first_page", "next_page"),
+    [
+        (f"{FEED}?mode=latest", None, 1, 1),
+        (f"{FEED}?mode=trending", None, 1, 1),
+        (f"{FEED}?mode=for_you", SHOPPER, 2, 1),  # the first page ranks and keeps the order
+        ("/api/v1/hashtags/look/videos/?", None, 1, 1),
+    ],
 )
 def test_feed_query_count_does_not_grow_with_page_size(
-    api_client, client_for, mode, user, first_page, next_page
+    api_client, client_for, path, user, first_page, next_page
 ):
     client = client_for(user) if user else api_client
     now = timezone.now()
@@ -315,7 +322,7 @@ def test_feed_query_count_does_not_grow_with_page_size(
         return len(captured), response.json()
 
     for limit in (1, 20):
-        count, body = counted(f"{FEED}?mode={mode}&limit={limit}")
+        count, body = counted(f"{path}&limit={limit}")
         assert len(body["results"]) == limit
         assert count == first_page
         count, body = counted(body["next"])
@@ -345,3 +352,36 @@ def test_product_cards_carry_units_sold_through_videos_in_30_days(api_client):
         ]
         == 3
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_recomputes_and_cold_starts_all_succeed(api_client):
+    videos = VideoFactory.create_batch(3)
+    engagement_event("a", videos[1], "tag_tap", timezone.now())
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def run(action):
+        try:
+            barrier.wait()
+            action()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def first_page():
+        assert APIClient().get(FEED).status_code == 200
+
+    threads = [
+        threading.Thread(target=run, args=(action,))
+        for action in (trending_recompute, trending_recompute, first_page, first_page)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert list(VideoTrend.objects.values_list("video_id", flat=True)) == [videos[1].id]
+    assert _ids(api_client.get(FEED).json())[0] == str(videos[1].id)
