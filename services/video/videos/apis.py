@@ -108,6 +108,9 @@ class FeedApi(PublicApiView):
     class FeedPagination(CursorPagination):
         ordering = FeedVideos.ORDERING
 
+    # Also tells the schema that the answer is a page, `{"results": [...], "next": ...}`.
+    pagination_class = FeedPagination
+
     @extend_schema(
         operation_id="feed_list",
         parameters=[
@@ -119,7 +122,7 @@ class FeedApi(PublicApiView):
         "Answers carry an ETag; send it back as If-None-Match to get 304 when unchanged.",
     )
     def get(self, request: Request) -> HttpResponse:
-        paginator = self.FeedPagination()
+        paginator = self.pagination_class()
         # Not a QuerySet, but all that CursorPagination uses of one (FeedVideos).
         videos = cast("QuerySet[Video, FeedVideo]", feed_videos())
         page = paginator.paginate_queryset(videos, request, view=self) or []
