@@ -29,7 +29,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "required": ["field", "code", "message"],
                 "properties": {
-                    "field": {"type": "string"},
+                    # null when the error is about the whole body, not one field
+                    "field": {"type": "string", "nullable": True},
                     "code": {"type": "string"},
                     "message": {"type": "string"},
                 },
