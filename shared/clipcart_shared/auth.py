@@ -8,8 +8,6 @@ service, even if someone configured the same secret for both.
 
 from __future__ import annotations
 
-import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +20,6 @@ from rest_framework.request import Request
 from clipcart_shared import tokens
 from clipcart_shared.tokens import SERVICE_AUDIENCE, USER_AUDIENCE
 
-SERVICE_TOKEN_SECONDS = 60
 # A user id is the identity provider's `sub`; bound its size before it reaches a column.
 MAX_USER_ID_LENGTH = 128
 
@@ -96,15 +93,7 @@ def service_token_mint(*, service: str | None = None) -> str:
     keys = settings.SERVICE_AUTH_KEYS
     if not keys:
         raise RuntimeError("SERVICE_AUTH_KEYS is empty; services cannot call each other.")
-    now = int(time.time())
-    claims = {
-        "iss": service or settings.SERVICE_NAME,
-        "aud": SERVICE_AUDIENCE,
-        "iat": now,
-        "exp": now + SERVICE_TOKEN_SECONDS,
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, keys[0], algorithm="HS256")
+    return tokens.service_token_mint(issuer=service or settings.SERVICE_NAME, key=keys[0])
 
 
 def service_token_decode(token: str) -> dict[str, Any]:

@@ -146,6 +146,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation also answers with problem+json errors (clipcart_shared.errors).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clipcart_shared.schema.problem_responses",
+    ],
 }
 
 # Mobile users: RS256 public key from the identity provider; HS256 only for local runs.

@@ -1,9 +1,6 @@
-"""The gateway routes what the API contract promises to the service that owns it.
-
-docs/API.md is the contract mobile apps build against: a verbatim copy of
-../shared/API.md (outside this repository), kept in sync with it whenever it changes. Its
-`## catalog`, `## video` and `## checkout` sections name each service's paths; the
-first segment after /api/v1/ is the resource, owned by exactly one service.
+"""The gateway routes what the API contract (docs/API.md, read by `tests.api_contract`)
+promises to the service that owns it: the first segment after /api/v1/ is the resource,
+owned by exactly one service.
 """
 
 from __future__ import annotations
@@ -15,15 +12,13 @@ from http import HTTPStatus
 import pytest
 
 from clipcart_shared.errors import TYPE_BASE, ErrorCode
+from tests import api_contract
 from tests.infra import compose, nginx
 from tests.infra.compose import ROOT
 from tests.infra.services import SERVICES
 
 TEMPLATE = ROOT / "infra/gateway/default.conf.template"
-API_CONTRACT = ROOT / "docs/API.md"
 SAMPLE_ID = "6f1f3c1e-2b7a-4c55-9d0e-8a1b2c3d4e5f"
-_SECTION = re.compile(r"^## (.+)$", re.MULTILINE)
-_PATH = re.compile(r"/(?:api|internal)/v1/[^\s`'\"?,;)]*")
 _URLCONF_ROUTES = re.compile(r"""path\(\s*["']([a-z0-9-]+)/""")
 
 
@@ -57,18 +52,7 @@ def _route(path: str) -> nginx.Location:
 
 def contract_paths() -> dict[str, set[str]]:
     """Each service's public and internal paths in the contract, `{…}` filled in."""
-    text = API_CONTRACT.read_text()
-    headings = list(_SECTION.finditer(text))
-    found: dict[str, set[str]] = {}
-    for index, heading in enumerate(headings):
-        section = heading.group(1).strip()
-        if section not in SERVICES:
-            continue
-        end = headings[index + 1].start() if index + 1 < len(headings) else len(text)
-        body = text[heading.end() : end]
-        paths = {re.sub(r"\{[^}]*\}", SAMPLE_ID, path) for path in _PATH.findall(body)}
-        found[section] = paths
-    return found
+    return api_contract.contract_paths(fill=SAMPLE_ID)
 
 
 def urlconf_resources(service: str) -> set[str]:

@@ -103,7 +103,7 @@ class CartLineApi(PublicApiView):
             raise NotFound("No such cart line.") from error
         return _cart(request)
 
-    @extend_schema(operation_id="cart_lines_destroy", responses=CartSerializer)
+    @extend_schema(operation_id="cart_lines_destroy", responses={200: CartSerializer})
     def delete(self, request: Request, line_id: uuid.UUID) -> Response:
         try:
             cart_line_remove(user_id=mobile_user_id(request), line_id=line_id)

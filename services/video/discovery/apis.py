@@ -89,6 +89,9 @@ def _latest_page(request: Request, view: Any, videos: FeedVideos) -> HttpRespons
 
 
 class FeedApi(PublicApiView):
+    # Tells the schema that the answer is a page, `{"results": [...], "next": ...}`.
+    pagination_class = _Pagination
+
     @extend_schema(
         operation_id="feed_list",
         parameters=[
@@ -144,6 +147,8 @@ class FeedApi(PublicApiView):
 
 
 class HashtagVideosApi(PublicApiView):
+    pagination_class = _Pagination
+
     @extend_schema(
         operation_id="hashtag_videos_list",
         parameters=[_CURSOR, _LIMIT],

@@ -44,6 +44,11 @@ def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+# Longer runs of letters are no words anyone searches for (and PostgreSQL refuses
+# lexemes over 2 KB).
+MAX_INDEXED_WORD = 100
+
+
 def _document(*parts: tuple[str, Iterable[str]]) -> str:
     """A tsvector literal: the words of each (weight, words) part at increasing positions.
     Built here so that the words are exactly those `discovery.text.words` gives a query."""
@@ -51,6 +56,8 @@ def _document(*parts: tuple[str, Iterable[str]]) -> str:
     position = 0
     for weight, part in parts:
         for word in part:
+            if len(word) > MAX_INDEXED_WORD:
+                continue
             position = min(position + 1, 16383)  # PostgreSQL's highest position
             entries.append(f"{_lexeme(word)}:{position}{weight}")
     return " ".join(entries)

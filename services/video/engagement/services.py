@@ -49,7 +49,8 @@ def _parse(raw: Any, now: datetime) -> tuple[dict[str, Any] | None, str]:
     event_id = _uuid(raw.get("event_id"))
     if event_id is None:
         return None, "invalid_event_id"
-    if raw.get("type") not in TYPES:
+    # Any JSON may come: an object or a list is no type (and unhashable).
+    if not isinstance(raw.get("type"), str) or raw["type"] not in TYPES:
         return None, "invalid_type"
     video_id = _uuid(raw.get("video_id"))
     if video_id is None:
@@ -59,9 +60,12 @@ def _parse(raw: Any, now: datetime) -> tuple[dict[str, Any] | None, str]:
         raw.get("product_id") is not None and product_id is None
     ):
         return None, "invalid_id"
-    occurred_at = (
-        parse_datetime(raw["occurred_at"]) if isinstance(raw.get("occurred_at"), str) else None
-    )
+    try:
+        occurred_at = (
+            parse_datetime(raw["occurred_at"]) if isinstance(raw.get("occurred_at"), str) else None
+        )
+    except ValueError:  # well formed but no such time, e.g. month 13
+        occurred_at = None
     if occurred_at is None or occurred_at.tzinfo is None:
         return None, "invalid_occurred_at"
     if occurred_at < now - MAX_AGE:

@@ -87,6 +87,32 @@ def test_each_bad_event_is_rejected_by_index_and_the_rest_accepted(client_for):
     assert EngagementEvent.objects.count() == 2
 
 
+def test_a_type_or_time_of_the_wrong_json_kind_is_rejected_not_a_server_error(client_for):
+    # Found by the contract tests (schemathesis): an object as `type` was a 500.
+    video = VideoFactory()
+    events = [
+        _event(video, type={}),
+        _event(video, type=["view"]),
+        _event(video, type=7),
+        _event(video, occurred_at="2026-13-45T00:00:00Z"),
+        _event(video, occurred_at={"at": "now"}),
+    ]
+    response = _send(client_for("u1"), events)
+    assert response.status_code == 202
+    assert response.json() == {
+        "accepted": 0,
+        "duplicates": 0,
+        "rejected": [
+            {"index": 0, "code": "invalid_type"},
+            {"index": 1, "code": "invalid_type"},
+            {"index": 2, "code": "invalid_type"},
+            {"index": 3, "code": "invalid_occurred_at"},
+            {"index": 4, "code": "invalid_occurred_at"},
+        ],
+    }
+    assert EngagementEvent.objects.count() == 0
+
+
 def test_501_events_are_413_and_nothing_is_written(client_for):
     video = VideoFactory()
     response = _send(client_for("u1"), [_event(video) for _ in range(501)])

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from discovery.models import VideoHashtag
 from discovery.services import search_index_rebuild, trending_recompute
 from discovery.text import similarity, trigrams
 from tests.factories import (
@@ -259,3 +260,19 @@ def test_the_demo_videos_are_searchable_after_seeding(api_client):
     call_command("seed_demo", stdout=io.StringIO())
     assert len(_ids(api_client, "#ultralight")) == 1
     assert api_client.get("/api/v1/hashtags/winter/videos/").json()["results"]
+
+
+def test_a_caption_of_one_endless_word_is_saved_and_its_other_words_found(client_for):
+    CreatorFactory(user_id="maker")
+    response = client_for("maker").post(
+        "/api/v1/videos/",
+        {
+            "stream_url": "https://cdn.example.com/a.m3u8",
+            "thumbnail_url": "https://cdn.example.com/a.jpg",
+            "caption": "0" * 2150 + " #longform",
+            "duration_ms": 1,
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert VideoHashtag.objects.filter(video_id=response.json()["id"], tag="longform").exists()
