@@ -1,7 +1,8 @@
 """`make demo`: start the whole embedded stack and watch a sale travel from a video to a
 creator's commission, step by step, over the real HTTP APIs.
 
-The journey, in order: a shopper reads the feed, watches two videos that tag the same
+The journey, in order: a shopper reads the feed, finds a creator by searching with a
+typo, watches two videos that tag the same
 product and taps the tag on the first, adds the product to the cart from the second,
 checks out, pays with a test card on the Stripe emulator; the webhook marks the order
 paid and the attribution worker credits both videos under every model. A second shopper's
@@ -94,6 +95,13 @@ def demo_play(journey: Journey, *, admin_bases: dict[str, str]) -> dict[str, Any
         say(f"    {len(journey.feed(SHOPPER))} videos; both of these tag {product['title']}:")
         for video in (first, second):
             say(f'    - "{video["caption"]}" by @{video["creator"]["handle"]}')
+    with steps.step("Searches the shop for the first video's creator, one letter wrong"):
+        handle = first["creator"]["handle"]
+        typo = handle[: len(handle) // 2] + handle[len(handle) // 2 + 1 :]
+        found = journey.search(typo)
+        if first["id"] not in {video["id"] for video in found}:
+            raise JourneyError(f'Searching "{typo}" did not find @{handle}\'s video.')
+        say(f'    "{typo}" finds {len(found)} videos, @{handle}\'s among them')
     creators = sorted({f"demo-{v['creator']['handle']}" for v in (first, second)})
     before = {
         (creator, model): earnings_by_video(journey.earnings(creator, model))

@@ -95,6 +95,15 @@ class Journey:
         results: list[dict[str, Any]] = answer["results"]
         return results
 
+    def search(self, query: str, kind: str = "videos") -> list[dict[str, Any]]:
+        answer = self._call(
+            "GET",
+            f"{self.endpoints.video}/api/v1/search/",
+            params={"q": query, "type": kind, "limit": 50},
+        )
+        results: list[dict[str, Any]] = answer["results"]
+        return results
+
     def product(self, product_id: str) -> dict[str, Any]:
         product: dict[str, Any] = self._call(
             "GET", f"{self.endpoints.catalog}/api/v1/products/{product_id}/"

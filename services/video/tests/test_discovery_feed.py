@@ -308,7 +308,7 @@ def test_feed_query_count_does_not_grow_with_page_size(
     now = timezone.now()
     for index in range(45):
         video = VideoFactory(
-            caption=f"#tag{index % 4} look", published_at=now - timedelta(minutes=index)
+            caption=f"#tag{index % 4} #look", published_at=now - timedelta(minutes=index)
         )
         ProductTagFactory.create_batch(2, video=video)
         engagement_event(SHOPPER, video, "view", now - timedelta(minutes=index))
