@@ -92,7 +92,7 @@ EVENT_COLUMNS = (
 # discovery
 SEARCH_PATH = "/api/v1/search/"
 FOR_YOU_PATH = "/api/v1/feed/?mode=for_you&limit=20"
-NEXT_PAGE_USERS = 64  # users whose second page the "next pages" scenario reads, in turn
+NEXT_PAGE_USERS = 16  # users whose second page the "next pages" scenario reads, in turn
 # checkout
 CHECKOUTS_PATH = "/api/v1/checkouts/"
 WEBHOOK_PATH = "/api/v1/webhooks/stripe/"
@@ -1680,8 +1680,8 @@ def run_discovery(arguments: argparse.Namespace) -> int:
         f"  evaluation took {evaluation['seconds']:.1f} s: {evaluation['trending_recomputes']} "
         f"trending recomputes (one per hour holding an as_of) "
         f"{evaluation['trending_seconds']:.1f} s, {evaluated} for-you rankings "
-        f"{evaluation['for_you_seconds']:.1f} s "
-        f"({1000 * evaluation['for_you_seconds'] / max(evaluated, 1):.0f} ms each)"
+        f"({evaluation['ranking_threads']} at a time) "
+        f"{1000 * evaluation['for_you_seconds'] / max(evaluated, 1):.0f} ms each"
     )
 
     secret = environment["JWT_HS256_SECRET"]
