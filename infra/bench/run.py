@@ -29,6 +29,12 @@ emulator and a checkout Celery worker on a bench broker database)
    were paid, 400 refused `out_of_stock`, and the variant ends with nothing on hand or
    reserved.
 
+discovery (`clipcart_video_discovery_bench`, filled by bench_discovery.py)
+1. offline: a generated engagement log of 300 users over 600 videos, each user's last tag
+   tap held out; hit rate at 10 of "for you", chronological and trending;
+2. search and "for you" (first pages, which rank and keep a snapshot, and next pages,
+   which read one) against the bare view, with the ratios.
+
 It prints figures and asserts nothing about speed; it exits non-zero only when something
 failed (the server did not start, a non-2xx answer, counters that do not add up).
 """
