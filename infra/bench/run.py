@@ -1712,7 +1712,7 @@ def run_discovery(arguments: argparse.Namespace) -> int:
     for outcome in (searching, first, following):
         ratio = outcome.rate / bare.rate if bare.rate else math.nan
         print(
-            f"{outcome.name}: {outcome.summary()} | bare DRF: {bare.summary()} | ratio {ratio:.2f}"
+            f"{outcome.name}: {outcome.summary()} | bare DRF: {bare.summary()} | ratio {ratio:.3f}"
         )
     failures = sum(outcome.failed_total for outcome in outcomes)
     print(f"failed answers (warm-up included): {failures}; took {time.monotonic() - began:.0f} s")
