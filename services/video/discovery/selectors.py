@@ -140,36 +140,54 @@ candidates AS (
     (SELECT id FROM {_VIDEO} WHERE status = 'published' AND published_at <= %(as_of)s
      ORDER BY published_at DESC, id DESC LIMIT {EXPLORE_CANDIDATES})
 ),
-scored AS (
-    SELECT video.id, video.published_at,
-        coalesce(touched.is_finished, false) AS is_finished,
-        {SCORE_WEIGHTS["creator"]} * coalesce(creator.share, 0)
-        + {SCORE_WEIGHTS["hashtag"]} * coalesce((
-            SELECT sum(affinity.share) FROM {_HASHTAG} hashtag
-            JOIN affinity ON affinity.kind = 'hashtag' AND affinity.key = hashtag.tag
-            WHERE hashtag.video_id = video.id), 0)
-        + {SCORE_WEIGHTS["merchant"]} * coalesce((
-            SELECT max(affinity.share) FROM {_TAG} tag
-            JOIN affinity ON affinity.kind = 'merchant' AND affinity.key = tag.merchant_id::text
-            WHERE tag.video_id = video.id), 0)
-        + {SCORE_WEIGHTS["category"]} * coalesce((
-            SELECT max(affinity.share) FROM {_TAG} tag
-            JOIN {_CARD} card ON card.product_id = tag.product_id
-            JOIN affinity ON affinity.kind = 'category' AND affinity.key = card.category_slug
-            WHERE tag.video_id = video.id), 0)
-        + {SCORE_WEIGHTS["trending"]} * coalesce(
-            trend.score / nullif((SELECT max(score) FROM {_TREND}), 0), 0)
-        + {SCORE_WEIGHTS["fresh"]} * power(0.5,
-            extract(epoch FROM %(as_of)s - video.published_at) / 86400)
-        AS score,
-        coalesce(touched.is_seen, false) AS is_seen
+shown AS (
+    SELECT video.id, video.creator_id, video.published_at
     FROM candidates
     JOIN {_VIDEO} video ON video.id = candidates.id
         AND video.status = 'published' AND video.published_at <= %(as_of)s
+),
+-- Each term once over all candidates (not per candidate, which probed every card of a
+-- liked category for each one).
+hashtag_terms AS (
+    SELECT hashtag.video_id, sum(affinity.share) AS share
+    FROM shown JOIN {_HASHTAG} hashtag ON hashtag.video_id = shown.id
+    JOIN affinity ON affinity.kind = 'hashtag' AND affinity.key = hashtag.tag
+    GROUP BY hashtag.video_id
+),
+merchant_terms AS (
+    SELECT tag.video_id, max(affinity.share) AS share
+    FROM shown JOIN {_TAG} tag ON tag.video_id = shown.id
+    JOIN affinity ON affinity.kind = 'merchant' AND affinity.key = tag.merchant_id::text
+    GROUP BY tag.video_id
+),
+category_terms AS (
+    SELECT tag.video_id, max(affinity.share) AS share
+    FROM shown JOIN {_TAG} tag ON tag.video_id = shown.id
+    JOIN {_CARD} card ON card.product_id = tag.product_id
+    JOIN affinity ON affinity.kind = 'category' AND affinity.key = card.category_slug
+    GROUP BY tag.video_id
+),
+scored AS (
+    SELECT shown.id, shown.published_at,
+        coalesce(touched.is_finished, false) AS is_finished,
+        coalesce(touched.is_seen, false) AS is_seen,
+        {SCORE_WEIGHTS["creator"]} * coalesce(creator.share, 0)
+        + {SCORE_WEIGHTS["hashtag"]} * coalesce(hashtag_terms.share, 0)
+        + {SCORE_WEIGHTS["merchant"]} * coalesce(merchant_terms.share, 0)
+        + {SCORE_WEIGHTS["category"]} * coalesce(category_terms.share, 0)
+        + {SCORE_WEIGHTS["trending"]} * coalesce(
+            trend.score / nullif((SELECT max(score) FROM {_TREND}), 0), 0)
+        + {SCORE_WEIGHTS["fresh"]} * power(0.5,
+            extract(epoch FROM %(as_of)s - shown.published_at) / 86400)
+        AS score
+    FROM shown
     LEFT JOIN affinity creator
-        ON creator.kind = 'creator' AND creator.key = video.creator_id::text
-    LEFT JOIN {_TREND} trend ON trend.video_id = video.id
-    LEFT JOIN touched ON touched.video_id = video.id
+        ON creator.kind = 'creator' AND creator.key = shown.creator_id::text
+    LEFT JOIN hashtag_terms ON hashtag_terms.video_id = shown.id
+    LEFT JOIN merchant_terms ON merchant_terms.video_id = shown.id
+    LEFT JOIN category_terms ON category_terms.video_id = shown.id
+    LEFT JOIN {_TREND} trend ON trend.video_id = shown.id
+    LEFT JOIN touched ON touched.video_id = shown.id
 )
 SELECT id FROM scored
 ORDER BY is_finished, score * CASE WHEN is_seen THEN {SEEN_FACTOR} ELSE 1 END DESC,
