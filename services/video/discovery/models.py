@@ -32,6 +32,15 @@ class VideoHashtag(models.Model):
         return f"#{self.tag}"
 
 
+class HashtagUse(VideoHashtag):
+    """Hashtags with how many videos use each, in the admin (no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "hashtag"
+        verbose_name_plural = "hashtags"
+
+
 class SearchDocument(models.Model):
     """What search matches one video, product or creator against: a tsvector of
     normalized words, handles and hashtags as whole words weighing most."""
