@@ -95,10 +95,18 @@ ON CONFLICT DO NOTHING
 _ATTRIBUTE = f"""
 WITH line AS MATERIALIZED (
     SELECT l.line_id, l.user_id, l.product_id, l.merchant_id, l.amount, l.currency,
-           l.paid_at, l.source_video_id, l.source_added_at, w.click_since, w.view_since
+           l.paid_at, l.source_video_id, l.source_added_at, w.click_since, w.view_since,
+           ARRAY(
+               SELECT t.video_id FROM {ProductTag._meta.db_table} t
+               WHERE t.product_id = l.product_id
+           ) AS tagging_videos
     FROM unnest(%(line_ids)s::uuid[], %(click_since)s::timestamptz[],
                 %(view_since)s::timestamptz[]) AS w(line_id, click_since, view_since)
-    JOIN {SaleLine._meta.db_table} l ON l.line_id = w.line_id
+    -- LIMIT keeps the lookup a loop over the primary key (the planner would rather
+    -- scan the whole table for a few thousand ids).
+    CROSS JOIN LATERAL (
+        SELECT * FROM {SaleLine._meta.db_table} l WHERE l.line_id = w.line_id LIMIT 1
+    ) l
 ),
 candidate AS (
     SELECT l.line_id, e.occurred_at, e.video_id, e.type::text AS type
@@ -107,10 +115,7 @@ candidate AS (
         ON e.user_id = l.user_id
        AND e.occurred_at BETWEEN least(l.click_since, l.view_since) AND l.paid_at
     WHERE e.type IN ('view', 'tag_tap', 'product_view', 'add_to_cart')
-      AND EXISTS (
-        SELECT 1 FROM {ProductTag._meta.db_table} t
-        WHERE t.video_id = e.video_id AND t.product_id = l.product_id
-      )
+      AND e.video_id = ANY(l.tagging_videos)
     UNION ALL
     SELECT line_id, source_added_at, source_video_id, 'cart_line'
     FROM line
