@@ -65,14 +65,16 @@ def main() -> int:
         floor_seconds = time.perf_counter() - began
     say(f"plain-SQL last touch: {floor_seconds:.2f} s")
 
-    line_ids = list(SaleLine.objects.order_by("line_id").values_list("line_id", flat=True))
     began = time.perf_counter()
     credits = 0
-    for start in range(0, len(line_ids), CHUNK):
+    lines = SaleLine.objects.order_by("line_id")
+    chunk = list(lines[:CHUNK])
+    while chunk:
+        # Keyset paging along the primary key: `line_id IN (2,000 ids)` made PostgreSQL
+        # scan the whole table for each chunk (about 5 s of the run, none of it attribution).
         with transaction.atomic():
-            credits += lines_attribute(
-                list(SaleLine.objects.filter(line_id__in=line_ids[start : start + CHUNK]))
-            )
+            credits += lines_attribute(chunk)
+        chunk = list(lines.filter(line_id__gt=chunk[-1].line_id)[:CHUNK])
     attribution_seconds = time.perf_counter() - began
     say(f"lines_attribute, all five models: {attribution_seconds:.2f} s, {credits:,} credits")
 

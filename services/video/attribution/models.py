@@ -115,7 +115,11 @@ class Credit(models.Model):
     A sale's credits add up exactly to the line amount for each model."""
 
     id = models.BigAutoField(primary_key=True)
-    sale_line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, related_name="credits")
+    # No index of its own: `credit_once` starts with the sale line and serves its lookups
+    # (one index fewer to write for each of the five to ten credits a line gets).
+    sale_line = models.ForeignKey(
+        SaleLine, on_delete=models.PROTECT, related_name="credits", db_index=False
+    )
     model = models.CharField(max_length=20, choices=AttributionModel.choices)
     # The touch's place in the line's touch path (0 = first); 0 for an unattributed line.
     position = models.PositiveSmallIntegerField()

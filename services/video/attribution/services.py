@@ -21,13 +21,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from attribution.allocation import (
-    Touch,
+    DECAY_SCALE,
+    TIME_DECAY_HALF_LIFE,
     commission,
     largest_remainder,
-    model_weights,
-    touches_eligible,
 )
 from attribution.models import (
+    MAX_BPS,
     AttributionModel,
     Credit,
     MerchantAttributionSettings,
@@ -35,6 +35,7 @@ from attribution.models import (
     RefundReceived,
     SaleLine,
 )
+from creators.models import Creator
 from engagement.models import EngagementEvent
 from videos.models import ProductTag, Video
 
@@ -42,24 +43,6 @@ logger = logging.getLogger(__name__)
 
 MODELS = tuple(AttributionModel.values)
 DEFAULT_WINDOWS = MerchantAttributionSettings()  # the model's defaults, never saved
-
-# A paid line's candidate touches: the buyer's views and clicks on videos tagged with the
-# line's product, inside the longer of the two windows; `touches_eligible` applies each
-# window exactly. One statement for any number of lines, along the (user, time) index.
-_CANDIDATE_TOUCHES = f"""
-SELECT l.line_id, e.occurred_at, e.video_id, e.type
-FROM unnest(%(line_ids)s::uuid[], %(user_ids)s::text[], %(product_ids)s::uuid[],
-            %(since)s::timestamptz[], %(until)s::timestamptz[])
-    AS l(line_id, user_id, product_id, since, until)
-JOIN {EngagementEvent._meta.db_table} e
-    ON e.user_id = l.user_id AND e.occurred_at BETWEEN l.since AND l.until
-WHERE e.type IN ('view', 'tag_tap', 'product_view', 'add_to_cart')
-  AND EXISTS (
-    SELECT 1 FROM {ProductTag._meta.db_table} t
-    WHERE t.video_id = e.video_id AND t.product_id = l.product_id
-  )
-"""
-
 
 # A credit as written: its columns in order, with PostgreSQL's type for each.
 CREDIT_COLUMNS = (
@@ -94,10 +77,143 @@ INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
 SELECT {_NAMES}, now() FROM attribution_credit_batch
 ON CONFLICT DO NOTHING
 """
-_SET_TOUCH_COUNTS = f"""
-UPDATE {SaleLine._meta.db_table} l SET touch_count = c.touch_count
-FROM unnest(%s::uuid[], %s::smallint[]) AS c(line_id, touch_count)
-WHERE l.line_id = c.line_id
+# Every paid line's credits under every model, computed and written in one statement
+# (the same rules as `attribution.allocation`, which stays the reference the tests hold
+# this statement to). Steps, one CTE each:
+# - line: the lines, with each window's start computed in Python (`paid_at - window`);
+# - candidate: the buyer's views and clicks on videos tagging the line's product, inside
+#   the longer window, along the (user, time) index; plus the cart line's source;
+# - eligible: inside the window of its kind, and only clicks when there is any;
+# - path: consecutive touches on one video collapsed to the latest of the run, in the
+#   order `Touch` sorts in (time, video, type; "C" collation, as Python compares);
+# - weighted: each model's integer weight per touch (zero weights dropped: they never
+#   get a unit, see `largest_remainder`); time decay in float8, as Python computes it;
+# - shared: largest remainder in numeric (exact: amount x weight can pass 2^63), ties
+#   to the earlier touch; then the rate (the product's, else the creator's) and the
+#   commission rounded half up; an unattributed line gets one row per model;
+# - written: the INSERT (a credit already there is left alone); touch counts updated.
+_ATTRIBUTE = f"""
+WITH line AS MATERIALIZED (
+    SELECT l.line_id, l.user_id, l.product_id, l.merchant_id, l.amount, l.currency,
+           l.paid_at, l.source_video_id, l.source_added_at, w.click_since, w.view_since,
+           ARRAY(
+               SELECT t.video_id FROM {ProductTag._meta.db_table} t
+               WHERE t.product_id = l.product_id
+           ) AS tagging_videos
+    FROM unnest(%(line_ids)s::uuid[], %(click_since)s::timestamptz[],
+                %(view_since)s::timestamptz[]) AS w(line_id, click_since, view_since)
+    -- LIMIT keeps the lookup a loop over the primary key (the planner would rather
+    -- scan the whole table for a few thousand ids).
+    CROSS JOIN LATERAL (
+        SELECT * FROM {SaleLine._meta.db_table} l WHERE l.line_id = w.line_id LIMIT 1
+    ) l
+),
+candidate AS (
+    SELECT l.line_id, e.occurred_at, e.video_id, e.type::text AS type
+    FROM line l
+    JOIN {EngagementEvent._meta.db_table} e
+        ON e.user_id = l.user_id
+       AND e.occurred_at BETWEEN least(l.click_since, l.view_since) AND l.paid_at
+    WHERE e.type IN ('view', 'tag_tap', 'product_view', 'add_to_cart')
+      AND e.video_id = ANY(l.tagging_videos)
+    UNION ALL
+    SELECT line_id, source_added_at, source_video_id, 'cart_line'
+    FROM line
+    WHERE source_video_id IS NOT NULL AND source_added_at IS NOT NULL
+),
+eligible AS (
+    SELECT c.line_id, c.occurred_at, c.video_id, c.type, c.type <> 'view' AS is_click
+    FROM candidate c JOIN line l ON l.line_id = c.line_id
+    WHERE c.occurred_at <= l.paid_at
+      AND c.occurred_at >= CASE WHEN c.type <> 'view' THEN l.click_since ELSE l.view_since END
+),
+chosen AS (
+    SELECT line_id, occurred_at, video_id, type,
+           lead(video_id) OVER (PARTITION BY line_id
+                                ORDER BY occurred_at, video_id, type COLLATE "C") AS next_video
+    FROM (
+        SELECT e.*, bool_or(is_click) OVER (PARTITION BY line_id) AS has_click FROM eligible e
+    ) e
+    WHERE is_click = has_click
+),
+path AS MATERIALIZED (
+    SELECT line_id, occurred_at, video_id, type,
+           row_number() OVER (PARTITION BY line_id
+                              ORDER BY occurred_at, video_id, type COLLATE "C") - 1 AS position,
+           count(*) OVER (PARTITION BY line_id) AS touches
+    FROM chosen
+    WHERE next_video IS DISTINCT FROM video_id
+),
+weighted AS (
+    SELECT * FROM (
+        SELECT p.*, l.amount, m.model,
+               CASE m.model
+                   WHEN '{AttributionModel.LAST_TOUCH}' THEN (p.position = p.touches - 1)::int
+                   WHEN '{AttributionModel.FIRST_TOUCH}' THEN (p.position = 0)::int
+                   WHEN '{AttributionModel.LINEAR}' THEN 1
+                   WHEN '{AttributionModel.POSITION_BASED}' THEN
+                       CASE WHEN p.touches <= 2 OR p.position BETWEEN 1 AND p.touches - 2
+                            THEN 1 ELSE 2 * (p.touches - 2) END
+                   WHEN '{AttributionModel.TIME_DECAY}' THEN greatest(round(
+                       %(decay_scale)s::float8 * power(2::float8,
+                           -extract(epoch FROM l.paid_at - p.occurred_at)::float8
+                           / %(half_life)s::float8)), 1)
+               END::numeric AS weight
+        FROM path p
+        JOIN line l ON l.line_id = p.line_id
+        CROSS JOIN unnest(%(models)s::text[]) AS m(model)
+    ) w
+    WHERE weight > 0
+),
+split AS (
+    SELECT *, amount - sum(part) OVER per_model AS units_left,
+           row_number() OVER (PARTITION BY line_id, model
+                              ORDER BY remainder DESC, position) AS remainder_rank
+    FROM (
+        SELECT w.*,
+               div(w.amount * w.weight, sum(w.weight) OVER per_model) AS part,
+               mod(w.amount * w.weight, sum(w.weight) OVER per_model) AS remainder
+        FROM weighted w
+        WINDOW per_model AS (PARTITION BY line_id, model)
+    ) s
+    WINDOW per_model AS (PARTITION BY line_id, model)
+),
+shared AS (
+    SELECT s.line_id, s.model, s.position, s.video_id, v.creator_id, s.type,
+           s.occurred_at AS touched_at,
+           (s.part + (s.remainder_rank <= s.units_left)::int)::bigint AS amount,
+           CASE WHEN r.rate_bps IS NULL OR v.creator_id IS NULL
+                THEN coalesce(c.commission_rate_bps, 0) ELSE r.rate_bps END AS rate
+    FROM split s
+    JOIN line l ON l.line_id = s.line_id
+    LEFT JOIN {Video._meta.db_table} v ON v.id = s.video_id
+    LEFT JOIN {Creator._meta.db_table} c ON c.id = v.creator_id
+    LEFT JOIN {ProductCommissionRate._meta.db_table} r ON r.product_id = l.product_id
+    UNION ALL
+    SELECT l.line_id, m.model, 0, NULL, NULL, '', NULL, l.amount, 0
+    FROM line l CROSS JOIN unnest(%(models)s::text[]) AS m(model)
+    WHERE NOT EXISTS (SELECT 1 FROM path p WHERE p.line_id = l.line_id)
+),
+written AS (
+    INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
+    SELECT s.line_id, s.model, s.position, NULL, s.video_id, s.creator_id, s.type,
+           s.touched_at, l.merchant_id, l.product_id, l.currency, s.amount, s.rate,
+           (2 * s.amount * s.rate + {MAX_BPS}) / (2 * {MAX_BPS}), l.paid_at, l.paid_at, now()
+    FROM shared s JOIN line l ON l.line_id = s.line_id
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+),
+counted AS (
+    SELECT l.line_id, coalesce(max(p.touches), 0) AS touch_count
+    FROM line l LEFT JOIN path p ON p.line_id = l.line_id
+    GROUP BY l.line_id
+),
+updated AS (
+    UPDATE {SaleLine._meta.db_table} l SET touch_count = c.touch_count
+    FROM counted c
+    WHERE l.line_id = c.line_id AND l.touch_count <> c.touch_count
+)
+SELECT c.line_id, c.touch_count, (SELECT count(*) FROM written) FROM counted c
 """
 
 
@@ -195,32 +311,34 @@ def order_paid_apply(envelope: dict[str, Any]) -> None:
 
 
 def lines_attribute(lines: Sequence[SaleLine]) -> int:
-    """Credit these recorded lines under every model: one query for their touches, a few
-    for windows, creators and rates, one INSERT. Returns the number of credits written (a
-    credit already there is left alone)."""
+    """Credit these recorded lines under every model and store each line's touch count:
+    one query for the merchants' windows, one statement for the rest (`_ATTRIBUTE`).
+    Returns the number of credits written (a credit already there is left alone)."""
     if not lines:
         return 0
     windows = _merchant_windows({line.merchant_id for line in lines})
-    touches = _candidate_touches(lines, windows)
-    videos = _video_creators({touch.video_id for path in touches.values() for touch in path})
-    rates = _product_rates(lines)
-    credits: list[CreditRow] = []
+    click_since, view_since = [], []
     for line in lines:
         click_window, view_window = windows.get(line.merchant_id, _DEFAULTS)
-        path = touches_eligible(
-            touches.get(line.line_id, []),
-            paid_at=line.paid_at,
-            click_window=click_window,
-            view_window=view_window,
-        )
-        line.touch_count = len(path)
-        credits += _line_credits(line, path, videos, rates)
+        click_since.append(line.paid_at - click_window)
+        view_since.append(line.paid_at - view_window)
     with connection.cursor() as cursor:
         cursor.execute(
-            _SET_TOUCH_COUNTS,
-            [[line.line_id for line in lines], [line.touch_count for line in lines]],
+            _ATTRIBUTE,
+            {
+                "line_ids": [line.line_id for line in lines],
+                "click_since": click_since,
+                "view_since": view_since,
+                "models": list(MODELS),
+                "decay_scale": DECAY_SCALE,
+                "half_life": TIME_DECAY_HALF_LIFE.total_seconds(),
+            },
         )
-    return credits_insert(credits)
+        counted = cursor.fetchall()
+    touch_counts = {line_id: touch_count for line_id, touch_count, _ in counted}
+    for line in lines:
+        line.touch_count = touch_counts.get(line.line_id, 0)
+    return counted[0][2] if counted else 0
 
 
 _DEFAULTS = (DEFAULT_WINDOWS.click_window, DEFAULT_WINDOWS.view_window)
@@ -231,120 +349,6 @@ def _merchant_windows(merchant_ids: Iterable[Any]) -> dict[uuid.UUID, tuple[time
         row.merchant_id: (row.click_window, row.view_window)
         for row in MerchantAttributionSettings.objects.filter(merchant_id__in=list(merchant_ids))
     }
-
-
-def _candidate_touches(
-    lines: Sequence[SaleLine], windows: dict[uuid.UUID, tuple[timedelta, timedelta]]
-) -> dict[uuid.UUID, list[Touch]]:
-    params: dict[str, list[Any]] = {
-        "line_ids": [],
-        "user_ids": [],
-        "product_ids": [],
-        "since": [],
-        "until": [],
-    }
-    for line in lines:
-        longest = max(windows.get(line.merchant_id, _DEFAULTS))
-        params["line_ids"].append(line.line_id)
-        params["user_ids"].append(line.user_id)
-        params["product_ids"].append(line.product_id)
-        params["since"].append(line.paid_at - longest)
-        params["until"].append(line.paid_at)
-    touches: dict[uuid.UUID, list[Touch]] = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATE_TOUCHES, params)
-        for line_id, occurred_at, video_id, touch_type in cursor.fetchall():
-            touches[line_id].append(Touch(occurred_at, video_id, touch_type))
-    for line in lines:
-        if line.source_video_id and line.source_added_at:
-            touches[line.line_id].append(
-                Touch(line.source_added_at, line.source_video_id, "cart_line")
-            )
-    return touches
-
-
-def _video_creators(video_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[uuid.UUID, int]]:
-    """Each video's creator and the creator's default rate."""
-    return {
-        video_id: (creator_id, rate)
-        for video_id, creator_id, rate in Video.objects.filter(id__in=video_ids).values_list(
-            "id", "creator_id", "creator__commission_rate_bps"
-        )
-    }
-
-
-def _product_rates(lines: Sequence[SaleLine]) -> dict[uuid.UUID, int]:
-    """Merchants' per-product rates for these lines' products."""
-    return dict(
-        ProductCommissionRate.objects.filter(
-            product_id__in={line.product_id for line in lines}
-        ).values_list("product_id", "rate_bps")
-    )
-
-
-def _line_credits(
-    line: SaleLine,
-    path: list[Touch],
-    videos: dict[uuid.UUID, tuple[uuid.UUID, int]],
-    product_rates: dict[uuid.UUID, int],
-) -> list[CreditRow]:
-    """The sale's credits under every model (touches a model gives nothing get no row);
-    an unattributed line gets one row per model with no video."""
-    line_id, paid_at = line.line_id, line.paid_at
-    where = (line.merchant_id, line.product_id, line.currency)
-    if not path:
-        return [
-            (
-                line_id,
-                model,
-                0,
-                None,
-                None,
-                None,
-                "",
-                None,
-                *where,
-                line.amount,
-                0,
-                0,
-                paid_at,
-                paid_at,
-            )
-            for model in MODELS
-        ]
-    product_rate = product_rates.get(line.product_id)
-    touched = []
-    for touch in path:
-        creator_id, creator_rate = videos.get(touch.video_id, (None, 0))
-        rate = creator_rate if product_rate is None or creator_id is None else product_rate
-        touched.append((touch.video_id, creator_id, touch.type, touch.occurred_at, rate))
-    credits = []
-    for model in MODELS:
-        weights = model_weights(model, path, paid_at=paid_at)
-        amounts = largest_remainder(line.amount, weights)
-        for position, weight in enumerate(weights):
-            if weight:
-                video_id, creator_id, touch_type, touched_at, rate = touched[position]
-                amount = amounts[position]
-                credits.append(
-                    (
-                        line_id,
-                        model,
-                        position,
-                        None,
-                        video_id,
-                        creator_id,
-                        touch_type,
-                        touched_at,
-                        *where,
-                        amount,
-                        rate,
-                        commission(amount, rate),
-                        paid_at,
-                        paid_at,
-                    )
-                )
-    return credits
 
 
 def order_refunded_apply(envelope: dict[str, Any]) -> None:
