@@ -8,6 +8,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import before_task_publish, task_prerun, worker_init
 from kombu.transport import sqlalchemy as sqlalchemy_transport
+from sqlalchemy.exc import IntegrityError
 
 from clipcart_shared.request_id import HEADER, get_request_id, set_request_id
 
@@ -33,6 +34,25 @@ def _poll_the_embedded_broker_often(**_: Any) -> None:
     from django.conf import settings
 
     sqlalchemy_transport.Transport.polling_interval = settings.CELERY_BROKER_POLLING_SECONDS
+
+
+_kombu_get_or_create = sqlalchemy_transport.Channel._get_or_create
+
+
+def _queue_get_or_create(channel: Any, queue: str) -> Any:
+    """kombu's lookup-or-insert of a queue in the embedded broker, safe across processes:
+    its lock is per process, so two processes declaring a new queue at once (a worker
+    consuming it, another publishing to it) could both insert it, and the loser crashed
+    on the unique name. The loser now reads the winner's row."""
+    try:
+        return _kombu_get_or_create(channel, queue)
+    except IntegrityError:
+        channel.session.rollback()
+        queues = channel.session.query(channel.queue_cls)
+        return queues.filter(channel.queue_cls.name == queue).one()
+
+
+sqlalchemy_transport.Channel._get_or_create = _queue_get_or_create
 
 
 @before_task_publish.connect
