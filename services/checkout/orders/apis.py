@@ -202,7 +202,7 @@ ORDER_EVENTS_MAX_WINDOW = timedelta(days=7)
 class OrderEventSerializer(serializers.Serializer):
     type = serializers.ChoiceField([ORDER_PAID, ORDER_REFUNDED])
     subject = serializers.CharField(help_text="The order id.")
-    data = serializers.DictField(help_text="Exactly the `data` of the event as published.")
+    data = serializers.DictField(help_text="The event's `data`.")  # type: ignore[assignment]
 
 
 class OrderEventListApi(InternalApiView):
