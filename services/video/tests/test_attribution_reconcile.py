@@ -50,11 +50,12 @@ def _credits(order_id: str) -> list[tuple[str, int, int]]:
 
 @pytest.fixture
 def since():
-    return timezone.now() - timedelta(seconds=1)
+    """The start of the test's window: before its sale (`sale` depends on it)."""
+    return timezone.now()
 
 
 @pytest.fixture
-def sale(checkout):
+def sale(checkout, since):
     """A buyer tapped a video's tag; checkout then took their order for the product."""
     tag = ProductTagFactory(video=VideoFactory(creator=CreatorFactory(commission_rate_bps=1000)))
     user = f"buyer-{uuid.uuid4().hex[:8]}"
