@@ -29,6 +29,8 @@ SERVICES = ("catalog", "video", "checkout")
 # Short enough to watch expiry and the lost-task sweep happen within a test.
 RESERVATION_SECONDS = 60  # catalog holds stock for at least 60 s
 SWEEP_SECONDS = 2
+# Attribution reconciliation every few seconds, of events older than a few seconds.
+RECONCILE_SECONDS = 2
 
 
 def free_port() -> int:
@@ -46,7 +48,7 @@ class RunningStack:
     stack: Stack
     environment: dict[str, str]
     endpoints: Endpoints
-    databases: dict[str, str]  # service → URL
+    databases: dict[str, str]  # service (and "broker") → URL
 
     def journey(self) -> Journey:
         return Journey(
@@ -63,8 +65,12 @@ class RunningStack:
             "checkout": f"{self.endpoints.checkout}/checkout/admin",
         }
 
+    def connect(self, service: str) -> psycopg.Connection[tuple[Any, ...]]:
+        """A connection to the database of `service` (or "broker"); commits on exit."""
+        return psycopg.connect(self.databases[service])
+
     def query(self, service: str, statement: str, *parameters: Any) -> list[tuple[Any, ...]]:
-        with psycopg.connect(self.databases[service]) as connection:
+        with self.connect(service) as connection:
             return connection.execute(statement, parameters).fetchall()
 
 
@@ -97,6 +103,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         "CHECKOUT_RESERVATION_SECONDS": str(RESERVATION_SECONDS),
         "WEBHOOK_SWEEP_SECONDS": str(SWEEP_SECONDS),
         "ORDER_EXPIRY_SWEEP_SECONDS": str(SWEEP_SECONDS),
+        "ATTRIBUTION_RECONCILE_SECONDS": str(RECONCILE_SECONDS),
+        "ATTRIBUTION_RECONCILE_DELAY_SECONDS": str(RECONCILE_SECONDS),
         "LOG_JSON": "false",
     }
     environment.pop("DJANGO_SETTINGS_MODULE", None)
@@ -120,7 +128,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         stack.wait_ready(
             [f"{getattr(endpoints, service)}/readyz" for service in SERVICES] + [endpoints.stripe]
         )
-        yield RunningStack(stack, environment, endpoints, databases)
+        broker = database_url(server, "clipcart_e2e_broker")
+        yield RunningStack(stack, environment, endpoints, {**databases, "broker": broker})
     finally:
         stack.stop_all()
 

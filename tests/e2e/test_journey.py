@@ -1,16 +1,24 @@
 """The shopper's journey end to end, against real processes over real HTTP: the same
 journey `make demo` plays, then the paths around it — 3-D Secure passed and failed, a
-checkout left to expire, and a worker killed while it takes an order."""
+checkout left to expire, a worker killed while it takes an order, and an `order.paid`
+lost on its way to attribution."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import pytest
 
 from clipcart_shared.demo_journey import demo_play
 from clipcart_shared.journey import MODELS, THREE_D_SECURE_CARD, Journey
-from tests.e2e.conftest import RESERVATION_SECONDS, SWEEP_SECONDS, RunningStack
+from tests.e2e.conftest import (
+    RECONCILE_SECONDS,
+    RESERVATION_SECONDS,
+    SWEEP_SECONDS,
+    RunningStack,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -164,3 +172,77 @@ def test_a_worker_killed_while_taking_an_order_still_ends_paid_and_credited_once
     )
     line_total = checkout["order"]["lines"][0]["line_total"]["amount"]
     assert credits == [(model, 1, line_total) for model in sorted(MODELS)]
+
+
+def _lose_message(stack: RunningStack, queue: str, *needles: str) -> bool:
+    """Make the waiting message of `queue` whose body has every needle invisible, as
+    kombu's PostgreSQL transport leaves one a worker fetched and was killed holding:
+    never delivered again. True once such a message was found."""
+    with stack.connect("broker") as connection:
+        rows = connection.execute(
+            "SELECT m.id, m.payload FROM kombu_message m JOIN kombu_queue q ON q.id = m.queue_id "
+            "WHERE q.name = %s AND m.visible",
+            (queue,),
+        ).fetchall()
+        lost = []
+        for message_id, payload in rows:
+            message = json.loads(payload)
+            body = message["body"]
+            if message.get("properties", {}).get("body_encoding") == "base64":
+                body = base64.b64decode(body).decode()
+            if all(needle in body for needle in needles):
+                lost.append(message_id)
+        connection.execute("UPDATE kombu_message SET visible = false WHERE id = ANY(%s)", (lost,))
+    return bool(lost)
+
+
+def test_an_order_paid_lost_on_its_way_to_attribution_is_credited_once_by_reconciliation(
+    stack: RunningStack,
+):
+    journey = stack.journey()
+    user = "e2e-lost-order-paid"
+    first, _, product_id = journey.shoppable_pair(user)
+    tag = next(t for t in first["tags"] if t["product"]["id"] == product_id)
+    journey.watch(user, first, tap=tag["id"])
+    # The attribution worker is down while the order is paid; its order.paid, waiting in
+    # the queue, is then lost as if the worker had taken it and been SIGKILLed.
+    stack.stack.stop("video-attribution", kill=True)
+    try:
+        checkout = _checkout(journey, user)
+        order_id = checkout["order"]["id"]
+        assert journey.pay(checkout) == "succeeded"
+        journey.wait_for_status(user, order_id, "paid")
+        journey.wait(
+            "the order.paid to reach the attribution queue",
+            lambda: _lose_message(stack, "video.attribution", '"order.paid"', order_id),
+            timeout=30,
+        )
+    finally:
+        stack.stack.start("video-attribution")
+
+    journey.wait(
+        "reconciliation to credit the order",
+        lambda: stack.query(
+            "video", "SELECT 1 FROM attribution_saleline WHERE order_id = %s", order_id
+        ),
+        timeout=30 + 3 * RECONCILE_SECONDS,
+    )
+    time.sleep(2 * RECONCILE_SECONDS)  # more runs: still once
+    credits = stack.query(
+        "video",
+        "SELECT c.model, count(*), sum(c.amount), min(c.video_id::text) FROM attribution_credit c "
+        "JOIN attribution_saleline l ON l.line_id = c.sale_line_id "
+        "WHERE l.order_id = %s GROUP BY c.model ORDER BY c.model",
+        order_id,
+    )
+    line_total = checkout["order"]["lines"][0]["line_total"]["amount"]
+    assert credits == [(model, 1, line_total, first["id"]) for model in sorted(MODELS)]
+    # Reconciliation applied it, not the event: the lost message was never consumed.
+    [(event_id,)] = stack.query(
+        "checkout",
+        "SELECT id FROM outbox_outboxevent WHERE type = 'order.paid' AND subject = %s",
+        order_id,
+    )
+    assert stack.query(
+        "video", "SELECT count(*) FROM outbox_processedevent WHERE event_id = %s", event_id
+    ) == [(0,)]

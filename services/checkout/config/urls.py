@@ -26,8 +26,13 @@ api_v1 = [
     path("webhooks/stripe/", payment_apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
 ]
 
+internal_v1 = [
+    path("order-events/", order_apis.OrderEventListApi.as_view(), name="order-event-list"),
+]
+
 urlpatterns = service_urlpatterns(
     service="checkout",
     api_v1=api_v1,
+    internal_v1=internal_v1,
     admin_index_title="Orders, payments and refunds",
 )

@@ -1,11 +1,14 @@
-"""Checkout and orders for mobile: own orders only."""
+"""Checkout and orders for mobile (own orders only); the order events again for other
+services (internal)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -15,9 +18,16 @@ from rest_framework.response import Response
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
 from clipcart_shared.pagination import CursorPagination
 from clipcart_shared.serializers import MoneySerializer, UUIDField
-from clipcart_shared.views import PublicApiView
+from clipcart_shared.views import InternalApiView, PublicApiView
+from orders.events import ORDER_PAID, ORDER_REFUNDED, order_paid_event, order_refunded_event
 from orders.models import Order
-from orders.selectors import order_of_user, order_render, orders_of_user
+from orders.selectors import (
+    order_of_user,
+    order_render,
+    orders_of_user,
+    orders_paid_between,
+    refunds_published_between,
+)
 from orders.services import CheckoutLine, checkout_create, order_cancel
 
 
@@ -184,3 +194,67 @@ class OrderCancelApi(PublicApiView):
         order = _own_order(request, order_id)
         order_cancel(order_id=order.id, reason="cancelled by the buyer")
         return Response(order_render(_own_order(request, order_id)))
+
+
+ORDER_EVENTS_MAX_WINDOW = timedelta(days=7)
+
+
+class OrderEventSerializer(serializers.Serializer):
+    type = serializers.ChoiceField([ORDER_PAID, ORDER_REFUNDED])
+    subject = serializers.CharField(help_text="The order id.")
+    data = serializers.DictField(help_text="The event's `data`.")  # type: ignore[assignment]
+
+
+class OrderEventListApi(InternalApiView):
+    """The `order.paid` or `order.refunded` events of a time window, built again from the
+    orders: a subscriber that may have lost a delivery (a worker killed while holding it)
+    compares them with what it applied (video's attribution reconciliation)."""
+
+    class FilterSerializer(serializers.Serializer):
+        type = serializers.ChoiceField([ORDER_PAID, ORDER_REFUNDED])
+        since = serializers.DateTimeField(help_text="Paid (refunded) at or after this time.")
+        until = serializers.DateTimeField(
+            required=False, help_text="Before this time; default now. At most 7 days after since."
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            until = attrs.setdefault("until", timezone.now())
+            if until <= attrs["since"]:
+                raise serializers.ValidationError({"until": "Must be after since."})
+            if until - attrs["since"] > ORDER_EVENTS_MAX_WINDOW:
+                raise serializers.ValidationError({"until": "At most 7 days after since."})
+            return attrs
+
+    class Pagination(CursorPagination):
+        page_size = 100
+
+    @extend_schema(
+        operation_id="order_events_list",
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter("cursor", str, description="From the previous page's `next`."),
+            OpenApiParameter("limit", int, description="Page size, default 100, at most 100."),
+        ],
+        responses=OrderEventSerializer(many=True),
+        description="Orders paid (`type=order.paid`) or refunds made (`type=order.refunded`) "
+        "in [since, until), oldest first, as the `data` their events carry.",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        window = {
+            "since": filters.validated_data["since"],
+            "until": filters.validated_data["until"],
+        }
+        paginator = self.Pagination()
+        if filters.validated_data["type"] == ORDER_PAID:
+            paginator.ordering = ("paid_at", "id")
+            orders = paginator.paginate_queryset(orders_paid_between(**window), request, view=self)
+            events = [order_paid_event(order) for order in orders or []]
+        else:
+            paginator.ordering = ("created_at", "id")
+            refunds = paginator.paginate_queryset(
+                refunds_published_between(**window), request, view=self
+            )
+            events = [order_refunded_event(refund.order, refund) for refund in refunds or []]
+        return paginator.get_paginated_response(events)

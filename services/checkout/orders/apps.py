@@ -8,6 +8,7 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # The order worker's own consumer of `order.paid` (queue checkout.events).
         from clipcart_shared.outbox.services import event_handler
-        from orders.services import ORDER_PAID, order_fulfilment_start
+        from orders.events import ORDER_PAID
+        from orders.services import order_fulfilment_start
 
         event_handler(ORDER_PAID)(order_fulfilment_start)

@@ -56,6 +56,12 @@ class Order(models.Model):
                 name="order_pending_idx",
                 condition=Q(status="pending_payment"),
             ),
+            # The order-events API pages paid orders by (paid_at, id).
+            models.Index(
+                fields=["paid_at", "id"],
+                name="order_paid_idx",
+                condition=Q(paid_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -124,6 +130,8 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The order-events API pages refunds by (created_at, id).
+        indexes = [models.Index(fields=["created_at", "id"], name="refund_created_idx")]
 
     def __str__(self) -> str:
         return f"refund {self.amount} of {self.order_id}"

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, Refund
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
@@ -59,3 +60,17 @@ def orders_of_user(*, user_id: str) -> QuerySet[Order]:
 def order_of_user(*, user_id: str, order_id: uuid.UUID) -> Order:
     """The user's own order; `Order.DoesNotExist` (a 404) for anyone else's."""
     return orders_of_user(user_id=user_id).get(id=order_id)
+
+
+def orders_paid_between(*, since: datetime, until: datetime) -> QuerySet[Order]:
+    """Orders paid in [since, until), with their lines, for `order_paid_event`."""
+    return Order.objects.filter(paid_at__gte=since, paid_at__lt=until).prefetch_related("lines")
+
+
+def refunds_published_between(*, since: datetime, until: datetime) -> QuerySet[Refund]:
+    """Refunds made in [since, until) that were published as `order.refunded`: those of
+    orders that were paid (a refund recorded before the payment is published with it; a
+    cancelled order's money sent back is not), for `order_refunded_event`."""
+    return Refund.objects.filter(
+        created_at__gte=since, created_at__lt=until, order__paid_at__isnull=False
+    ).select_related("order")

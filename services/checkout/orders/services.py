@@ -19,14 +19,13 @@ from clipcart_shared.errors import ApplicationError
 from clipcart_shared.outbox.services import events_publish
 from core import catalog
 from core.errors import CheckoutErrorCode
+from orders.events import order_paid_event, order_refunded_event
 from orders.models import Order, OrderLine, Refund
 from payments import stripe_api
 from payments.models import StripeCustomer
 
 logger = logging.getLogger(__name__)
 
-ORDER_PAID = "order.paid"
-ORDER_REFUNDED = "order.refunded"
 ORDER_CANCELLED = "order.cancelled"
 
 
@@ -216,56 +215,6 @@ def _undo_checkout(*, reservation_id: str, payment_intent_id: str | None) -> Non
             logger.warning("Could not cancel a PaymentIntent", extra={"id": payment_intent_id})
 
 
-# --- events ------------------------------------------------------------------------------
-
-
-def _line_data(line: OrderLine) -> dict[str, Any]:
-    return {
-        "line_id": str(line.id),
-        "product_id": str(line.product_id),
-        "variant_id": str(line.variant_id),
-        "merchant_id": str(line.merchant_id),
-        "quantity": line.quantity,
-        "amount": line.line_total_amount,
-        "source": None
-        if line.source_video_id is None
-        else {
-            "video_id": str(line.source_video_id),
-            "tag_id": None if line.source_tag_id is None else str(line.source_tag_id),
-            "added_at": line.source_added_at.isoformat() if line.source_added_at else None,
-        },
-    }
-
-
-def _paid_event(order: Order) -> dict[str, Any]:
-    return {
-        "type": ORDER_PAID,
-        "subject": str(order.id),
-        "data": {
-            "order_id": str(order.id),
-            "user_id": order.user_id,
-            "currency": order.currency,
-            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-            "lines": [_line_data(line) for line in order.lines.all()],
-        },
-    }
-
-
-def _refunded_event(order: Order, refund: Refund) -> dict[str, Any]:
-    return {
-        "type": ORDER_REFUNDED,
-        "subject": str(order.id),
-        "data": {
-            "order_id": str(order.id),
-            "refund_id": str(refund.id),
-            "refunded_at": refund.created_at.isoformat(),
-            "lines": [
-                {"line_id": line_id, "amount": amount} for line_id, amount in refund.lines.items()
-            ],
-        },
-    }
-
-
 def _status_after_refunds(order: Order) -> str:
     if order.refunded_amount >= order.total_amount:
         return Order.Status.REFUNDED
@@ -299,8 +248,8 @@ def order_payment_succeeded(*, order_id: uuid.UUID) -> Order:
                 # A refund recorded before the payment (out-of-order events) still counts.
                 order.status = _status_after_refunds(order)
                 order.save(update_fields=["status", "paid_at", "updated_at"])
-                events = [_paid_event(order)]
-                events += [_refunded_event(order, refund) for refund in order.refunds.all()]
+                events = [order_paid_event(order)]
+                events += [order_refunded_event(order, refund) for refund in order.refunds.all()]
                 events_publish(events=events)
                 logger.info("Order paid", extra={"order_id": str(order.id)})
                 return order
@@ -484,7 +433,7 @@ def order_refund(
             Order.Status.PARTIALLY_REFUNDED,
         ):
             order.status = _status_after_refunds(order)
-            events_publish(events=[_refunded_event(order, refund)])
+            events_publish(events=[order_refunded_event(order, refund)])
         order.save(update_fields=["refunded_amount", "status", "updated_at"])
     logger.info("Order refunded", extra={"order_id": str(order.id), "amount": amount})
     return order

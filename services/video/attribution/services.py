@@ -35,6 +35,7 @@ from attribution.models import (
     RefundReceived,
     SaleLine,
 )
+from core.checkout import order_events
 from creators.models import Creator
 from engagement.models import EngagementEvent
 from videos.models import ProductTag, Video
@@ -492,3 +493,84 @@ def attribution_recompute(*, start: date, end: date) -> int:
                 refund_apply(refund)
     logger.info("Attribution recomputed", extra={"orders": len(order_ids)})
     return len(order_ids)
+
+
+# --- reconciliation -------------------------------------------------------------------------
+
+_RECONCILE_BATCH = 100
+
+
+def _batches(items: Iterable[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == _RECONCILE_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _envelope(event: dict[str, Any], time_field: str) -> dict[str, Any]:
+    """An event as checkout's order-events API serves it, shaped like the delivered
+    envelope the handlers read (`data`, and `time` as the fallback time)."""
+    return {
+        "type": event["type"],
+        "subject": event["subject"],
+        "time": event["data"].get(time_field) or timezone.now().isoformat(),
+        "data": event["data"],
+    }
+
+
+def attribution_reconcile(*, since: datetime, until: datetime) -> dict[str, int]:
+    """Apply the `order.paid` and `order.refunded` of [since, until) that never arrived.
+
+    A delivery can be lost (a worker killed while it holds the message: the embedded
+    broker never makes it visible again). Checkout's order-events API lists the payloads
+    it published; a paid order with a line missing from `SaleLine`, or a refund missing
+    from `RefundReceived`, is applied through the very handlers the events run
+    (`order_paid_apply`, `order_refunded_apply`): under the order's lock and unique by the
+    database, so the real event arriving at the same time or later changes nothing.
+    Payments first, so a recovered refund finds its sale. Raises `CheckoutUnavailable`
+    when checkout cannot answer (what was applied before stays applied).
+    Returns counts: `paid` / `refunds` seen, `paid_applied` / `refunds_applied`.
+    """
+    counts = {"paid": 0, "paid_applied": 0, "refunds": 0, "refunds_applied": 0}
+    for batch in _batches(order_events(type="order.paid", since=since, until=until)):
+        line_ids = {
+            uuid.UUID(str(line["line_id"])) for event in batch for line in event["data"]["lines"]
+        }
+        known = set(SaleLine.objects.filter(line_id__in=line_ids).values_list("line_id", flat=True))
+        for event in batch:
+            counts["paid"] += 1
+            lines = {uuid.UUID(str(line["line_id"])) for line in event["data"]["lines"]}
+            if lines <= known:
+                continue
+            logger.warning(
+                "Lost order.paid recovered by reconciliation",
+                extra={"order_id": event["data"]["order_id"]},
+            )
+            order_paid_apply(_envelope(event, "paid_at"))
+            counts["paid_applied"] += 1
+    for batch in _batches(order_events(type="order.refunded", since=since, until=until)):
+        refund_ids = {uuid.UUID(str(event["data"]["refund_id"])) for event in batch}
+        known = set(
+            RefundReceived.objects.filter(refund_id__in=refund_ids).values_list(
+                "refund_id", flat=True
+            )
+        )
+        for event in batch:
+            counts["refunds"] += 1
+            if uuid.UUID(str(event["data"]["refund_id"])) in known:
+                continue
+            logger.warning(
+                "Lost order.refunded recovered by reconciliation",
+                extra={
+                    "order_id": event["data"]["order_id"],
+                    "refund_id": event["data"]["refund_id"],
+                },
+            )
+            order_refunded_apply(_envelope(event, "refunded_at"))
+            counts["refunds_applied"] += 1
+    logger.info("Attribution reconciled", extra=counts)
+    return counts

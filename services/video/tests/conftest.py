@@ -13,6 +13,7 @@ from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.testing.services import free_port
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from tests.catalog_server import CatalogServer, catalog_server
+from tests.checkout_server import CheckoutServer, checkout_server
 
 pytest_plugins = ["clipcart_shared.testing.fixtures"]
 
@@ -38,6 +39,25 @@ def catalog(_catalog_process: CatalogServer, settings) -> CatalogServer:
 def catalog_down(settings) -> None:
     """Catalog unreachable: nothing listens on its port."""
     settings.CATALOG_URL = f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def _checkout_process() -> Iterator[CheckoutServer]:
+    with checkout_server() as server:
+        yield server
+
+
+@pytest.fixture
+def checkout(_checkout_process: CheckoutServer, settings) -> CheckoutServer:
+    """The real checkout service, reached over HTTP (its orders made by its own code)."""
+    settings.CHECKOUT_URL = _checkout_process.url
+    return _checkout_process
+
+
+@pytest.fixture
+def checkout_down(settings) -> None:
+    """Checkout unreachable: nothing listens on its port."""
+    settings.CHECKOUT_URL = f"http://127.0.0.1:{free_port()}"
 
 
 # Admin users: a merchant's staff (as seed_demo makes them) and platform staff.

@@ -44,12 +44,21 @@ SPECTACULAR_SETTINGS = {
 }
 
 CATALOG_URL = service_url("catalog")
+CHECKOUT_URL = service_url("checkout")
 MAX_TAGS_PER_VIDEO = 30
 
 # A sale's commission is settled once its order can no longer be refunded.
 ATTRIBUTION_SETTLEMENT_DAYS = env.int("ATTRIBUTION_SETTLEMENT_DAYS", default=14)
+# Reconciliation (ADR 9): every so often, checkout's paid orders and refunds of the last
+# hours are compared with what was applied, and any lost `order.paid` / `order.refunded`
+# is applied then. Events younger than the delay are left to their delivery.
+ATTRIBUTION_RECONCILE_SECONDS = env.int("ATTRIBUTION_RECONCILE_SECONDS", default=300)
+ATTRIBUTION_RECONCILE_HOURS = env.int("ATTRIBUTION_RECONCILE_HOURS", default=24)
+ATTRIBUTION_RECONCILE_DELAY_SECONDS = env.int("ATTRIBUTION_RECONCILE_DELAY_SECONDS", default=60)
 
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+# Reconciliation applies orders like the events do, so it runs on their worker and queue.
+CELERY_TASK_ROUTES = {"attribution.reconcile": {"queue": "video.attribution"}}
 CELERY_BEAT_SCHEDULE = {
     **SHARED_BEAT_SCHEDULE,
     "roll-up-engagement": {
@@ -59,6 +68,12 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-trending": {
         "task": "discovery.trending_recompute",
         "schedule": env.int("TRENDING_SECONDS", default=300),
+    },
+    "reconcile-attribution": {
+        "task": "attribution.reconcile",
+        "schedule": ATTRIBUTION_RECONCILE_SECONDS,
+        # A run the worker could not take in time is dropped: the next one covers it.
+        "options": {"expires": ATTRIBUTION_RECONCILE_SECONDS},
     },
 }
 
