@@ -8,8 +8,9 @@ shipping amount for all its merchants). Other orders are 404 to them.
 Nobody adds, changes or deletes an order here: checkout makes them and the services move
 them on. Refunds are made on the order's refund page through
 `orders.services.order_refund` (the amount held by a pending refund under the order's
-lock, then Stripe, then the lines, the status and `order.refunded`), by holders of `orders.add_refund`: merchant staff on their own lines,
-platform staff also on the whole order.
+lock, then Stripe, then the lines, the status and `order.refunded`), by holders of
+`orders.add_refund`: merchant staff on their own lines, platform staff also on the whole
+order.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, requ
 from clipcart_shared.money import Money
 from core.errors import CheckoutErrorCode
 from orders.forms import STALE_MESSAGE, OrderRefundForm
-from orders.selectors import order_refundable_amount
 from orders.models import Order, OrderLine, Refund
+from orders.selectors import order_refundable_amount
 from orders.services import order_refund
 from payments import stripe_api
 

@@ -11,7 +11,6 @@ page was opened, so that a second click or a stale tab does not refund twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 

@@ -439,10 +439,12 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
+# A refunded order is checked like the others: 422, nothing left (not "nothing paid").
 REFUNDABLE_STATUSES = (
     Order.Status.PAID,
     Order.Status.FULFILLED,
     Order.Status.PARTIALLY_REFUNDED,
+    Order.Status.REFUNDED,
     Order.Status.CANCELLED,
 )
 # A pending refund older than this was left by a process that stopped between asking
