@@ -1,5 +1,9 @@
 """Products and variants for merchant staff, each scoped to the user's merchants.
 
+Products are archived, never deleted, by anyone (there is no delete page and no bulk
+*Delete selected*): orders, video tags and sales keep their ids, and archiving is what
+tells the other services (`product.changed`, status `archived`) to stop showing it.
+
 Every save publishes `product.changed` for the products it touched (only cards that
 really changed produce an event). Stock reserved for checkouts is never written here:
 variants are saved without `quantity_reserved`, so a save cannot undo a reservation
@@ -168,6 +172,12 @@ class ProductAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return _lowest_price_and_stock(super().get_queryset(request))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A deleted product would vanish without `product.changed`, leaving its card in
+        # video's feeds and dangling ids in orders and sales: the *Archive* action is the
+        # way to take one off sale. (This also removes Django's bulk *Delete selected*.)
+        return False
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "images":  # image URLs are https unless they say otherwise

@@ -429,6 +429,46 @@ def test_archive_action_archives_only_own_products(staff_client, product_a, prod
     assert list(OutboxEvent.objects.values_list("subject", flat=True)) == [str(product_a.id)]
 
 
+@pytest.mark.parametrize("client_name", ["staff_client", "superuser_client"])
+def test_nobody_can_delete_a_product_only_archive_it(request, client_name, product_a):
+    client = request.getfixturevalue(client_name)
+    OutboxEvent.objects.all().delete()
+
+    page = client.get(f"{PRODUCTS}/{product_a.id}/change/")
+    deleting = client.post(f"{PRODUCTS}/{product_a.id}/delete/", {"post": "yes"})
+    listing = client.get(f"{PRODUCTS}/")
+    bulk = client.post(
+        f"{PRODUCTS}/",
+        {"action": "delete_selected", "_selected_action": [str(product_a.id)], "post": "yes"},
+        follow=True,
+    )
+
+    assert page.status_code == 200
+    assert f"{product_a.id}/delete/" not in page.content.decode()
+    assert deleting.status_code == 403
+    assert list(listing.context["action_form"].fields["action"].choices) == [
+        ("", "---------"),
+        ("activate", "Activate"),
+        ("archive", "Archive"),
+    ]
+    assert [str(message) for message in bulk.context["messages"]] == ["No action selected."]
+    product_a.refresh_from_db()
+    assert product_a.status == Product.Status.ACTIVE
+    assert not OutboxEvent.objects.exists()
+
+
+def test_archiving_tells_the_other_services_the_product_is_archived(staff_client, product_a):
+    OutboxEvent.objects.all().delete()
+
+    staff_client.post(
+        f"{PRODUCTS}/", {"action": "archive", "_selected_action": [str(product_a.id)]}
+    )
+
+    event = OutboxEvent.objects.get()
+    assert (event.type, event.subject) == ("product.changed", str(product_a.id))
+    assert event.data["status"] == "archived"
+
+
 def test_activate_action_activates_selected_products(staff_client, merchant_a):
     draft = ProductFactory(merchant=merchant_a, status=Product.Status.DRAFT)
 

@@ -7,9 +7,10 @@ shipping amount for all its merchants). Other orders are 404 to them.
 
 Nobody adds, changes or deletes an order here: checkout makes them and the services move
 them on. Refunds are made on the order's refund page through
-`orders.services.order_refund` (Stripe first, then the record, the status and
-`order.refunded`), by holders of `orders.add_refund`: merchant staff on their own lines,
-platform staff also on the whole order.
+`orders.services.order_refund` (the amount held by a pending refund under the order's
+lock, then Stripe, then the lines, the status and `order.refunded`), by holders of
+`orders.add_refund`: merchant staff on their own lines, platform staff also on the whole
+order.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from clipcart_shared.errors import ApplicationError
 from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
 from clipcart_shared.money import Money
 from core.errors import CheckoutErrorCode
-from orders.forms import STALE_MESSAGE, OrderRefundForm, order_refundable_amount
+from orders.forms import STALE_MESSAGE, OrderRefundForm
 from orders.models import Order, OrderLine, Refund
+from orders.selectors import order_refundable_amount
 from orders.services import order_refund
 from payments import stripe_api
 
@@ -160,11 +162,11 @@ class RefundInline(_ReadOnlyInline):
     them: which lines are theirs depends on the order)."""
 
     model = Refund
-    fields = ["created_at", "amount_refunded", "reason", "created_by"]
+    fields = ["created_at", "status", "amount_refunded", "reason", "created_by"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if is_platform_staff(request):
-            return [*self.fields, "stripe_refund_id"]
+            return [*self.fields, "stripe_refund_id", "failure"]
         return ["on_your_lines" if field == "amount_refunded" else field for field in self.fields]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:

@@ -11,7 +11,6 @@ page was opened, so that a second click or a stale tab does not refund twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.db.models import F, QuerySet
 
 from clipcart_shared.money import Money, currency_exponent
 from orders.models import Order, OrderLine
+from orders.selectors import order_refundable_amount
 
 STALE = "stale"
 STALE_MESSAGE = (
@@ -29,9 +29,7 @@ STALE_MESSAGE = (
 )
 
 
-# These two are reads of the order; they belong in `orders/selectors.py` (and
-# `order_refundable_amount` is the sum `orders.services._refund_check` computes, which
-# should call it rather than keep its own copy).
+# A read of the order; it belongs in `orders/selectors.py` with `order_refundable_amount`.
 
 
 def order_lines_of_merchants(
@@ -40,14 +38,6 @@ def order_lines_of_merchants(
     """The order's lines these merchants sold; every line for None (platform staff)."""
     lines = OrderLine.objects.filter(order=order).order_by("title", "id")
     return lines if merchant_ids is None else lines.filter(merchant_id__in=merchant_ids)
-
-
-def order_refundable_amount(*, order: Order, lines: Iterable[OrderLine] | None) -> int:
-    """What is left to refund, in minor units: on these lines (their totals less their
-    refunds), or on the whole order, shipping included, for None."""
-    if lines is None:
-        return order.total_amount - order.refunded_amount
-    return sum(line.line_total_amount - line.refunded_amount for line in lines)
 
 
 class RefundLinesField(forms.ModelMultipleChoiceField):

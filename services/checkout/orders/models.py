@@ -116,22 +116,47 @@ class OrderLine(models.Model):
 
 
 class Refund(models.Model):
-    """Money given back, whole or for some lines; never deleted."""
+    """Money given back, whole or for some lines; never deleted.
+
+    A refund made here is written `pending` before Stripe is asked (its id is Stripe's
+    idempotency key), so that what it takes is reserved under the order's lock and two
+    refunds at once cannot both be given more than is left; it becomes `succeeded` (and
+    only then counts in the order's and lines' refunded amounts) or `failed` (nothing
+    given back, the amount is free again). A refund made on Stripe's side is recorded
+    `succeeded` at once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUCCEEDED)
     amount = models.PositiveIntegerField()
-    # Per line: {line id: amount}; the amounts add up to `amount`.
+    # Per line: {line id: amount}; the amounts add up to `amount` (less what exceeds the
+    # lines, such as shipping). Reserved while pending, applied when succeeded.
     lines = models.JSONField()
     stripe_refund_id = models.CharField(max_length=255, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.CharField(max_length=160)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Why Stripe gave nothing back, for a failed refund.
+    failure = models.CharField(max_length=300, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at"]
-        # The order-events API pages refunds by (created_at, id).
-        indexes = [models.Index(fields=["created_at", "id"], name="refund_created_idx")]
+        indexes = [
+            # The order-events API pages refunds by (created_at, id).
+            models.Index(fields=["created_at", "id"], name="refund_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="refund_pending_created",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"refund {self.amount} of {self.order_id}"
+        return f"refund {self.amount} of {self.order_id} ({self.status})"

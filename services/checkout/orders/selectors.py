@@ -1,12 +1,38 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
 from orders.models import Order, OrderLine, Refund
+
+
+def order_lines_refundable(*, order: Order, lines: Iterable[OrderLine]) -> list[int]:
+    """What is left to refund on each of these lines of the order: its total, less what
+    was refunded on it and what the order's pending refunds hold on it."""
+    held: dict[str, int] = {}
+    for shares in order.refunds.filter(status=Refund.Status.PENDING).values_list(
+        "lines", flat=True
+    ):
+        for line_id, share in shares.items():
+            held[line_id] = held.get(line_id, 0) + share
+    return [
+        line.line_total_amount - line.refunded_amount - held.get(str(line.id), 0) for line in lines
+    ]
+
+
+def order_refundable_amount(*, order: Order, lines: Iterable[OrderLine] | None) -> int:
+    """What is left to refund, in minor units, beside pending refunds: on these lines, or
+    on the whole order, shipping included, for None. `orders.services.order_refund`
+    checks against it under the order's lock."""
+    if lines is None:
+        pending = order.refunds.filter(status=Refund.Status.PENDING)
+        held = sum(pending.values_list("amount", flat=True))
+        return order.total_amount - order.refunded_amount - held
+    return sum(order_lines_refundable(order=order, lines=lines))
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
@@ -70,7 +96,11 @@ def orders_paid_between(*, since: datetime, until: datetime) -> QuerySet[Order]:
 def refunds_published_between(*, since: datetime, until: datetime) -> QuerySet[Refund]:
     """Refunds made in [since, until) that were published as `order.refunded`: those of
     orders that were paid (a refund recorded before the payment is published with it; a
-    cancelled order's money sent back is not), for `order_refunded_event`."""
+    cancelled order's money sent back is not; a pending or failed one is not either), for
+    `order_refunded_event`."""
     return Refund.objects.filter(
-        created_at__gte=since, created_at__lt=until, order__paid_at__isnull=False
+        created_at__gte=since,
+        created_at__lt=until,
+        order__paid_at__isnull=False,
+        status=Refund.Status.SUCCEEDED,
     ).select_related("order")

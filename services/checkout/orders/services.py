@@ -21,6 +21,7 @@ from core import catalog
 from core.errors import CheckoutErrorCode
 from orders.events import order_paid_event, order_refunded_event
 from orders.models import Order, OrderLine, Refund
+from orders.selectors import order_lines_refundable, order_refundable_amount
 from payments import stripe_api
 from payments.models import StripeCustomer
 
@@ -249,7 +250,10 @@ def order_payment_succeeded(*, order_id: uuid.UUID) -> Order:
                 order.status = _status_after_refunds(order)
                 order.save(update_fields=["status", "paid_at", "updated_at"])
                 events = [order_paid_event(order)]
-                events += [order_refunded_event(order, refund) for refund in order.refunds.all()]
+                events += [
+                    order_refunded_event(order, refund)
+                    for refund in order.refunds.filter(status=Refund.Status.SUCCEEDED)
+                ]
                 events_publish(events=events)
                 logger.info("Order paid", extra={"order_id": str(order.id)})
                 return order
@@ -384,6 +388,19 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
+# A refunded order is checked like the others: 422, nothing left (not "nothing paid").
+REFUNDABLE_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.FULFILLED,
+    Order.Status.PARTIALLY_REFUNDED,
+    Order.Status.REFUNDED,
+    Order.Status.CANCELLED,
+)
+# A pending refund older than this was left by a process that stopped between asking
+# Stripe and recording the answer (Stripe calls time out well before): ask again.
+REFUND_PENDING_TIMEOUT = timedelta(minutes=10)
+
+
 def order_refund(
     *,
     order: Order,
@@ -395,90 +412,212 @@ def order_refund(
 ) -> Order:
     """Give money back: on Stripe (unless `stripe_refund_id` says it already happened
     there), recorded per line, reflected in the order's status, `order.refunded`
-    published. 422 `refund_too_large`, 409 `order_not_refundable`."""
-    refund_id = uuid.uuid4()
-    if stripe_refund_id is None:
-        _refund_check(order=order, amount=amount, line_ids=line_ids)
-        try:
-            stripe_refund_id = stripe_api.refund_create(
-                payment_intent_id=order.payment_intent_id, amount=amount, refund_key=str(refund_id)
-            )
-        except stripe_api.PaymentProviderUnavailable as error:
-            raise ApplicationError(
-                CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
-                "Payments cannot be reached; nothing was refunded. Try again.",
-                status=503,
-            ) from error
+    published. 422 `refund_too_large`, 409 `order_not_refundable`, 503
+    `payment_provider_unavailable`; Stripe's refusal is raised as
+    `stripe_api.PaymentProviderRejected`.
+
+    The amount is reserved first (a pending refund, written under the order's lock and
+    counted by every later check), so refunds made at the same moment can never together
+    give back more than is left, on Stripe or here. Stripe refusing or unreachable marks
+    the refund failed, which frees the amount again."""
+    if stripe_refund_id is not None:
+        return _refund_record(
+            order_id=order.id,
+            amount=amount,
+            created_by=created_by,
+            reason=reason,
+            stripe_refund_id=stripe_refund_id,
+            line_ids=line_ids,
+        )
+    refund = _refund_reserve(
+        order_id=order.id, amount=amount, line_ids=line_ids, created_by=created_by, reason=reason
+    )
+    try:
+        stripe_refund_id = stripe_api.refund_create(
+            payment_intent_id=order.payment_intent_id, amount=amount, refund_key=str(refund.id)
+        )
+    except stripe_api.PaymentProviderUnavailable as error:
+        _refund_fail(refund_id=refund.id, failure=f"Stripe unreachable: {error}")
+        raise ApplicationError(
+            CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+            "Payments cannot be reached; nothing was refunded. Try again.",
+            status=503,
+        ) from error
+    except stripe_api.PaymentProviderRejected as error:
+        _refund_fail(refund_id=refund.id, failure=f"Stripe refused: {error}")
+        raise
+    return _refund_succeed(refund_id=refund.id, stripe_refund_id=stripe_refund_id)
+
+
+def _refund_reserve(
+    *,
+    order_id: uuid.UUID,
+    amount: int,
+    line_ids: list[uuid.UUID] | None,
+    created_by: str,
+    reason: str,
+) -> Refund:
+    """Check and hold `amount` in one short transaction under the order's lock: a pending
+    refund with its share of each line. Committed before Stripe is asked."""
     with transaction.atomic():
-        order = _locked(order.id)
-        lines = [line for line in order.lines.all() if line_ids is None or line.id in set(line_ids)]
-        refundable = [line.line_total_amount - line.refunded_amount for line in lines]
-        shares = allocate(min(amount, sum(refundable)), refundable)
-        for line, share in zip(lines, shares, strict=True):
-            line.refunded_amount += share
-        OrderLine.objects.bulk_update(lines, ["refunded_amount"])
-        refund = Refund.objects.create(
-            id=refund_id,
+        order = _locked(order_id)
+        if order.status not in REFUNDABLE_STATUSES:
+            raise ApplicationError(
+                CheckoutErrorCode.ORDER_NOT_REFUNDABLE,
+                f"The order is {order.status}; nothing was paid to refund.",
+                status=409,
+            )
+        lines = _order_lines(order, line_ids)
+        lines_refundable = order_lines_refundable(order=order, lines=lines)
+        refundable = (
+            order_refundable_amount(order=order, lines=None)
+            if line_ids is None
+            else sum(lines_refundable)
+        )
+        if not 0 < amount <= refundable:
+            raise ApplicationError(
+                CheckoutErrorCode.REFUND_TOO_LARGE,
+                f"At most {max(refundable, 0)} can be refunded here.",
+                status=422,
+            )
+        shares = allocate(min(amount, sum(lines_refundable)), lines_refundable)
+        return Refund.objects.create(
             order=order,
+            status=Refund.Status.PENDING,
+            amount=amount,
+            lines={str(line.id): share for line, share in zip(lines, shares, strict=True) if share},
+            reason=reason,
+            created_by=created_by,
+        )
+
+
+def _order_lines(order: Order, line_ids: list[uuid.UUID] | None) -> list[OrderLine]:
+    wanted = None if line_ids is None else set(line_ids)
+    return [line for line in order.lines.order_by("id") if wanted is None or line.id in wanted]
+
+
+def _refund_succeed(*, refund_id: uuid.UUID, stripe_refund_id: str) -> Order:
+    """Stripe gave the pending refund back: apply its reserved shares to the lines and
+    the order, publish `order.refunded`. Once only: a refund no longer pending is left."""
+    with transaction.atomic():
+        order = _locked(Refund.objects.values_list("order_id", flat=True).get(id=refund_id))
+        refund = Refund.objects.select_for_update().get(id=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return order
+        refund.status = Refund.Status.SUCCEEDED
+        refund.stripe_refund_id = stripe_refund_id
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["status", "stripe_refund_id", "completed_at"])
+        _refund_apply(order, refund)
+    logger.info(
+        "Order refunded",
+        extra={"order_id": str(order.id), "refund_id": str(refund.id), "amount": refund.amount},
+    )
+    return order
+
+
+def _refund_fail(*, refund_id: uuid.UUID, failure: str) -> None:
+    """Stripe gave nothing back: the pending refund's amount is free again."""
+    Refund.objects.filter(id=refund_id, status=Refund.Status.PENDING).update(
+        status=Refund.Status.FAILED, failure=failure[:300], completed_at=timezone.now()
+    )
+    logger.warning("Refund failed", extra={"refund_id": str(refund_id), "failure": failure})
+
+
+def _refund_record(
+    *,
+    order_id: uuid.UUID,
+    amount: int,
+    created_by: str,
+    reason: str,
+    stripe_refund_id: str,
+    line_ids: list[uuid.UUID] | None = None,
+) -> Order:
+    """A refund Stripe already made (its dashboard; `order_charge_refunded` works out the
+    amount): recorded at once, over what the lines have left beside pending refunds."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        lines = _order_lines(order, line_ids)
+        lines_refundable = order_lines_refundable(order=order, lines=lines)
+        shares = allocate(min(amount, sum(lines_refundable)), lines_refundable)
+        refund = Refund.objects.create(
+            order=order,
+            status=Refund.Status.SUCCEEDED,
             amount=amount,
             lines={str(line.id): share for line, share in zip(lines, shares, strict=True) if share},
             stripe_refund_id=stripe_refund_id,
             reason=reason,
             created_by=created_by,
+            completed_at=timezone.now(),
         )
-        order.refunded_amount = min(order.total_amount, order.refunded_amount + amount)
-        if order.status in (
-            Order.Status.PAID,
-            Order.Status.FULFILLED,
-            Order.Status.PARTIALLY_REFUNDED,
-        ):
-            order.status = _status_after_refunds(order)
-            events_publish(events=[order_refunded_event(order, refund)])
-        order.save(update_fields=["refunded_amount", "status", "updated_at"])
+        _refund_apply(order, refund)
     logger.info("Order refunded", extra={"order_id": str(order.id), "amount": amount})
     return order
 
 
-def _refund_check(*, order: Order, amount: int, line_ids: list[uuid.UUID] | None) -> None:
-    if order.status not in (
+def _refund_apply(order: Order, refund: Refund) -> None:
+    """Add a succeeded refund to its lines and its (locked) order; `order.refunded` once
+    the order is paid (a refund before the payment is published with `order.paid`)."""
+    lines = list(order.lines.filter(id__in=list(refund.lines)))
+    for line in lines:
+        line.refunded_amount = min(
+            line.line_total_amount, line.refunded_amount + refund.lines[str(line.id)]
+        )
+    OrderLine.objects.bulk_update(lines, ["refunded_amount"])
+    order.refunded_amount = min(order.total_amount, order.refunded_amount + refund.amount)
+    if order.status in (
         Order.Status.PAID,
         Order.Status.FULFILLED,
         Order.Status.PARTIALLY_REFUNDED,
-        Order.Status.CANCELLED,
     ):
-        raise ApplicationError(
-            CheckoutErrorCode.ORDER_NOT_REFUNDABLE,
-            f"The order is {order.status}; nothing was paid to refund.",
-            status=409,
-        )
-    if line_ids is None:
-        refundable = order.total_amount - order.refunded_amount
-    else:
-        lines = order.lines.filter(id__in=line_ids)
-        refundable = sum(line.line_total_amount - line.refunded_amount for line in lines)
-    if not 0 < amount <= refundable:
-        raise ApplicationError(
-            CheckoutErrorCode.REFUND_TOO_LARGE,
-            f"At most {refundable} can be refunded here.",
-            status=422,
-        )
+        order.status = _status_after_refunds(order)
+        events_publish(events=[order_refunded_event(order, refund)])
+    order.save(update_fields=["refunded_amount", "status", "updated_at"])
+
+
+def refunds_reconcile(*, older_than: timedelta = REFUND_PENDING_TIMEOUT) -> int:
+    """Finish refunds left pending by a process that stopped after reserving: ask Stripe
+    again with the same idempotency key (it answers with the refund it made, or makes it
+    now, once). Refused → failed; unreachable → tried again next time. Returns how many
+    were finished."""
+    finished = 0
+    stale = Refund.objects.filter(
+        status=Refund.Status.PENDING, created_at__lt=timezone.now() - older_than
+    ).values_list("id", "order__payment_intent_id", "amount")
+    for refund_id, payment_intent_id, amount in stale[:500]:
+        try:
+            stripe_refund_id = stripe_api.refund_create(
+                payment_intent_id=payment_intent_id, amount=amount, refund_key=str(refund_id)
+            )
+        except stripe_api.PaymentProviderUnavailable:
+            continue
+        except stripe_api.PaymentProviderRejected as error:
+            _refund_fail(refund_id=refund_id, failure=f"Stripe refused: {error}")
+        else:
+            _refund_succeed(refund_id=refund_id, stripe_refund_id=stripe_refund_id)
+        finished += 1
+    return finished
 
 
 def order_charge_refunded(*, order_id: uuid.UUID, amount_refunded: int) -> Order:
     """Stripe says the charge has `amount_refunded` refunded in all. What clipcart did
     not record yet (a refund made in Stripe's dashboard) is recorded now; the rest was
-    recorded when we refunded. Works before the payment event too."""
-    order = Order.objects.get(id=order_id)
-    missing = min(amount_refunded, order.total_amount) - order.refunded_amount
-    if missing <= 0:
-        return order
-    return order_refund(
-        order=order,
-        amount=missing,
-        created_by="stripe",
-        reason="Refunded in Stripe",
-        stripe_refund_id="",
-    )
+    recorded when we refunded, or is a pending refund of ours that Stripe made and we
+    are about to record. Works before the payment event too."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        # Refunded here or held by a pending refund of ours: the total less what is left.
+        accounted = order.total_amount - order_refundable_amount(order=order, lines=None)
+        missing = min(amount_refunded, order.total_amount) - accounted
+        if missing <= 0:
+            return order
+        return _refund_record(
+            order_id=order.id,
+            amount=missing,
+            created_by="stripe",
+            reason="Refunded in Stripe",
+            stripe_refund_id="",
+        )
 
 
 def order_dispute_opened(*, order_id: uuid.UUID) -> None:

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from orders.services import payments_reconcile as _payments_reconcile
+from orders.services import refunds_reconcile as _refunds_reconcile
 from payments.services import webhook_event_process as _webhook_event_process
 from payments.services import webhook_events_sweep as _webhook_events_sweep
 
@@ -22,7 +23,8 @@ def webhook_event_process(event_id: str) -> str:
 
 @shared_task(name="payments.payments_reconcile", time_limit=600, soft_time_limit=570)
 def payments_reconcile() -> int:
-    return _payments_reconcile()
+    # Refunds left pending by a stopped process are finished on the same schedule.
+    return _payments_reconcile() + _refunds_reconcile()
 
 
 @shared_task(name="payments.webhook_events_sweep", time_limit=600, soft_time_limit=570)

@@ -308,7 +308,8 @@ def _nothing_refunded(order: Order, emulator: str | None = None) -> None:
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == (status, 0)
     assert list(order.lines.values_list("refunded_amount", flat=True)) == [0] * order.lines.count()
-    assert Refund.objects.count() == 0
+    # A refund Stripe refused or could not be asked about stays on record, failed.
+    assert Refund.objects.exclude(status=Refund.Status.FAILED).count() == 0
     assert OutboxEvent.objects.filter(type="order.refunded").count() == 0
     if emulator:
         assert _stripe_refunds(emulator, order) == []
@@ -612,6 +613,9 @@ def test_with_stripe_down_a_refund_shows_a_message_and_writes_nothing(
         "Nothing was refunded: Stripe cannot be reached right now. Try again shortly."
     ]
     _nothing_refunded(paid_order_of_both)
+    failed = Refund.objects.get()
+    assert (failed.status, failed.stripe_refund_id) == ("failed", "")
+    assert failed.failure.startswith("Stripe unreachable: ")
 
 
 def test_when_stripe_refuses_the_refund_it_is_a_message_and_nothing_is_written(
@@ -629,6 +633,7 @@ def test_when_stripe_refuses_the_refund_it_is_a_message_and_nothing_is_written(
     assert message.startswith("Stripe refused the refund (")
     assert message.endswith("). Nothing was refunded.")
     _nothing_refunded(order_of_a)
+    assert Refund.objects.get().status == "failed"
 
 
 def test_submitting_the_same_refund_page_twice_refunds_once(

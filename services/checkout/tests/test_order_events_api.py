@@ -61,10 +61,15 @@ def _order(paid_at: datetime | None, *, lines: int = 1) -> Order:
     return order
 
 
-def _refund(order: Order, created_at: datetime, amount: int = 100) -> Refund:
+def _refund(
+    order: Order,
+    created_at: datetime,
+    amount: int = 100,
+    status: Refund.Status = Refund.Status.SUCCEEDED,
+) -> Refund:
     line = order.lines.first()
     refund = Refund.objects.create(
-        order=order, amount=amount, lines={str(line.id): amount}, created_by="test"
+        order=order, amount=amount, lines={str(line.id): amount}, created_by="test", status=status
     )
     Refund.objects.filter(id=refund.id).update(created_at=created_at)
     refund.refresh_from_db()
@@ -114,6 +119,9 @@ def test_refunds_of_paid_orders_in_the_window(service_client):
     _refund(paid, now - timedelta(days=1, hours=1))  # before the window
     # Money sent back for an order never paid (cancelled first): no event was published.
     _refund(_order(None), now - timedelta(hours=1))
+    # Nor for a refund still at Stripe, or one Stripe refused.
+    _refund(paid, now - timedelta(minutes=30), status=Refund.Status.PENDING)
+    _refund(paid, now - timedelta(minutes=20), status=Refund.Status.FAILED)
 
     response = _get(
         service_client, type="order.refunded", since=(now - timedelta(days=1)).isoformat()
