@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy
@@ -18,10 +20,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def broker_url() -> Iterator[str]:
-    settings = connection.settings_dict
-    url = (
-        f"postgresql+psycopg://{settings['USER']}@{settings['HOST'] or 'localhost'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    # The server the tests run on (embedded: a socket in the query string), in the test
+    # database, as `clipcart_shared.settings.broker_url` points the broker at it.
+    server = urlsplit(os.environ["DATABASE_URL"])
+    url = urlunsplit(
+        server._replace(scheme="postgresql+psycopg", path=f"/{connection.settings_dict['NAME']}")
     )
     yield url
     # kombu keeps an engine per broker URL for the life of the process.
