@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
+from django.test import TestCase
 
 from clipcart_shared.testing.localstripe import localstripe_server
 from clipcart_shared.testing.services import RunningService, free_port, running_service
@@ -123,6 +125,42 @@ def signed(
     timestamp = int(time.time()) - age
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
     return payload, f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def stripe_event(type: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    """A Stripe event as its webhook sends it."""
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": type,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+def intent_object(order: Any, status: str = "succeeded") -> dict[str, Any]:
+    """The order's PaymentIntent as a webhook event carries it."""
+    return {
+        "id": order.payment_intent_id,
+        "object": "payment_intent",
+        "status": status,
+        "amount": order.total_amount,
+        "metadata": {"order_id": str(order.id)},
+    }
+
+
+def webhook_post(api_client: Any, event: dict[str, Any], **signing: Any) -> Any:
+    """Deliver a signed event; the worker's task runs when the request's transaction
+    commits (inline here: tests run tasks eagerly)."""
+    payload, header = signed(event, **signing)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return api_client.generic(
+            "POST",
+            "/api/v1/webhooks/stripe/",
+            payload,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
 
 
 ADDRESS = {

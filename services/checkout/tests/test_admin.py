@@ -10,7 +10,6 @@ the real catalog, paid on the emulator, and announced by a signed webhook.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.db import connection
-from django.test import Client, TestCase
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -34,7 +33,14 @@ from clipcart_shared.testing.localstripe import stripe_client
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
 from payments.models import StripeCustomer, WebhookEvent
-from tests.conftest import ADDRESS, STRIPE_KEY, Catalog, signed
+from tests.conftest import (
+    ADDRESS,
+    STRIPE_KEY,
+    Catalog,
+    intent_object,
+    stripe_event,
+    webhook_post,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -236,30 +242,9 @@ def _pay(order: Order, emulator: str, api_client: Any) -> None:
     stripe = stripe_client(emulator, STRIPE_KEY)
     stripe.v1.payment_intents.update(order.payment_intent_id, {"payment_method": "pm_card_visa"})
     assert stripe.v1.payment_intents.confirm(order.payment_intent_id).status == "succeeded"
-    event = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": "payment_intent.succeeded",
-        "created": int(time.time()),
-        "data": {
-            "object": {
-                "id": order.payment_intent_id,
-                "object": "payment_intent",
-                "status": "succeeded",
-                "amount": order.total_amount,
-                "metadata": {"order_id": str(order.id)},
-            }
-        },
-    }
-    payload, header = signed(event)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        response = api_client.generic(
-            "POST",
-            "/api/v1/webhooks/stripe/",
-            payload,
-            content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=header,
-        )
+    response = webhook_post(
+        api_client, stripe_event("payment_intent.succeeded", intent_object(order))
+    )
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == "paid"

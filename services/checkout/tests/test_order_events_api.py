@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from django.test import TestCase
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import service_token_mint
 from clipcart_shared.outbox.models import OutboxEvent
 from orders.models import Order, OrderLine, Refund
-from tests.conftest import ADDRESS, signed
+from tests.conftest import ADDRESS, stripe_event, webhook_post
 
 pytestmark = pytest.mark.django_db
 
@@ -214,23 +213,7 @@ def test_a_window_of_seven_days_is_allowed(service_client):
 
 
 def _webhook(api_client, type: str, obj: dict) -> None:
-    event = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": type,
-        "created": int(timezone.now().timestamp()),
-        "data": {"object": obj},
-    }
-    payload, header = signed(event)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        response = api_client.generic(
-            "POST",
-            "/api/v1/webhooks/stripe/",
-            payload,
-            content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=header,
-        )
-    assert response.status_code == 200
+    assert webhook_post(api_client, stripe_event(type, obj)).status_code == 200
 
 
 def test_each_payload_is_the_data_of_the_event_published(

@@ -19,12 +19,9 @@ from orders import services
 from orders.models import Order, Refund
 from orders.selectors import order_refundable_amount
 from payments import stripe_api
-from tests.conftest import STRIPE_KEY
+from tests.conftest import STRIPE_KEY, intent_object, stripe_event, webhook_post
 from tests.test_webhooks_and_orders import (  # noqa: F401 (the `order` fixture)
-    _event,
-    _intent,
     _pay_on_the_emulator,
-    _post,
     order,
 )
 
@@ -34,7 +31,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def paid_order(api_client, order: Order, stripe_emulator: str) -> Order:  # noqa: F811
     _pay_on_the_emulator(stripe_emulator, order)
-    _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+    webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
     order.refresh_from_db()
     assert order.status == "paid"
     return order
@@ -160,12 +157,12 @@ def test_stripes_refund_webhook_arriving_while_ours_is_pending_records_nothing_m
 
     def refund_create_then_webhook(**kwargs: object) -> str:
         stripe_refund_id = real_refund_create(**kwargs)  # type: ignore[arg-type]
-        assert _post(api_client, _event("charge.refunded", charge)).status_code == 200
+        assert webhook_post(api_client, stripe_event("charge.refunded", charge)).status_code == 200
         return stripe_refund_id
 
     with mock.patch.object(stripe_api, "refund_create", side_effect=refund_create_then_webhook):
         _refund_everything(paid_order, "admin:first")
-    _post(api_client, _event("charge.refunded", charge))  # and once more, after
+    webhook_post(api_client, stripe_event("charge.refunded", charge))  # and once more, after
 
     paid_order.refresh_from_db()
     assert (paid_order.status, paid_order.refunded_amount) == ("refunded", paid_order.total_amount)
@@ -186,7 +183,7 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded_beside_a_pending_one(
         "payment_intent": paid_order.payment_intent_id,
         "amount_refunded": 300,  # ours (100, not recorded yet) and 200 from the dashboard
     }
-    _post(api_client, _event("charge.refunded", charge))
+    webhook_post(api_client, stripe_event("charge.refunded", charge))
 
     paid_order.refresh_from_db()
     assert paid_order.refunded_amount == 200

@@ -9,7 +9,6 @@ from unittest import mock
 
 import pytest
 from django.db import connections
-from django.test import TestCase
 from django.utils import timezone
 from stripe import CardError
 
@@ -18,7 +17,15 @@ from clipcart_shared.testing.localstripe import register_webhook, stripe_client
 from orders.models import Order
 from orders.services import orders_expire, payments_reconcile
 from payments.models import WebhookEvent
-from tests.conftest import ADDRESS, STRIPE_KEY, WEBHOOK_SECRET, signed
+from tests.conftest import (
+    ADDRESS,
+    STRIPE_KEY,
+    WEBHOOK_SECRET,
+    intent_object,
+    signed,
+    stripe_event,
+    webhook_post,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,40 +46,6 @@ def order(client_for, catalog, stripe_emulator, variants) -> Order:
     return Order.objects.get(id=response.json()["order"]["id"])
 
 
-def _event(type: str, obj: dict, event_id: str | None = None) -> dict:
-    return {
-        "id": event_id or f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": type,
-        "created": int(time.time()),
-        "data": {"object": obj},
-    }
-
-
-def _intent(order: Order, status: str = "succeeded") -> dict:
-    return {
-        "id": order.payment_intent_id,
-        "object": "payment_intent",
-        "status": status,
-        "amount": order.total_amount,
-        "metadata": {"order_id": str(order.id)},
-    }
-
-
-def _post(api_client, event: dict, **signing) -> object:
-    """Deliver a signed event; the worker's task runs when the request's transaction
-    commits (inline here: tests run tasks eagerly)."""
-    payload, header = signed(event, **signing)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        return api_client.generic(
-            "POST",
-            "/api/v1/webhooks/stripe/",
-            payload,
-            content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=header,
-        )
-
-
 def _pay_on_the_emulator(emulator: str, order: Order, card: str = "pm_card_visa") -> None:
     stripe = stripe_client(emulator, STRIPE_KEY)
     stripe.v1.payment_intents.update(order.payment_intent_id, {"payment_method": card})
@@ -85,9 +58,9 @@ def test_a_succeeded_payment_marks_the_order_paid_commits_stock_and_publishes_on
     api_client, order, catalog, variants
 ):
     before = catalog.stock(variants[0]["id"])
-    event = _event("payment_intent.succeeded", _intent(order))
+    event = stripe_event("payment_intent.succeeded", intent_object(order))
     for _ in range(5):
-        assert _post(api_client, event).status_code == 200
+        assert webhook_post(api_client, event).status_code == 200
     order.refresh_from_db()
     assert order.status == "paid"
     assert catalog.stock(variants[0]["id"]) == (before[0] - 1, before[1] - 1)
@@ -113,7 +86,7 @@ def test_order_paid_carries_each_line_source_and_when_it_was_picked(
         HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
     )
     order = Order.objects.get(id=response.json()["order"]["id"])
-    _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+    webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
 
     line = OutboxEvent.objects.get(type="order.paid").data["lines"][0]
     # "Buy now" from a video: picked when the checkout was made.
@@ -129,7 +102,7 @@ def test_order_paid_carries_each_line_source_and_when_it_was_picked(
     ["no-signature", "wrong-secret", "one-byte", "too-old"],
 )
 def test_bad_signatures_are_400_and_nothing_is_written(api_client, order, tamper):
-    event = _event("payment_intent.succeeded", _intent(order))
+    event = stripe_event("payment_intent.succeeded", intent_object(order))
     payload, header = signed(
         event,
         secret="whsec_wrong" if tamper == "wrong-secret" else WEBHOOK_SECRET,
@@ -167,14 +140,14 @@ def test_the_same_event_five_times_at_once_is_applied_once(
         HTTP_IDEMPOTENCY_KEY="concurrent-webhook",
     )
     order = Order.objects.get(id=response.json()["order"]["id"])
-    event = _event("payment_intent.succeeded", _intent(order))
+    event = stripe_event("payment_intent.succeeded", intent_object(order))
     barrier = threading.Barrier(5)
     statuses: list[int] = []
 
     def deliver() -> None:
         try:
             barrier.wait()
-            statuses.append(_post(APIClient(), event).status_code)
+            statuses.append(webhook_post(APIClient(), event).status_code)
         finally:
             connections.close_all()
 
@@ -190,14 +163,17 @@ def test_the_same_event_five_times_at_once_is_applied_once(
 
 def test_events_of_other_types_or_orders_are_acknowledged_and_ignored(api_client, order):
     assert (
-        _post(
-            api_client, _event("customer.created", {"id": "cus_1", "object": "customer"})
+        webhook_post(
+            api_client, stripe_event("customer.created", {"id": "cus_1", "object": "customer"})
         ).status_code
         == 200
     )
-    stranger = _intent(order)
+    stranger = intent_object(order)
     stranger.update(id="pi_unknown", metadata={})
-    assert _post(api_client, _event("payment_intent.succeeded", stranger)).status_code == 200
+    assert (
+        webhook_post(api_client, stripe_event("payment_intent.succeeded", stranger)).status_code
+        == 200
+    )
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"ignored"}
     order.refresh_from_db()
     assert order.status == "pending_payment"
@@ -210,10 +186,10 @@ def test_a_refund_before_the_payment_event_still_ends_refunded(api_client, order
         "payment_intent": order.payment_intent_id,
         "amount_refunded": order.total_amount,
     }
-    _post(api_client, _event("charge.refunded", charge))
+    webhook_post(api_client, stripe_event("charge.refunded", charge))
     order.refresh_from_db()
     assert order.status == "pending_payment"
-    _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+    webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == ("refunded", order.total_amount)
     types = list(
@@ -223,18 +199,18 @@ def test_a_refund_before_the_payment_event_still_ends_refunded(api_client, order
 
 
 def test_a_partial_refund_and_a_dispute_after_payment(api_client, order):
-    _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+    webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
     charge = {
         "id": "ch_2",
         "object": "charge",
         "payment_intent": order.payment_intent_id,
         "amount_refunded": 100,
     }
-    _post(api_client, _event("charge.refunded", charge))
-    _post(api_client, _event("charge.refunded", charge))  # a redelivery: nothing more
-    _post(
+    webhook_post(api_client, stripe_event("charge.refunded", charge))
+    webhook_post(api_client, stripe_event("charge.refunded", charge))  # a redelivery: nothing more
+    webhook_post(
         api_client,
-        _event(
+        stripe_event(
             "charge.dispute.created",
             {"id": "dp_1", "object": "dispute", "payment_intent": order.payment_intent_id},
         ),
@@ -250,12 +226,16 @@ def test_a_partial_refund_and_a_dispute_after_payment(api_client, order):
 
 
 def test_out_of_order_events_never_move_an_order_backwards(api_client, order):
-    _post(api_client, _event("payment_intent.succeeded", _intent(order)))
-    _post(
+    webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
+    webhook_post(
         api_client,
-        _event("payment_intent.payment_failed", _intent(order, "requires_payment_method")),
+        stripe_event(
+            "payment_intent.payment_failed", intent_object(order, "requires_payment_method")
+        ),
     )
-    _post(api_client, _event("payment_intent.canceled", _intent(order, "canceled")))
+    webhook_post(
+        api_client, stripe_event("payment_intent.canceled", intent_object(order, "canceled"))
+    )
     order.refresh_from_db()
     assert order.status == "paid"
 
@@ -338,7 +318,7 @@ def test_a_payment_for_a_cancelled_order_is_refunded_automatically(
     # The race: the payment went through at Stripe just as the order was cancelled here.
     _pay_on_the_emulator(stripe_emulator, order)
     Order.objects.filter(id=order.id).update(status=Order.Status.CANCELLED)
-    _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+    webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == ("cancelled", order.total_amount)
     assert order.refunds.get().stripe_refund_id.startswith("re_")
@@ -355,7 +335,7 @@ def test_orders_are_private_to_their_buyer(client_for, order):
 
 
 def test_only_pending_orders_can_be_cancelled(api_client, client_for, order):
-    _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+    webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
     response = client_for("u1").post(f"/api/v1/orders/{order.id}/cancel/")
     assert (response.status_code, response.json()["code"]) == (409, "order_not_cancellable")
 
@@ -374,7 +354,9 @@ def test_broker_down_the_webhook_is_still_logged_and_everything_drains_when_it_i
         mock.patch("celery.app.task.Task.delay", side_effect=broker_down),
         mock.patch("celery.Celery.send_task", side_effect=broker_down),
     ):
-        response = _post(api_client, _event("payment_intent.succeeded", _intent(order)))
+        response = webhook_post(
+            api_client, stripe_event("payment_intent.succeeded", intent_object(order))
+        )
         assert response.status_code == 200
         order.refresh_from_db()
         assert order.status == "pending_payment"
