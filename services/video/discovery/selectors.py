@@ -25,21 +25,28 @@ from discovery.models import (
     VideoHashtag,
     VideoTrend,
 )
-from discovery.text import trigrams
+from discovery.text import lexeme_quoted, trigrams
 from engagement.models import EngagementEvent
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
-from videos.selectors import VIDEO_JSON, videos_json_sql
+from videos.selectors import PRODUCT_CARD_FIELDS, VIDEO_JSON, creator_json, videos_json_sql
 
 # --- "for you" ----------------------------------------------------------------------------
 
-# What a user's own event says about their taste, before decay by its age.
-INTEREST_WEIGHTS = {
+# What one event says, before decay by its age: about the video, for trending, and about
+# the taste of the user who did it, for "for you". Impressions say nothing.
+EVENT_WEIGHTS = {
     EngagementEvent.Type.VIEW: 1.0,
     EngagementEvent.Type.TAG_TAP: 3.0,
     EngagementEvent.Type.PRODUCT_VIEW: 2.0,
     EngagementEvent.Type.ADD_TO_CART: 5.0,
 }
+# SQL for the weight of event `e`.
+EVENT_WEIGHT_SQL = (
+    "CASE e.type "
+    + " ".join(f"WHEN '{kind.value}' THEN {weight}" for kind, weight in EVENT_WEIGHTS.items())
+    + " ELSE 0 END"
+)
 PURCHASE_INTEREST = 8.0
 INTEREST_WINDOW = timedelta(days=30)
 INTEREST_HALF_LIFE = timedelta(days=7)
@@ -61,12 +68,6 @@ SEEN_FACTOR = 0.3
 # Candidates beside those the user's interests find: the top trending and the newest.
 EXPLORE_CANDIDATES = 200
 
-_INTEREST_CASE = (
-    "CASE e.type "
-    + " ".join(f"WHEN '{kind.value}' THEN {weight}" for kind, weight in INTEREST_WEIGHTS.items())
-    + " ELSE 0 END"
-)
-
 _VIDEO = Video._meta.db_table
 _TAG = ProductTag._meta.db_table
 _CARD = ProductCard._meta.db_table
@@ -75,7 +76,7 @@ _TREND = VideoTrend._meta.db_table
 
 FOR_YOU_SQL = f"""
 WITH events AS (
-    SELECT e.video_id, e.type, e.watch_ms, {_INTEREST_CASE} * power(0.5,
+    SELECT e.video_id, e.type, e.watch_ms, {EVENT_WEIGHT_SQL} * power(0.5,
         extract(epoch FROM %(as_of)s - e.occurred_at) / %(half_life)s) AS weight
     FROM {EngagementEvent._meta.db_table} e
     WHERE e.user_id = %(user_id)s AND e.occurred_at > %(since)s AND e.occurred_at <= %(as_of)s
@@ -331,37 +332,21 @@ def similar_terms(words: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def _quoted(word: str) -> str:
-    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
 def search_query(words: list[str], alternatives: dict[str, list[str]]) -> str:
     """A tsquery: every word must match, as a prefix of a word or as one of its
     near-spellings (`clar` finds `clara`; `clarabeuty` finds `clarabeauty`)."""
     return " & ".join(
-        "(" + " | ".join([f"{_quoted(word)}:*", *map(_quoted, alternatives.get(word, []))]) + ")"
+        "("
+        + " | ".join([f"{lexeme_quoted(word)}:*", *map(lexeme_quoted, alternatives.get(word, []))])
+        + ")"
         for word in words
     )
 
 
 # Per kind: what a match is (the live objects), its recent engagement (ranking lifts a
 # match by the logarithm of it), and the JSON it is shown as.
-_PRODUCT_JSON = """json_build_object(
-    'id', card.product_id,
-    'title', card.title,
-    'image', nullif(card.image, ''),
-    'price', CASE WHEN card.price_amount IS NULL THEN NULL ELSE
-        json_build_object('amount', card.price_amount, 'currency', card.currency) END,
-    'stock_status', card.stock_status,
-    'merchant', json_build_object('id', card.merchant_id, 'name', card.merchant_name),
-    'sold_via_videos_30d', coalesce(proof.units_30d, 0)
-)"""
-
-_CREATOR_JSON = """json_build_object(
-    'id', creator.id,
-    'handle', creator.handle,
-    'display_name', creator.display_name,
-    'avatar_url', nullif(creator.avatar_url, '')
+_PRODUCT_JSON = f"""json_build_object({PRODUCT_CARD_FIELDS},
+    'merchant', json_build_object('id', card.merchant_id, 'name', card.merchant_name)
 )"""
 
 _MATCHES = {
@@ -414,7 +399,7 @@ JOIN {_CARD} card ON card.product_id = ranked.id
 LEFT JOIN {ProductSocialProof._meta.db_table} proof ON proof.product_id = ranked.id
 ORDER BY ranked.rank DESC, ranked.id DESC"""
     return f"""
-SELECT ranked.rank, ranked.id, {_CREATOR_JSON}::text FROM ({ranked}) ranked
+SELECT ranked.rank, ranked.id, {creator_json("creator")}::text FROM ({ranked}) ranked
 JOIN {Creator._meta.db_table} creator ON creator.id = ranked.id
 ORDER BY ranked.rank DESC, ranked.id DESC"""
 

@@ -29,8 +29,14 @@ from discovery.models import (
     VideoHashtag,
     VideoTrend,
 )
-from discovery.selectors import FOR_YOU_SQL, SnapshotPage, for_you_parameters, snapshot_page
-from discovery.text import hashtags_parse, trigrams, words
+from discovery.selectors import (
+    EVENT_WEIGHT_SQL,
+    FOR_YOU_SQL,
+    SnapshotPage,
+    for_you_parameters,
+    snapshot_page,
+)
+from discovery.text import hashtags_parse, lexeme_quoted, trigrams, words
 from engagement.models import EngagementEvent
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
@@ -38,10 +44,6 @@ from videos.models import ProductTag, Video
 logger = logging.getLogger(__name__)
 
 # --- the search index -------------------------------------------------------------------
-
-
-def _lexeme(word: str) -> str:
-    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 # Longer runs of letters are no words anyone searches for (and PostgreSQL refuses
@@ -59,7 +61,7 @@ def _document(*parts: tuple[str, Iterable[str]]) -> str:
             if len(word) > MAX_INDEXED_WORD:
                 continue
             position = min(position + 1, 16383)  # PostgreSQL's highest position
-            entries.append(f"{_lexeme(word)}:{position}{weight}")
+            entries.append(f"{lexeme_quoted(word)}:{position}{weight}")
     return " ".join(entries)
 
 
@@ -201,30 +203,17 @@ def search_index_rebuild() -> dict[str, int]:
 
 # --- trending, social proof, snapshots ----------------------------------------------------
 
-# How much one event of each kind says about a video, before decay by its age.
-TREND_WEIGHTS = {
-    EngagementEvent.Type.VIEW: 1.0,
-    EngagementEvent.Type.TAG_TAP: 3.0,
-    EngagementEvent.Type.PRODUCT_VIEW: 2.0,
-    EngagementEvent.Type.ADD_TO_CART: 5.0,
-}
 PURCHASE_WEIGHT = 10.0
 TREND_WINDOW = timedelta(hours=48)
 TREND_HALF_LIFE = timedelta(hours=12)
 SOCIAL_PROOF_WINDOW = timedelta(days=30)
-
-_WEIGHT_CASE = (
-    "CASE e.type "
-    + " ".join(f"WHEN '{kind.value}' THEN {weight}" for kind, weight in TREND_WEIGHTS.items())
-    + " ELSE 0 END"
-)
 
 _TRENDS = f"""
 INSERT INTO {VideoTrend._meta.db_table} (video_id, score, computed_at)
 SELECT signal.video_id, sum(signal.weight * power(0.5,
         extract(epoch FROM %(now)s - signal.occurred_at) / %(half_life)s)), %(now)s
 FROM (
-    SELECT e.video_id, e.occurred_at, {_WEIGHT_CASE} AS weight
+    SELECT e.video_id, e.occurred_at, {EVENT_WEIGHT_SQL} AS weight
     FROM {EngagementEvent._meta.db_table} e
     WHERE e.occurred_at > %(since)s AND e.occurred_at <= %(now)s AND e.type <> 'impression'
     UNION ALL

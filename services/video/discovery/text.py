@@ -89,3 +89,8 @@ def similarity(first: str, second: str) -> float:
     """pg_trgm's similarity: shared trigrams over all trigrams of the two words."""
     a, b = set(trigrams(first)), set(trigrams(second))
     return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def lexeme_quoted(word: str) -> str:
+    """A word as a quoted lexeme of a tsvector or tsquery literal."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"

@@ -42,16 +42,32 @@ def _float(column: str) -> str:
     )
 
 
+def creator_json(alias: str) -> str:
+    """SQL for API.md's creator object of the creators row `alias`."""
+    return f"""json_build_object(
+        'id', {alias}.id,
+        'handle', {alias}.handle,
+        'display_name', {alias}.display_name,
+        'avatar_url', nullif({alias}.avatar_url, '')
+    )"""
+
+
+# The product card's fields as feeds show it, from `card` (the read model's row) and
+# `proof` (its units sold through videos, left-joined): arguments of json_build_object.
+PRODUCT_CARD_FIELDS = """
+    'id', card.product_id,
+    'title', card.title,
+    'image', nullif(card.image, ''),
+    'price', CASE WHEN card.price_amount IS NULL THEN NULL ELSE
+        json_build_object('amount', card.price_amount, 'currency', card.currency) END,
+    'stock_status', card.stock_status,
+    'sold_via_videos_30d', coalesce(proof.units_30d, 0)"""
+
 # API.md's video object, from `v` (a video), `c` (its creator) and `t` (its tags). `json`,
 # not `jsonb`: it keeps the keys in this order and PostgreSQL builds it faster.
 VIDEO_JSON = f"""json_build_object(
     'id', v.id,
-    'creator', json_build_object(
-        'id', c.id,
-        'handle', c.handle,
-        'display_name', c.display_name,
-        'avatar_url', nullif(c.avatar_url, '')
-    ),
+    'creator', {creator_json("c")},
     'status', v.status,
     'stream_url', v.stream_url,
     'thumbnail_url', v.thumbnail_url,
@@ -77,15 +93,7 @@ t AS (
         'x', {_float("tag.x")},
         'y', {_float("tag.y")},
         'keyframes', tag.keyframes,
-        'product', json_build_object(
-            'id', card.product_id,
-            'title', card.title,
-            'image', nullif(card.image, ''),
-            'price', CASE WHEN card.price_amount IS NULL THEN NULL ELSE
-                json_build_object('amount', card.price_amount, 'currency', card.currency) END,
-            'stock_status', card.stock_status,
-            'sold_via_videos_30d', coalesce(proof.units_30d, 0)
-        ),
+        'product', json_build_object({PRODUCT_CARD_FIELDS}),
         'variant_id', tag.variant_id
     ) ORDER BY tag.start_ms, tag.created_at, tag.id) AS tags
     FROM v
