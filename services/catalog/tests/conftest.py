@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import service_token_mint, user_token_mint
+from core.admin import merchant_staff_group_ensure
+from merchants.models import Merchant
+from tests.factories import MerchantFactory, UserFactory
 
 pytest_plugins = ["clipcart_shared.testing.fixtures"]
 
@@ -21,4 +27,39 @@ def user_client() -> APIClient:
     """A client holding a mobile user's token."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_token_mint(user_id='user-1')}")
+    return client
+
+
+# Admin users: a merchant's staff (of merchant A) and platform staff.
+
+
+@pytest.fixture
+def merchant_a() -> Merchant:
+    return MerchantFactory(name="Alpine A", slug="alpine-a")
+
+
+@pytest.fixture
+def merchant_b() -> Merchant:
+    return MerchantFactory(name="Harbor B", slug="harbor-b")
+
+
+@pytest.fixture
+def staff_user(merchant_a: Merchant) -> Any:
+    user = UserFactory(username="staff-of-a")
+    user.groups.add(merchant_staff_group_ensure())
+    merchant_a.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def staff_client(staff_user: Any) -> Client:
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def superuser_client() -> Client:
+    client = Client()
+    client.force_login(UserFactory(username="platform-admin", is_superuser=True))
     return client

@@ -9,17 +9,15 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 
 from clipcart_shared.outbox.models import OutboxEvent
-from core.admin import merchant_staff_group_ensure
 from core.management.commands.seed_demo import demo_id
 from inventory.models import Reservation, ReservationLine
 from merchants.models import Merchant
 from products.models import Product, Variant
 from products.services import product_changes_publish
-from tests.factories import MerchantFactory, ProductFactory, UserFactory, VariantFactory
+from tests.factories import ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,38 +25,6 @@ ADMIN = "/catalog/admin"
 PRODUCTS = f"{ADMIN}/products/product"
 VARIANTS = f"{ADMIN}/products/variant"
 MERCHANTS = f"{ADMIN}/merchants/merchant"
-
-
-@pytest.fixture
-def merchant_a() -> Merchant:
-    return MerchantFactory(name="Alpine A", slug="alpine-a")
-
-
-@pytest.fixture
-def merchant_b() -> Merchant:
-    return MerchantFactory(name="Harbor B", slug="harbor-b")
-
-
-@pytest.fixture
-def staff_user(merchant_a: Merchant) -> Any:
-    user = UserFactory(username="staff-of-a")
-    user.groups.add(merchant_staff_group_ensure())
-    merchant_a.staff.add(user)
-    return user
-
-
-@pytest.fixture
-def staff_client(staff_user: Any) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="platform-admin", is_superuser=True))
-    return client
 
 
 @pytest.fixture

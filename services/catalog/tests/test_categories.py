@@ -11,20 +11,15 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, migrations
 from django.db.models import ProtectedError
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from clipcart_shared.outbox.models import OutboxEvent
-from core.admin import merchant_staff_group_ensure
 from core.management.commands.seed_demo import demo_id
-from merchants.models import Merchant
 from products.models import Category, Product
 from products.services import product_changes_publish
 from tests.factories import (
     CategoryFactory,
-    MerchantFactory,
     ProductFactory,
-    UserFactory,
     VariantFactory,
 )
 
@@ -33,28 +28,6 @@ pytestmark = pytest.mark.django_db
 ADMIN = "/catalog/admin"
 CATEGORIES = f"{ADMIN}/products/category"
 PRODUCTS = f"{ADMIN}/products/product"
-
-
-@pytest.fixture
-def merchant() -> Merchant:
-    return MerchantFactory(name="Alpine A", slug="alpine-a")
-
-
-@pytest.fixture
-def staff_client(merchant: Merchant) -> Client:
-    user = UserFactory(username="staff-of-a")
-    user.groups.add(merchant_staff_group_ensure())
-    merchant.staff.add(user)
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="platform-admin", is_superuser=True))
-    return client
 
 
 @pytest.fixture
@@ -114,10 +87,10 @@ def test_merchant_staff_cannot_open_or_add_categories(staff_client, fashion):
     assert list(Category.objects.values_list("slug", flat=True)) == ["fashion"]
 
 
-def test_merchant_staff_pick_from_every_category_on_their_product(staff_client, merchant):
+def test_merchant_staff_pick_from_every_category_on_their_product(staff_client, merchant_a):
     CategoryFactory(slug="home", name="Home")
     CategoryFactory(slug="fashion", name="Fashion")
-    product = VariantFactory(product=ProductFactory(merchant=merchant)).product
+    product = VariantFactory(product=ProductFactory(merchant=merchant_a)).product
 
     response = staff_client.get(f"{PRODUCTS}/{product.id}/change/")
 
@@ -129,8 +102,8 @@ def test_merchant_staff_pick_from_every_category_on_their_product(staff_client, 
     assert (widget.can_add_related, widget.can_change_related) == (False, False)
 
 
-def test_merchant_sets_a_category_and_product_changed_carries_it(staff_client, merchant, fashion):
-    product = VariantFactory(product=ProductFactory(merchant=merchant)).product
+def test_merchant_sets_a_category_and_product_changed_carries_it(staff_client, merchant_a, fashion):
+    product = VariantFactory(product=ProductFactory(merchant=merchant_a)).product
     OutboxEvent.objects.all().delete()
 
     response = staff_client.post(
@@ -147,8 +120,8 @@ def test_merchant_sets_a_category_and_product_changed_carries_it(staff_client, m
     assert event.data["category"] == {"slug": "fashion", "name": "Fashion"}
 
 
-def test_clearing_the_category_publishes_a_card_with_null(staff_client, merchant, fashion):
-    product = VariantFactory(product=ProductFactory(merchant=merchant, category=fashion)).product
+def test_clearing_the_category_publishes_a_card_with_null(staff_client, merchant_a, fashion):
+    product = VariantFactory(product=ProductFactory(merchant=merchant_a, category=fashion)).product
     OutboxEvent.objects.all().delete()
 
     staff_client.post(
