@@ -480,12 +480,11 @@ def _refund_reserve(
                 f"At most {max(refundable, 0)} can be refunded here.",
                 status=422,
             )
-        shares = allocate(min(amount, sum(lines_refundable)), lines_refundable)
         return Refund.objects.create(
             order=order,
             status=Refund.Status.PENDING,
             amount=amount,
-            lines={str(line.id): share for line, share in zip(lines, shares, strict=True) if share},
+            lines=_line_shares(lines, lines_refundable, amount),
             reason=reason,
             created_by=created_by,
         )
@@ -494,6 +493,13 @@ def _refund_reserve(
 def _order_lines(order: Order, line_ids: list[uuid.UUID] | None) -> list[OrderLine]:
     wanted = None if line_ids is None else set(line_ids)
     return [line for line in order.lines.order_by("id") if wanted is None or line.id in wanted]
+
+
+def _line_shares(lines: list[OrderLine], refundable: list[int], amount: int) -> dict[str, int]:
+    """A refund's share of each line, {line id: amount}: as much of `amount` as the lines
+    have left, in proportion to what each has left (largest remainder)."""
+    shares = allocate(min(amount, sum(refundable)), refundable)
+    return {str(line.id): share for line, share in zip(lines, shares, strict=True) if share}
 
 
 def _refund_succeed(*, refund_id: uuid.UUID, stripe_refund_id: str) -> Order:
@@ -538,13 +544,11 @@ def _refund_record(
     with transaction.atomic():
         order = _locked(order_id)
         lines = _order_lines(order, line_ids)
-        lines_refundable = order_lines_refundable(order=order, lines=lines)
-        shares = allocate(min(amount, sum(lines_refundable)), lines_refundable)
         refund = Refund.objects.create(
             order=order,
             status=Refund.Status.SUCCEEDED,
             amount=amount,
-            lines={str(line.id): share for line, share in zip(lines, shares, strict=True) if share},
+            lines=_line_shares(lines, order_lines_refundable(order=order, lines=lines), amount),
             stripe_refund_id=stripe_refund_id,
             reason=reason,
             created_by=created_by,
