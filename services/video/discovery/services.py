@@ -149,27 +149,21 @@ def video_search_refresh(*, video_ids: Iterable[uuid.UUID]) -> None:
         )
 
 
-def product_search_refresh(*, product_ids: Iterable[uuid.UUID]) -> None:
-    """Re-read these product cards' titles: their own documents follow, and where one
-    changed, those of the videos tagging the product (a stock change changes nothing)."""
+def _product_documents_write(product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """The products' own documents (title, merchant); returns those that changed."""
     cards = ProductCard.objects.filter(product_id__in=list(product_ids))
-    changed = _documents_write(
+    return _documents_write(
         SearchDocument.Kind.PRODUCT,
         {
             card.product_id: _document(("A", words(card.title)), ("C", words(card.merchant_name)))
             for card in cards
         },
     )
-    video_search_refresh(
-        video_ids=ProductTag.objects.filter(product_id__in=changed)
-        .values_list("video_id", flat=True)
-        .distinct()
-    )
 
 
-def creator_search_refresh(*, creator_ids: Iterable[uuid.UUID]) -> None:
-    """Re-read these creators' handles and names: their documents, and those of their
-    videos (which carry the handle), follow."""
+def _creator_documents_write(creator_ids: Iterable[uuid.UUID]) -> list[Creator]:
+    """The creators' own documents (handle, name) and their handles as typo terms;
+    returns the creators."""
     creators = list(Creator.objects.filter(id__in=list(creator_ids)))
     _terms_add(creator.handle for creator in creators)
     _documents_write(
@@ -181,6 +175,24 @@ def creator_search_refresh(*, creator_ids: Iterable[uuid.UUID]) -> None:
             for creator in creators
         },
     )
+    return creators
+
+
+def product_search_refresh(*, product_ids: Iterable[uuid.UUID]) -> None:
+    """Re-read these product cards' titles: their own documents follow, and where one
+    changed, those of the videos tagging the product (a stock change changes nothing)."""
+    changed = _product_documents_write(product_ids)
+    video_search_refresh(
+        video_ids=ProductTag.objects.filter(product_id__in=changed)
+        .values_list("video_id", flat=True)
+        .distinct()
+    )
+
+
+def creator_search_refresh(*, creator_ids: Iterable[uuid.UUID]) -> None:
+    """Re-read these creators' handles and names: their documents, and those of their
+    videos (which carry the handle), follow."""
+    creators = _creator_documents_write(creator_ids)
     video_search_refresh(
         video_ids=Video.objects.filter(creator__in=creators).values_list("id", flat=True)
     )
@@ -192,9 +204,10 @@ def search_index_rebuild() -> dict[str, int]:
     with transaction.atomic():
         SearchDocument.objects.all().delete()
         SearchTerm.objects.all().delete()
-        # A creator's refresh covers their videos too.
-        creator_search_refresh(creator_ids=Creator.objects.values_list("id", flat=True))
-        product_search_refresh(product_ids=ProductCard.objects.values_list("product_id", flat=True))
+        # Products and creators first, then each video once (it carries both).
+        _product_documents_write(ProductCard.objects.values_list("product_id", flat=True))
+        _creator_documents_write(Creator.objects.values_list("id", flat=True))
+        video_search_refresh(video_ids=Video.objects.values_list("id", flat=True))
     return {
         kind: SearchDocument.objects.filter(kind=kind).count()
         for kind in SearchDocument.Kind.values
