@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import service_token_mint, user_token_mint
@@ -30,7 +29,7 @@ def user_client() -> APIClient:
     return client
 
 
-# Admin users: a merchant's staff (of merchant A) and platform staff.
+# Admin users: staff of merchant A (`staff_client` and `superuser_client` are shared).
 
 
 @pytest.fixture
@@ -49,17 +48,3 @@ def staff_user(merchant_a: Merchant) -> Any:
     user.groups.add(merchant_staff_group_ensure())
     merchant_a.staff.add(user)
     return user
-
-
-@pytest.fixture
-def staff_client(staff_user: Any) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="platform-admin", is_superuser=True))
-    return client

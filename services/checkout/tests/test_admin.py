@@ -29,6 +29,7 @@ from carts.models import Cart
 from clipcart_shared.merchant_access.demo import DEMO_MERCHANTS, STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.outbox.models import OutboxEvent
+from clipcart_shared.testing.fixtures import signed_in
 from clipcart_shared.testing.localstripe import stripe_client
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
@@ -103,29 +104,18 @@ def _staff(username: str, merchant_id: uuid.UUID, group: Group) -> Any:
     return user
 
 
-def _signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def staff_client(merchant_a: uuid.UUID) -> Client:
     """Staff of A, in the seed's group plus the refund permission."""
     group = _group(STAFF_GROUP, [*STAFF_PERMISSIONS, REFUND_PERMISSION])
-    return _signed_in(_staff("staff-of-a", merchant_a, group))
+    return signed_in(_staff("staff-of-a", merchant_a, group))
 
 
 @pytest.fixture
 def seed_staff_client(merchant_a: uuid.UUID) -> Client:
     """Staff of A who may look at orders but not refund them."""
     view_only = [permission for permission in STAFF_PERMISSIONS if permission != REFUND_PERMISSION]
-    return _signed_in(_staff("seed-staff-of-a", merchant_a, _group("View only", view_only)))
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    return _signed_in(get_user_model().objects.create_superuser(username="platform", password=None))
+    return signed_in(_staff("seed-staff-of-a", merchant_a, _group("View only", view_only)))
 
 
 # --- orders made as rows (for looking) ------------------------------------------------------
@@ -696,7 +686,7 @@ def test_payments_and_carts_are_for_superusers_only_and_read_only(superuser_clie
             ("carts", "view_cart"),
         ],
     )
-    staff_client = _signed_in(_staff("nosy-staff", merchant_a, group))
+    staff_client = signed_in(_staff("nosy-staff", merchant_a, group))
     event = WebhookEvent.objects.create(
         event_id="evt_1", type="payment_intent.succeeded", payload={"id": "evt_1"}
     )

@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.test import Client
 
 from clipcart_shared.merchant_access.demo import STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
@@ -83,19 +82,3 @@ def staff_user() -> Any:
         user=user, merchant_id=MERCHANT_A, merchant_name="Alpine Outfitters"
     )
     return user
-
-
-@pytest.fixture
-def staff_client(staff_user: Any) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    client = Client()
-    client.force_login(
-        get_user_model().objects.create_superuser(username="platform", password=None)
-    )
-    return client

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import user_token_mint
@@ -26,3 +29,25 @@ def client_for() -> Callable[[str], APIClient]:
         return client
 
     return make
+
+
+# Admin users. Each service's conftest says who its merchant staff are (`staff_user`).
+
+
+def signed_in(user: Any) -> Client:
+    """A browser signed in to the admin as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff_client(staff_user: Any) -> Client:
+    """A merchant's staff in the admin, as the service's `staff_user` fixture makes them."""
+    return signed_in(staff_user)
+
+
+@pytest.fixture
+def superuser_client() -> Client:
+    """Platform staff in the admin."""
+    return signed_in(get_user_model().objects.create_superuser(username="platform", password=None))
