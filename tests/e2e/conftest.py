@@ -10,7 +10,6 @@ is given) and the local secrets (`clipcart exec`).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import pytest
 
 from clipcart_shared.journey import Endpoints, Journey
 from clipcart_shared.stack import ROOT, Stack
+from clipcart_shared.testing.services import free_port
 
 SERVICES = ("catalog", "video", "checkout")
 # Short enough to watch expiry and the lost-task sweep happen within a test.
@@ -31,12 +31,6 @@ RESERVATION_SECONDS = 60  # catalog holds stock for at least 60 s
 SWEEP_SECONDS = 2
 # Attribution reconciliation every few seconds, of events older than a few seconds.
 RECONCILE_SECONDS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def database_url(server: str, name: str, scheme: str = "postgresql") -> str:

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from clipcart_shared.testing.services import free_port
 from tests.infra.compose import ROOT
 
 NGINX = os.environ.get("NGINX") or shutil.which("nginx")
@@ -54,12 +54,6 @@ class _Echo(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[str]:
     """The gateway's base URL; catalog and video answer, checkout is down."""
@@ -71,8 +65,8 @@ def gateway() -> Iterator[str]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         upstreams[f"{name.upper()}_UPSTREAM"] = f"127.0.0.1:{server.server_address[1]}"
-    upstreams["CHECKOUT_UPSTREAM"] = f"127.0.0.1:{_free_port()}"  # nothing listens
-    port = _free_port()
+    upstreams["CHECKOUT_UPSTREAM"] = f"127.0.0.1:{free_port()}"  # nothing listens
+    port = free_port()
 
     with tempfile.TemporaryDirectory() as prefix:
         site = re.sub(
