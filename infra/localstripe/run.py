@@ -17,10 +17,22 @@ import sys
 
 from aiohttp import web
 from localstripe import server
-from localstripe.resources import store
+from localstripe.resources import PaymentIntent, store
 from localstripe.webhooks import register_webhook
 
 logger = logging.getLogger("localstripe.run")
+
+
+def _amount_received(intent: PaymentIntent) -> int:
+    """Stripe's `amount_received`: what the PaymentIntent has collected, the whole amount
+    once it succeeded (automatic capture), else 0. localstripe leaves the field out."""
+    return int(intent.amount) if intent.status == "succeeded" else 0
+
+
+def add_missing_fields() -> None:
+    """Fields of Stripe's documented objects that localstripe lacks and clipcart reads."""
+    # localstripe exports every public property of an object with its fields.
+    PaymentIntent.amount_received = property(_amount_received)  # type: ignore[attr-defined]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
 
+    add_missing_fields()
     if args.persist:
         store.try_load_from_disk()
     else:

@@ -80,7 +80,7 @@ DJANGO_APPS = [
     "django.contrib.postgres",
 ]
 THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
-SHARED_APPS = ["clipcart_shared.outbox", "clipcart_shared.idempotency"]
+SHARED_APPS = ["clipcart_shared.outbox", "clipcart_shared.idempotency", "clipcart_shared.sweeps"]
 
 MIDDLEWARE = [
     "clipcart_shared.request_id.RequestIdMiddleware",
@@ -183,6 +183,10 @@ SHARED_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "prune-outbox": {"task": "clipcart.outbox.prune", "schedule": 6 * 3600},
     "prune-idempotency-keys": {"task": "clipcart.idempotency.prune", "schedule": 3600},
 }
+# A row a periodic task fails on is skipped for this long, doubling per failure up to the
+# cap (clipcart_shared.sweeps): retried, but never in the way of the other rows.
+SWEEP_BACKOFF_SECONDS = env.int("SWEEP_BACKOFF_SECONDS", default=60)
+SWEEP_BACKOFF_MAX_SECONDS = env.int("SWEEP_BACKOFF_MAX_SECONDS", default=3600)
 # Which queues each event type is delivered to (subscriber service queues).
 EVENT_ROUTES: dict[str, list[str]] = {}
 

@@ -55,21 +55,27 @@ def reservation_create(*, key: str, lines: Lines, ttl_seconds: int) -> dict[str,
 
 
 def reservation_commit(*, reservation_id: uuid.UUID) -> dict[str, Any]:
-    return catalog_call(
-        "post",
-        f"/internal/v1/reservations/{reservation_id}/commit/",
-        None,
-        idempotency_key=f"commit-{reservation_id}",
-    )
+    """The units leave the shelf (paid). 409 `reservation_released` or `out_of_stock`
+    when the hold lapsed and the stock is gone: catalog's answer, as an ApplicationError."""
+    return _reservation_change(reservation_id, "commit")
 
 
 def reservation_release(*, reservation_id: uuid.UUID) -> dict[str, Any]:
-    return catalog_call(
-        "post",
-        f"/internal/v1/reservations/{reservation_id}/release/",
-        None,
-        idempotency_key=f"release-{reservation_id}",
-    )
+    """The units go back on the shelf (abandoned). 409 `reservation_committed` when the
+    order was paid meanwhile."""
+    return _reservation_change(reservation_id, "release")
+
+
+def _reservation_change(reservation_id: uuid.UUID, change: str) -> dict[str, Any]:
+    try:
+        return catalog_call(
+            "post",
+            f"/internal/v1/reservations/{reservation_id}/{change}/",
+            None,
+            idempotency_key=f"{change}-{reservation_id}",
+        )
+    except ServiceRejected as error:
+        raise _rejected(error) from error
 
 
 def catalog_call(

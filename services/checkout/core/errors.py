@@ -16,3 +16,6 @@ class CheckoutErrorCode(enum.StrEnum):
     INVALID_SIGNATURE = "invalid_signature"
     REFUND_TOO_LARGE = "refund_too_large"
     ORDER_NOT_REFUNDABLE = "order_not_refundable"
+    PAYMENT_MISMATCH = "payment_mismatch"
+    AMOUNT_TOO_SMALL = "amount_too_small"
+    AMOUNT_TOO_LARGE = "amount_too_large"

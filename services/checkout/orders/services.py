@@ -17,10 +17,13 @@ from django.utils import timezone
 from carts.models import CartLine
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.outbox.services import events_publish
+from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core import catalog
 from core.errors import CheckoutErrorCode
+from orders.emails import order_unwanted_payment_email
 from orders.events import order_paid_event, order_refunded_event
 from orders.models import Order, OrderLine, Refund
+from orders.payment_match import payment_mismatch
 from orders.selectors import order_lines_refundable, order_refundable_amount
 from payments import stripe_api
 from payments.models import StripeCustomer
@@ -231,10 +234,14 @@ def _locked(order_id: uuid.UUID) -> Order:
 # --- paying, cancelling, expiring -----------------------------------------------------------
 
 
+STOCK_GONE = "stock gone before payment"
+
+
 def order_payment_succeeded(*, order_id: uuid.UUID) -> Order:
-    """The PaymentIntent succeeded (webhook or reconciliation). Pending → paid, stock
-    committed, `order.paid` published; already paid → nothing. Cancelled meanwhile, or its
-    stock gone (the reservation lapsed and the units sold) → the money goes back."""
+    """The PaymentIntent succeeded (a webhook or reconciliation that checked it matches
+    the order). Pending → paid, stock committed, `order.paid` published; already paid →
+    nothing. Its stock gone (the hold lapsed and the units sold: catalog's 409) → the
+    order is cancelled and the money goes back; cancelled meanwhile → the same refund."""
     with transaction.atomic():
         order = _locked(order_id)
         if order.status == Order.Status.PENDING_PAYMENT:
@@ -243,7 +250,11 @@ def order_payment_succeeded(*, order_id: uuid.UUID) -> Order:
             except ApplicationError as error:
                 if error.status != 409:
                     raise  # catalog unavailable: the caller retries later
-                _cancel(order, reason="stock gone before payment")
+                logger.warning(
+                    "Paid, but the stock is gone: cancelling and refunding",
+                    extra={"order_id": str(order.id), "catalog_code": error.code},
+                )
+                _cancel(order, reason=STOCK_GONE)
             else:
                 order.paid_at = timezone.now()
                 # A refund recorded before the payment (out-of-order events) still counts.
@@ -257,15 +268,32 @@ def order_payment_succeeded(*, order_id: uuid.UUID) -> Order:
                 events_publish(events=events)
                 logger.info("Order paid", extra={"order_id": str(order.id)})
                 return order
-        if order.status != Order.Status.CANCELLED or order.refunded_amount >= order.total_amount:
+        if order.status != Order.Status.CANCELLED:
             return order
-    logger.warning("Payment for a cancelled order: refunding", extra={"order_id": str(order_id)})
-    return order_refund(
-        order=order,
-        amount=order.total_amount - order.refunded_amount,
-        created_by="system:paid-after-cancel",
-        reason="Paid after the order was cancelled",
-    )
+    return _refund_unwanted_payment(order)
+
+
+def _refund_unwanted_payment(order: Order) -> Order:
+    """Money paid for a cancelled order goes back, once: what is left to refund beside
+    pending refunds (a redelivered event finds nothing left). The buyer is told by email.
+    Stripe unreachable leaves the refund pending; `refunds_reconcile` finishes it."""
+    remaining = order_refundable_amount(order=order, lines=None)
+    if remaining <= 0:
+        return order
+    stock_gone = order.cancellation_reason == STOCK_GONE
+    try:
+        order = order_refund(
+            order=order,
+            amount=remaining,
+            created_by="system:stock-gone" if stock_gone else "system:paid-after-cancel",
+            reason="Paid after its stock was sold" if stock_gone else "Paid after cancelling",
+        )
+    except ApplicationError as error:
+        if error.status != 503:
+            raise
+        order = Order.objects.get(id=order.id)
+    order_unwanted_payment_email(order=order, amount=remaining)
+    return order
 
 
 def order_payment_failed(*, order_id: uuid.UUID, message: str) -> None:
@@ -297,6 +325,7 @@ def order_cancel(*, order_id: uuid.UUID, reason: str) -> Order:
             status=503,
         ) from error
     if intent.get("status") == "succeeded":
+        _payment_matches(order, intent)
         return order_payment_succeeded(order_id=order.id)
     return order_payment_cancelled(order_id=order.id, reason=reason)
 
@@ -315,7 +344,8 @@ def order_payment_cancelled(*, order_id: uuid.UUID, reason: str) -> Order:
 def _cancel(order: Order, *, reason: str) -> None:
     order.status = Order.Status.CANCELLED
     order.cancelled_at = timezone.now()
-    order.save(update_fields=["status", "cancelled_at", "updated_at"])
+    order.cancellation_reason = reason[:200]
+    order.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
     events_publish(
         events=[
             {
@@ -333,41 +363,79 @@ def _cancel(order: Order, *, reason: str) -> None:
     logger.info("Order cancelled", extra={"order_id": str(order.id), "reason": reason})
 
 
+EXPIRE_TASK = "orders.orders_expire"
+RECONCILE_TASK = "orders.payments_reconcile"
+REFUNDS_RECONCILE_TASK = "orders.refunds_reconcile"
+
+
 def orders_expire(*, batch_size: int = 200) -> int:
-    """Cancel unpaid orders whose reservation has lapsed."""
-    due = Order.objects.filter(
-        status=Order.Status.PENDING_PAYMENT, expires_at__lt=timezone.now()
-    ).values_list("id", flat=True)[:batch_size]
-    expired = 0
-    for order_id in due:
-        try:
-            order = order_cancel(order_id=order_id, reason="expired")
-        except ApplicationError:
-            logger.warning("Could not expire an order yet", extra={"order_id": str(order_id)})
-            continue
-        expired += order.status == Order.Status.CANCELLED
-    return expired
+    """Cancel unpaid orders whose reservation has lapsed, each on its own: one that
+    fails is logged and backed off, the others are still cancelled."""
+    due = (
+        Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expires_at__lt=timezone.now())
+        .exclude(id__in=rows_backed_off(task=EXPIRE_TASK))
+        .values_list("id", flat=True)
+    )
+    orders = rows_each(
+        task=EXPIRE_TASK,
+        rows=list(due[:batch_size]),
+        handle=lambda order_id: order_cancel(order_id=order_id, reason="expired"),
+    )
+    return sum(order.status == Order.Status.CANCELLED for order in orders)
 
 
 def payments_reconcile(*, older_than: timedelta = timedelta(minutes=3)) -> int:
     """Ask Stripe about unpaid orders a webhook may have missed, and apply what it says
-    through the same functions the webhook uses. Returns how many orders changed."""
-    changed = 0
-    stale = Order.objects.filter(
-        status=Order.Status.PENDING_PAYMENT, created_at__lt=timezone.now() - older_than
-    ).values_list("id", "payment_intent_id")
-    for order_id, payment_intent_id in stale[:500]:
-        try:
-            intent = stripe_api.payment_intent_retrieve(payment_intent_id=payment_intent_id)
-        except (stripe_api.PaymentProviderUnavailable, stripe_api.PaymentProviderRejected):
-            continue
-        if intent.get("status") == "succeeded":
-            order_payment_succeeded(order_id=order_id)
-            changed += 1
-        elif intent.get("status") == "canceled":
-            order_payment_cancelled(order_id=order_id, reason="payment cancelled")
-            changed += 1
-    return changed
+    (when it matches the order) through the same functions the webhook uses, each order
+    on its own. Returns how many orders changed."""
+    stale = (
+        Order.objects.filter(
+            status=Order.Status.PENDING_PAYMENT, created_at__lt=timezone.now() - older_than
+        )
+        .exclude(id__in=rows_backed_off(task=RECONCILE_TASK))
+        .values_list("id", flat=True)
+    )
+    changed = rows_each(
+        task=RECONCILE_TASK,
+        rows=list(stale[:500]),
+        handle=lambda order_id: _payment_reconcile(order_id=order_id),
+    )
+    return sum(changed)
+
+
+def _payment_reconcile(*, order_id: uuid.UUID) -> bool:
+    order = Order.objects.get(id=order_id)
+    try:
+        intent = stripe_api.payment_intent_retrieve(payment_intent_id=order.payment_intent_id)
+    except (stripe_api.PaymentProviderUnavailable, stripe_api.PaymentProviderRejected):
+        return False  # asked again next run
+    if intent.get("status") == "succeeded":
+        _payment_matches(order, intent)
+        order_payment_succeeded(order_id=order_id)
+        return True
+    if intent.get("status") == "canceled":
+        _payment_matches(order, intent)
+        order_payment_cancelled(order_id=order_id, reason="payment cancelled")
+        return True
+    return False
+
+
+def _payment_matches(order: Order, intent: dict[str, Any]) -> None:
+    """Raise 409 `payment_mismatch` (logged as an error) when the PaymentIntent Stripe
+    gave us is not the order's: its id, status, amount or currency."""
+    mismatch = payment_mismatch(
+        event_type=f"payment_intent.{intent.get('status')}", obj=intent, order=order
+    )
+    if mismatch:
+        logger.error(
+            "Stripe's PaymentIntent does not match its order; not applied",
+            extra={"order_id": str(order.id), "reason": mismatch},
+        )
+        raise ApplicationError(
+            CheckoutErrorCode.PAYMENT_MISMATCH,
+            "The payment does not match the order; platform staff were told.",
+            status=409,
+        )
 
 
 # --- refunds ------------------------------------------------------------------------------
@@ -418,8 +486,9 @@ def order_refund(
 
     The amount is reserved first (a pending refund, written under the order's lock and
     counted by every later check), so refunds made at the same moment can never together
-    give back more than is left, on Stripe or here. Stripe refusing or unreachable marks
-    the refund failed, which frees the amount again."""
+    give back more than is left, on Stripe or here. Stripe refusing marks the refund
+    failed, which frees the amount again; Stripe unreachable (a timeout, a 5xx) leaves it
+    pending, to be asked again with the same key by `refunds_reconcile`."""
     if stripe_refund_id is not None:
         return _refund_record(
             order_id=order.id,
@@ -437,10 +506,16 @@ def order_refund(
             payment_intent_id=order.payment_intent_id, amount=amount, refund_key=str(refund.id)
         )
     except stripe_api.PaymentProviderUnavailable as error:
-        _refund_fail(refund_id=refund.id, failure=f"Stripe unreachable: {error}")
+        # A timeout may have reached Stripe: neither made nor failed. The refund stays
+        # pending (its amount held) and `refunds_reconcile` asks again with the same key.
+        logger.warning(
+            "Stripe unreachable during a refund; it stays pending",
+            extra={"refund_id": str(refund.id), "error": str(error)},
+        )
         raise ApplicationError(
             CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
-            "Payments cannot be reached; nothing was refunded. Try again.",
+            "Payments cannot be reached. The refund is pending and is retried "
+            "automatically; nothing more needs doing.",
             status=503,
         ) from error
     except stripe_api.PaymentProviderRejected as error:
@@ -580,27 +655,38 @@ def _refund_apply(order: Order, refund: Refund) -> None:
 
 
 def refunds_reconcile(*, older_than: timedelta = REFUND_PENDING_TIMEOUT) -> int:
-    """Finish refunds left pending by a process that stopped after reserving: ask Stripe
-    again with the same idempotency key (it answers with the refund it made, or makes it
-    now, once). Refused → failed; unreachable → tried again next time. Returns how many
-    were finished."""
-    finished = 0
-    stale = Refund.objects.filter(
-        status=Refund.Status.PENDING, created_at__lt=timezone.now() - older_than
-    ).values_list("id", "order__payment_intent_id", "amount")
-    for refund_id, payment_intent_id, amount in stale[:500]:
-        try:
-            stripe_refund_id = stripe_api.refund_create(
-                payment_intent_id=payment_intent_id, amount=amount, refund_key=str(refund_id)
-            )
-        except stripe_api.PaymentProviderUnavailable:
-            continue
-        except stripe_api.PaymentProviderRejected as error:
-            _refund_fail(refund_id=refund_id, failure=f"Stripe refused: {error}")
-        else:
-            _refund_succeed(refund_id=refund_id, stripe_refund_id=stripe_refund_id)
-        finished += 1
-    return finished
+    """Finish refunds left pending (a process stopped after reserving, or Stripe was
+    unreachable): ask Stripe again with the same idempotency key (it answers with the
+    refund it made, or makes it now, once), each refund on its own. Refused → failed;
+    unreachable → tried again next time. Returns how many were finished."""
+    stale = (
+        Refund.objects.filter(
+            status=Refund.Status.PENDING, created_at__lt=timezone.now() - older_than
+        )
+        .exclude(id__in=rows_backed_off(task=REFUNDS_RECONCILE_TASK))
+        .values_list("id", "order__payment_intent_id", "amount")
+    )
+    finished = rows_each(
+        task=REFUNDS_RECONCILE_TASK,
+        rows=list(stale[:500]),
+        handle=lambda row: _refund_reconcile(*row),
+        key=lambda row: row[0],
+    )
+    return sum(finished)
+
+
+def _refund_reconcile(refund_id: uuid.UUID, payment_intent_id: str, amount: int) -> bool:
+    try:
+        stripe_refund_id = stripe_api.refund_create(
+            payment_intent_id=payment_intent_id, amount=amount, refund_key=str(refund_id)
+        )
+    except stripe_api.PaymentProviderUnavailable:
+        return False
+    except stripe_api.PaymentProviderRejected as error:
+        _refund_fail(refund_id=refund_id, failure=f"Stripe refused: {error}")
+    else:
+        _refund_succeed(refund_id=refund_id, stripe_refund_id=stripe_refund_id)
+    return True
 
 
 def order_charge_refunded(*, order_id: uuid.UUID, amount_refunded: int) -> Order:

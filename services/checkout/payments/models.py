@@ -23,6 +23,9 @@ class WebhookEvent(models.Model):
         PROCESSED = "processed"
         IGNORED = "ignored"
         FAILED = "failed"
+        # Signed, but what it says (PaymentIntent, status, amount, currency) is not the
+        # order's: never applied, shown to platform staff, logged as an error.
+        MISMATCH = "mismatch"
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
@@ -34,6 +37,14 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # The sweep applies waiting events oldest first.
+            models.Index(
+                fields=["received_at", "id"],
+                name="webhook_waiting_idx",
+                condition=models.Q(status="received"),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from payments import stripe_api
 from payments.models import WebhookEvent
 
@@ -52,65 +51,58 @@ def _process_soon(event_id: str) -> None:
 
 def webhook_events_sweep(*, older_than: timedelta | None = None) -> int:
     """Apply logged events still waiting (their task was lost: broker down, worker gone)
-    after `older_than` (default `WEBHOOK_SWEEP_SECONDS`). Returns how many it applied."""
+    after `older_than` (default `WEBHOOK_SWEEP_SECONDS`), oldest first, each on its own:
+    one that fails is backed off and the others still applied. Returns how many it
+    applied."""
     if older_than is None:
         older_than = timedelta(seconds=settings.WEBHOOK_SWEEP_SECONDS)
-    waiting = WebhookEvent.objects.filter(
-        status=WebhookEvent.Status.RECEIVED, received_at__lt=timezone.now() - older_than
-    ).values_list("event_id", flat=True)
-    return sum(
-        webhook_event_process(event_id=event_id) != WebhookEvent.Status.RECEIVED
-        for event_id in list(waiting[:500])
+    waiting = (
+        WebhookEvent.objects.filter(
+            status=WebhookEvent.Status.RECEIVED, received_at__lt=timezone.now() - older_than
+        )
+        .exclude(event_id__in=rows_backed_off(task=SWEEP_TASK))
+        .order_by("received_at", "id")
+        .values_list("event_id", flat=True)
     )
-
-
-def _order_id(event: dict[str, Any]) -> uuid.UUID | None:
-    """The order an event is about: PaymentIntents carry it in metadata; charges and
-    disputes name their PaymentIntent."""
-    from orders.models import Order
-
-    obj = event["data"]["object"]
-    order_id = (obj.get("metadata") or {}).get("order_id")
-    if order_id:
-        return uuid.UUID(order_id)
-    payment_intent_id = obj.get("payment_intent") or (
-        obj.get("id") if obj.get("object") == "payment_intent" else None
+    statuses = rows_each(
+        task=SWEEP_TASK,
+        rows=list(waiting[:500]),
+        handle=lambda event_id: webhook_event_process(event_id=event_id),
     )
-    found = Order.objects.filter(payment_intent_id=payment_intent_id).values_list("id", flat=True)
-    return found[0] if found else None
+    return sum(status != WebhookEvent.Status.RECEIVED for status in statuses)
+
+
+SWEEP_TASK = "payments.webhook_events_sweep"
 
 
 def webhook_event_process(*, event_id: str) -> str:
     """Apply one logged event, once. Returns the event's final status. A failure that
-    can recover (catalog or Stripe unreachable) raises, leaving the event to retry."""
-    from orders import services as orders
+    can recover (catalog or Stripe unreachable) raises, leaving the event to retry; an
+    event that is not about an order of ours is `ignored`, and one that does not match
+    its order is a `mismatch`, each with the reason."""
+    from orders.stripe_events import stripe_event_apply
 
     with transaction.atomic():
         logged = WebhookEvent.objects.select_for_update().get(event_id=event_id)
         if logged.status != WebhookEvent.Status.RECEIVED:
             return logged.status
-        event = logged.payload
-        order_id = _order_id(event)
-        status = WebhookEvent.Status.PROCESSED
-        if order_id is None:
-            status = WebhookEvent.Status.IGNORED
-        elif logged.type == "payment_intent.succeeded":
-            orders.order_payment_succeeded(order_id=order_id)
-        elif logged.type == "payment_intent.payment_failed":
-            error = event["data"]["object"].get("last_payment_error") or {}
-            orders.order_payment_failed(order_id=order_id, message=error.get("message", ""))
-        elif logged.type == "payment_intent.canceled":
-            orders.order_payment_cancelled(order_id=order_id, reason="payment cancelled")
-        elif logged.type == "charge.refunded":
-            orders.order_charge_refunded(
-                order_id=order_id, amount_refunded=event["data"]["object"]["amount_refunded"]
-            )
-        elif logged.type == "charge.dispute.created":
-            orders.order_dispute_opened(order_id=order_id)
-        else:
-            status = WebhookEvent.Status.IGNORED
-        logged.status = status
+        data = logged.payload.get("data") if isinstance(logged.payload, dict) else None
+        outcome = stripe_event_apply(
+            event_type=logged.type, obj=data.get("object") if isinstance(data, dict) else None
+        )
+        logged.status = outcome.status
+        logged.error = outcome.reason
         logged.processed_at = timezone.now()
-        logged.save(update_fields=["status", "processed_at"])
-    logger.info("Stripe event applied", extra={"event_id": event_id, "status": status})
-    return status
+        logged.save(update_fields=["status", "error", "processed_at"])
+    extra = {
+        "event_id": event_id,
+        "event_type": logged.type,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "order_id": str(outcome.order_id) if outcome.order_id else None,
+    }
+    if outcome.status == WebhookEvent.Status.MISMATCH:
+        logger.error("Stripe event does not match its order; not applied", extra=extra)
+    else:
+        logger.info("Stripe event applied", extra=extra)
+    return outcome.status

@@ -145,6 +145,8 @@ def intent_object(order: Any, status: str = "succeeded") -> dict[str, Any]:
         "object": "payment_intent",
         "status": status,
         "amount": order.total_amount,
+        "amount_received": order.total_amount if status == "succeeded" else 0,
+        "currency": order.currency.lower(),
         "metadata": {"order_id": str(order.id)},
     }
 

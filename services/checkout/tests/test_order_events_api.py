@@ -240,6 +240,8 @@ def test_each_payload_is_the_data_of_the_event_published(
         "object": "payment_intent",
         "status": "succeeded",
         "amount": order.total_amount,
+        "amount_received": order.total_amount,
+        "currency": order.currency.lower(),
         "metadata": {"order_id": str(order.id)},
     }
     _webhook(api_client, "payment_intent.succeeded", intent)
@@ -247,6 +249,7 @@ def test_each_payload_is_the_data_of_the_event_published(
         "id": "ch_1",
         "object": "charge",
         "payment_intent": order.payment_intent_id,
+        "currency": order.currency.lower(),
         "amount_refunded": 150,
     }
     _webhook(api_client, "charge.refunded", charge)

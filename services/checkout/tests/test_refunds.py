@@ -152,6 +152,7 @@ def test_stripes_refund_webhook_arriving_while_ours_is_pending_records_nothing_m
         "id": "ch_pending",
         "object": "charge",
         "payment_intent": paid_order.payment_intent_id,
+        "currency": paid_order.currency.lower(),
         "amount_refunded": paid_order.total_amount,
     }
 
@@ -181,6 +182,7 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded_beside_a_pending_one(
         "id": "ch_dashboard",
         "object": "charge",
         "payment_intent": paid_order.payment_intent_id,
+        "currency": paid_order.currency.lower(),
         "amount_refunded": 300,  # ours (100, not recorded yet) and 200 from the dashboard
     }
     webhook_post(api_client, stripe_event("charge.refunded", charge))

@@ -184,6 +184,7 @@ def test_a_refund_before_the_payment_event_still_ends_refunded(api_client, order
         "id": "ch_1",
         "object": "charge",
         "payment_intent": order.payment_intent_id,
+        "currency": order.currency.lower(),
         "amount_refunded": order.total_amount,
     }
     webhook_post(api_client, stripe_event("charge.refunded", charge))
@@ -204,6 +205,7 @@ def test_a_partial_refund_and_a_dispute_after_payment(api_client, order):
         "id": "ch_2",
         "object": "charge",
         "payment_intent": order.payment_intent_id,
+        "currency": order.currency.lower(),
         "amount_refunded": 100,
     }
     webhook_post(api_client, stripe_event("charge.refunded", charge))

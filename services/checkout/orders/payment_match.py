@@ -1,0 +1,46 @@
+"""Whether what Stripe says is about this order: its PaymentIntent, status, amount and
+currency. Every amount Stripe sends is checked against the order's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders.models import Order
+
+
+def payment_intent_of(obj: dict[str, Any]) -> Any:
+    """PaymentIntents are their own; charges and disputes name theirs."""
+    return obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
+
+
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def payment_mismatch(*, event_type: str, obj: dict[str, Any], order: Order) -> str:
+    """Why Stripe's object (an event's, or a PaymentIntent we retrieved, as
+    `payment_intent.<status>`) cannot be the order's; "" when it matches."""
+    payment_intent_id = payment_intent_of(obj)
+    if payment_intent_id != order.payment_intent_id:
+        return (
+            f"PaymentIntent {str(payment_intent_id)[:80]!r} is not the order's "
+            f"({order.payment_intent_id})"
+        )
+    currency = obj.get("currency")
+    if event_type in ("payment_intent.succeeded", "charge.refunded") and (
+        not isinstance(currency, str) or currency.lower() != order.currency.lower()
+    ):
+        return f"currency {str(currency)[:10]!r} is not the order's {order.currency}"
+    if event_type == "payment_intent.succeeded":
+        if obj.get("status") != "succeeded":
+            return f"status {str(obj.get('status'))[:30]!r} is not succeeded"
+        received = obj.get("amount_received")
+        if not _is_amount(received) or received != order.total_amount:
+            return f"amount received {received!r} is not the order's total {order.total_amount}"
+    if event_type == "payment_intent.canceled" and obj.get("status") != "canceled":
+        return f"status {str(obj.get('status'))[:30]!r} is not canceled"
+    if event_type == "charge.refunded":
+        refunded = obj.get("amount_refunded")
+        if not _is_amount(refunded) or refunded > order.total_amount:
+            return f"amount refunded {refunded!r} is not within the order's total"
+    return ""
