@@ -197,6 +197,7 @@ PAYMENT_FIELDS = [
     "is_disputed",
     "expires_at",
     "cancelled_at",
+    "cancellation_reason",
     "updated_at",
 ]
 
@@ -404,7 +405,10 @@ class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
                 "so there is no payment to refund."
             )
         if error.code == CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE:
-            return "Nothing was refunded: Stripe cannot be reached right now. Try again shortly."
+            return (
+                "Stripe cannot be reached right now. The refund is pending: it is sent again "
+                "automatically, with the same key so never twice. Do not refund it again."
+            )
         return f"Nothing was refunded: {error.detail}"
 
     # --- columns and read-only fields ---------------------------------------------------

@@ -71,6 +71,12 @@ class OrderSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancellation_reason = serializers.CharField(
+        allow_blank=True,
+        help_text="Why it was cancelled (`expired`, `stock gone before payment`, …); empty "
+        "unless cancelled.",
+    )
 
 
 class PaymentSheetSerializer(serializers.Serializer):

@@ -13,8 +13,11 @@ def payment_intent_of(obj: dict[str, Any]) -> Any:
     return obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
 
 
-def _is_amount(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _amount(value: Any) -> int | None:
+    """A whole, non-negative amount in minor units, or None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def payment_mismatch(*, event_type: str, obj: dict[str, Any], order: Order) -> str:
@@ -34,13 +37,19 @@ def payment_mismatch(*, event_type: str, obj: dict[str, Any], order: Order) -> s
     if event_type == "payment_intent.succeeded":
         if obj.get("status") != "succeeded":
             return f"status {str(obj.get('status'))[:30]!r} is not succeeded"
-        received = obj.get("amount_received")
-        if not _is_amount(received) or received != order.total_amount:
-            return f"amount received {received!r} is not the order's total {order.total_amount}"
+        received = _amount(obj.get("amount_received"))
+        if received != order.total_amount:
+            return (
+                f"amount received {str(obj.get('amount_received'))[:20]} is not the order's "
+                f"total {order.total_amount}"
+            )
     if event_type == "payment_intent.canceled" and obj.get("status") != "canceled":
         return f"status {str(obj.get('status'))[:30]!r} is not canceled"
     if event_type == "charge.refunded":
-        refunded = obj.get("amount_refunded")
-        if not _is_amount(refunded) or refunded > order.total_amount:
-            return f"amount refunded {refunded!r} is not within the order's total"
+        refunded = _amount(obj.get("amount_refunded"))
+        if refunded is None or refunded > order.total_amount:
+            return (
+                f"amount refunded {str(obj.get('amount_refunded'))[:20]} is not within the "
+                f"order's total {order.total_amount}"
+            )
     return ""

@@ -74,6 +74,8 @@ def order_render(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "expires_at": order.expires_at,
         "paid_at": order.paid_at,
+        "cancelled_at": order.cancelled_at,
+        "cancellation_reason": order.cancellation_reason,
     }
 
 

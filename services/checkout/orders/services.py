@@ -131,6 +131,7 @@ def checkout_create(
     subtotal = sum(quoted["line_total"]["amount"] for quoted in quote["lines"])
     merchants = {merchant["id"]: merchant for merchant in quote["merchants"]}
     shipping = sum(merchant["shipping_fee"]["amount"] for merchant in merchants.values())
+    stripe_api.charge_amount_check(amount=subtotal + shipping, currency=currency)
     reservation = catalog.reservation_create(
         key=f"order-{order_id}",
         lines=[(line.variant_id, line.quantity) for line in lines],
@@ -187,11 +188,21 @@ def checkout_create(
             if cart_line_ids:
                 CartLine.objects.filter(id__in=cart_line_ids).delete()
     except (stripe_api.PaymentProviderUnavailable, stripe_api.PaymentProviderRejected) as error:
-        # Refused is our side's fault (a key, a setting), not the buyer's: logged, and the
-        # buyer told the same as for an outage.
+        _undo_checkout(reservation_id=reservation["id"], payment_intent_id=payment_intent_id)
+        if isinstance(error, stripe_api.PaymentProviderRejected) and error.code in (
+            CheckoutErrorCode.AMOUNT_TOO_SMALL,
+            CheckoutErrorCode.AMOUNT_TOO_LARGE,
+        ):
+            # Stripe's own limit, for a currency the table above does not know.
+            raise ApplicationError(
+                CheckoutErrorCode(error.code),
+                f"Stripe cannot charge this amount in {currency}: {error}",
+                status=422,
+            ) from error
+        # Any other refusal is our side's fault (a key, a setting), not the buyer's:
+        # logged, and the buyer told the same as for an outage.
         if isinstance(error, stripe_api.PaymentProviderRejected):
             logger.error("Stripe refused a checkout", extra={"error": str(error)})
-        _undo_checkout(reservation_id=reservation["id"], payment_intent_id=payment_intent_id)
         raise ApplicationError(
             CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
             "Payments cannot be taken right now; nothing was charged or kept. Try again.",

@@ -13,6 +13,9 @@ from typing import Any
 import stripe
 from django.conf import settings
 
+from clipcart_shared.errors import ApplicationError
+from core.errors import CheckoutErrorCode
+
 logger = logging.getLogger(__name__)
 
 
@@ -82,6 +85,38 @@ def customer_create(*, user_id: str, email: str, replacing: str | None = None) -
         {"idempotency_key": key},
     )
     return str(customer.id)
+
+
+# Stripe's smallest charge per currency, in minor units (its "minimum and maximum charge
+# amounts"); a currency not listed must be at least 1. No charge may have more than eight
+# digits.
+MINIMUM_CHARGE = {
+    "usd": 50, "eur": 50, "gbp": 30, "aud": 50, "cad": 50, "chf": 50, "nzd": 50, "sgd": 50,
+    "brl": 50, "inr": 50, "jpy": 50, "dkk": 250, "nok": 300, "sek": 300, "pln": 200,
+    "czk": 1500, "huf": 17500, "hkd": 400, "mxn": 1000, "aed": 200, "bgn": 100, "ron": 200,
+    "myr": 200, "thb": 1000,
+}  # fmt: skip
+MAXIMUM_CHARGE = 99_999_999
+
+
+def charge_amount_check(*, amount: int, currency: str) -> None:
+    """422 `amount_too_small` / `amount_too_large` for a total Stripe would refuse to
+    charge, before anything is reserved or asked of Stripe."""
+    minimum = MINIMUM_CHARGE.get(currency.lower(), 1)
+    if amount < minimum:
+        raise ApplicationError(
+            CheckoutErrorCode.AMOUNT_TOO_SMALL,
+            f"A payment in {currency.upper()} must be at least {minimum} (minor units); "
+            f"this order comes to {amount}.",
+            status=422,
+        )
+    if amount > MAXIMUM_CHARGE:
+        raise ApplicationError(
+            CheckoutErrorCode.AMOUNT_TOO_LARGE,
+            f"A payment can be at most {MAXIMUM_CHARGE} (minor units); this order comes to "
+            f"{amount}. Split it into smaller orders.",
+            status=422,
+        )
 
 
 def payment_intent_create(

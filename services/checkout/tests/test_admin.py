@@ -578,19 +578,21 @@ def test_a_pending_order_cannot_be_refunded(staff_client, checkout, variants, st
     _nothing_refunded(order)
 
 
-def test_with_stripe_down_a_refund_shows_a_message_and_writes_nothing(
+def test_with_stripe_down_a_refund_shows_a_message_and_stays_pending(
     staff_client, paid_order_of_both, stripe_down
 ):
     response = _refund(staff_client, paid_order_of_both)
 
     assert response.status_code == 200
     assert _messages(response) == [
-        "Nothing was refunded: Stripe cannot be reached right now. Try again shortly."
+        "Stripe cannot be reached right now. The refund is pending: it is sent again "
+        "automatically, with the same key so never twice. Do not refund it again."
     ]
-    _nothing_refunded(paid_order_of_both)
-    failed = Refund.objects.get()
-    assert (failed.status, failed.stripe_refund_id) == ("failed", "")
-    assert failed.failure.startswith("Stripe unreachable: ")
+    paid_order_of_both.refresh_from_db()
+    assert (paid_order_of_both.status, paid_order_of_both.refunded_amount) == ("paid", 0)
+    pending = Refund.objects.get()
+    assert (pending.status, pending.stripe_refund_id) == ("pending", "")
+    assert OutboxEvent.objects.filter(type="order.refunded").count() == 0
 
 
 def test_when_stripe_refuses_the_refund_it_is_a_message_and_nothing_is_written(

@@ -234,3 +234,54 @@ def test_fifty_concurrent_buyers_of_the_last_unit_one_order_and_no_stray_payment
     assert len(stripe.v1.payment_intents.list({"limit": 100}).data) == intents_before + 1
     assert catalog.stock(variant["id"]) == (1, 1)
     catalog.set_stock(variant["id"], 100_000)
+
+
+def _set_price_and_shipping(catalog, variant, price: int, shipping: int) -> tuple[int, int]:
+    """Set a variant's price and its merchant's shipping fee; returns the old pair."""
+    out = catalog.service.manage(
+        "shell",
+        "-c",
+        "from products.models import Variant\n"
+        f"v = Variant.objects.select_related('product__merchant').get(id='{variant['id']}')\n"
+        "m = v.product.merchant\n"
+        "print(v.price_amount, m.shipping_fee_amount)\n"
+        f"v.price_amount = {price}; v.save(update_fields=['price_amount'])\n"
+        f"m.shipping_fee_amount = {shipping}; m.save(update_fields=['shipping_fee_amount'])",
+    )
+    old_price, old_shipping = out.split()[-2:]
+    return int(old_price), int(old_shipping)
+
+
+@pytest.mark.parametrize(
+    "price, shipping, quantity, code",
+    [
+        (99_999_999, 0, 2, "amount_too_large"),
+        (1, 0, 1, "amount_too_small"),
+        (0, 0, 1, "amount_too_small"),
+    ],
+)
+def test_a_total_stripe_cannot_charge_is_422_with_nothing_reserved_or_asked_of_stripe(
+    client_for, catalog, stripe_emulator, variants, price, shipping, quantity, code
+):
+    variant = variants[-2]
+    old = _set_price_and_shipping(catalog, variant, price, shipping)
+    try:
+        before = catalog.stock(variant["id"])
+        intents_before = len(
+            stripe_client(stripe_emulator, STRIPE_KEY).v1.payment_intents.list({"limit": 100}).data
+        )
+
+        response = _checkout(
+            client_for("u-limits"), lines=[{"variant_id": variant["id"], "quantity": quantity}]
+        )
+
+        assert (response.status_code, response.json()["code"]) == (422, code), response.json()
+        assert response["Content-Type"] == "application/problem+json"
+        assert catalog.stock(variant["id"]) == before
+        intents = (
+            stripe_client(stripe_emulator, STRIPE_KEY).v1.payment_intents.list({"limit": 100}).data
+        )
+        assert len(intents) == intents_before
+        assert Order.objects.count() == 0
+    finally:
+        _set_price_and_shipping(catalog, variant, *old)

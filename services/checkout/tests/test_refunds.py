@@ -119,7 +119,7 @@ def test_a_refund_asked_while_another_waits_on_stripe_is_refused_before_stripe(
     assert refund_create.call_args.kwargs["refund_key"] == str(refund.id)
 
 
-def test_with_stripe_down_nothing_is_refunded_and_the_amount_is_refundable_again(
+def test_with_stripe_down_the_refund_stays_pending_and_reconciliation_makes_it_once(
     paid_order, stripe_emulator, settings
 ):
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
@@ -127,21 +127,26 @@ def test_with_stripe_down_nothing_is_refunded_and_the_amount_is_refundable_again
     with pytest.raises(ApplicationError) as refused:
         _refund_everything(paid_order, "admin:first")
 
+    # A timeout may have reached Stripe: neither made nor failed, the amount stays held.
     assert (refused.value.status, refused.value.code) == (503, "payment_provider_unavailable")
     paid_order.refresh_from_db()
     assert (paid_order.status, paid_order.refunded_amount) == ("paid", 0)
-    assert list(paid_order.lines.values_list("refunded_amount", flat=True)) == [0]
-    failed = Refund.objects.get()
-    assert (failed.status, failed.stripe_refund_id) == ("failed", "")
-    assert order_refundable_amount(order=paid_order, lines=None) == paid_order.total_amount
+    pending = Refund.objects.get()
+    assert (pending.status, pending.stripe_refund_id) == ("pending", "")
+    assert order_refundable_amount(order=paid_order, lines=None) == 0
+    with pytest.raises(ApplicationError) as again:
+        _refund_everything(paid_order, "admin:again")
+    assert again.value.code == "refund_too_large"
     assert OutboxEvent.objects.filter(type="order.refunded").count() == 0
 
     settings.STRIPE_API_BASE = stripe_emulator
-    _refund_everything(paid_order, "admin:again")
+    assert services.refunds_reconcile(older_than=timedelta(0)) == 1
 
     paid_order.refresh_from_db()
     assert (paid_order.status, paid_order.refunded_amount) == ("refunded", paid_order.total_amount)
+    assert Refund.objects.get().status == "succeeded"
     assert _stripe_refunds(stripe_emulator, paid_order) == [paid_order.total_amount]
+    assert OutboxEvent.objects.filter(type="order.refunded").count() == 1
 
 
 def test_stripes_refund_webhook_arriving_while_ours_is_pending_records_nothing_more(

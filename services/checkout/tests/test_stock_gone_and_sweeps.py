@@ -137,7 +137,9 @@ def test_an_order_whose_catalog_call_blows_up_does_not_stop_expiry_of_the_others
 ):
     poisoned, healthy = (_buy(client_for, f"expiring-{n}", variants[0]) for n in range(2))
     Order.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    release = _poisoned(catalog_client.reservation_release, poisoned.reservation_id, "reservation_id")
+    release = _poisoned(
+        catalog_client.reservation_release, poisoned.reservation_id, "reservation_id"
+    )
 
     with mock.patch.object(catalog_client, "reservation_release", release):
         assert services.orders_expire() == 1

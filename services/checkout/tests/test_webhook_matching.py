@@ -19,29 +19,32 @@ from tests.test_webhooks_and_orders import order  # noqa: F401 (the `order` fixt
 pytestmark = pytest.mark.django_db
 
 
-def _forged(order: Order, **changes: Any) -> dict[str, Any]:
-    return {**intent_object(order), **changes}
+def _forged(target: Order, **changes: Any) -> dict[str, Any]:
+    return {**intent_object(target), **changes}
 
 
 FORGERIES = {
-    "another PaymentIntent": lambda order: _forged(order, id=f"pi_{uuid.uuid4().hex[:24]}"),
-    "amount - 1": lambda order: _forged(
-        order, amount=order.total_amount - 1, amount_received=order.total_amount - 1
+    "another PaymentIntent": lambda target: _forged(target, id=f"pi_{uuid.uuid4().hex[:24]}"),
+    "amount - 1": lambda target: _forged(
+        target, amount=target.total_amount - 1, amount_received=target.total_amount - 1
     ),
-    "received - 1": lambda order: _forged(order, amount_received=order.total_amount - 1),
-    "another currency": lambda order: _forged(
-        order, currency="usd" if order.currency.lower() != "usd" else "eur"
+    "received - 1": lambda target: _forged(target, amount_received=target.total_amount - 1),
+    "another currency": lambda target: _forged(
+        target, currency="usd" if target.currency.lower() != "usd" else "eur"
     ),
-    "status processing": lambda order: _forged(order, status="processing"),
-    "no amount received": lambda order: {
-        key: value for key, value in intent_object(order).items() if key != "amount_received"
+    "status processing": lambda target: _forged(target, status="processing"),
+    "no amount received": lambda target: {
+        key: value for key, value in intent_object(target).items() if key != "amount_received"
     },
 }
 
 
 @pytest.mark.parametrize("forgery", list(FORGERIES))
 def test_a_signed_success_that_does_not_match_the_order_leaves_it_unpaid(
-    api_client, order, forgery, caplog  # noqa: F811
+    api_client,
+    order,  # noqa: F811
+    forgery,
+    caplog,
 ):
     event = stripe_event("payment_intent.succeeded", FORGERIES[forgery](order))
     with caplog.at_level(logging.ERROR, logger="payments.services"):
@@ -60,7 +63,9 @@ def test_a_signed_success_that_does_not_match_the_order_leaves_it_unpaid(
 
 
 def test_the_matching_success_after_a_mismatch_still_pays_the_order(api_client, order):  # noqa: F811
-    webhook_post(api_client, stripe_event("payment_intent.succeeded", FORGERIES["amount - 1"](order)))
+    webhook_post(
+        api_client, stripe_event("payment_intent.succeeded", FORGERIES["amount - 1"](order))
+    )
     webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
     order.refresh_from_db()
     assert order.status == "paid"
@@ -79,10 +84,16 @@ def test_an_event_is_matched_by_its_payment_intent_before_its_metadata(api_clien
 
 @pytest.mark.parametrize(
     "event_type, status",
-    [("payment_intent.canceled", "canceled"), ("payment_intent.payment_failed", "requires_payment_method")],
+    [
+        ("payment_intent.canceled", "canceled"),
+        ("payment_intent.payment_failed", "requires_payment_method"),
+    ],
 )
 def test_a_cancel_or_failure_naming_the_order_with_another_payment_intent_changes_nothing(
-    api_client, order, event_type, status  # noqa: F811
+    api_client,
+    order,  # noqa: F811
+    event_type,
+    status,
 ):
     event = stripe_event(
         event_type, _forged(order, id=f"pi_{uuid.uuid4().hex[:24]}", status=status)
@@ -115,8 +126,15 @@ def test_a_charge_refund_in_another_currency_is_a_mismatch(api_client, order):  
 def test_an_event_about_no_order_of_ours_is_ignored_with_the_reason(
     api_client, stripe_emulator, metadata
 ):
-    obj = {"id": "pi_elsewhere", "object": "payment_intent", "status": "succeeded",
-           "amount": 100, "amount_received": 100, "currency": "eur", "metadata": metadata}
+    obj = {
+        "id": "pi_elsewhere",
+        "object": "payment_intent",
+        "status": "succeeded",
+        "amount": 100,
+        "amount_received": 100,
+        "currency": "eur",
+        "metadata": metadata,
+    }
     event = stripe_event("payment_intent.succeeded", obj)
     assert webhook_post(api_client, event).status_code == 200
     logged = WebhookEvent.objects.get(event_id=event["id"])
