@@ -62,7 +62,7 @@ class ReservationAdmin(SuperuserReadOnlyMixin, admin.ModelAdmin):
     inlines = [ReservationLineInline]
 
 
-MOVEMENT_FIELDS = [
+MOVEMENT_FIELDS = (
     "created_at",
     "variant",
     "kind",
@@ -71,7 +71,7 @@ MOVEMENT_FIELDS = [
     "actor",
     "reference",
     "note",
-]
+)
 RECENT_MOVEMENTS = 20
 
 
@@ -106,8 +106,7 @@ def stock_movements_recent(variant: Variant) -> str:
         return "No stock movements yet."
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td></tr>",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
                 movement.created_at.strftime("%Y-%m-%d %H:%M:%S"),

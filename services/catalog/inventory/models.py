@@ -69,9 +69,9 @@ class StockMovement(models.Model):
 
     class Kind(models.TextChoices):
         RECEIVED = "received"  # merchant: units arrived
-        WRITTEN_OFF = "written_off", "written off"  # merchant: units lost, broken, taken out
+        WRITTEN_OFF = "written_off", "Written off"  # merchant: units lost, broken, taken out
         COUNTED = "counted"  # merchant: a count replaced the level it was checked against
-        COMMITTED = "committed", "sold"  # a paid reservation's units left the shelf
+        COMMITTED = "committed", "Sold"  # a paid reservation's units left the shelf
         RESTOCKED = "restocked"  # sold units came back (a return)
 
     id = models.BigAutoField(primary_key=True)
@@ -97,7 +97,9 @@ class StockMovement(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["variant", "-created_at", "-id"], name="stock_movement_variant_idx")
+            models.Index(
+                fields=["variant", "-created_at", "-id"], name="stock_movement_variant_idx"
+            )
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(delta=0), name="stock_movement_delta_not_0"),

@@ -47,6 +47,7 @@ from products.forms import (
 from products.models import Category, Product, Variant
 from products.services import product_changes_publish, products_set_status
 
+
 class VariantInline(admin.TabularInline):
     model = Variant
     form = VariantForm

@@ -1,7 +1,7 @@
 """The admin's variant form: the variant's own fields, and its stock as adjustments.
 
 Stock is never written back from the form. A merchant records one change at a time —
-a receipt (+N), a write-off (−N), or a count typed over "on hand" — and it is applied
+a receipt (+N), a write-off (-N), or a count typed over "on hand" — and it is applied
 as a delta under the variant's row lock, logged as a stock movement (ADR 13). A count
 is checked against the level the form was opened with (a hidden field), so a form
 opened before a sale cannot put the sold units back; a save that changes only the
@@ -17,6 +17,7 @@ from typing import Any
 
 from django import forms
 from django.forms.models import BaseInlineFormSet
+from django.http import QueryDict
 
 from clipcart_shared.errors import ApplicationError
 from core.errors import CatalogErrorCode
@@ -103,6 +104,9 @@ class VariantForm(forms.ModelForm):
 
     def _clean_stock(self, cleaned: dict[str, Any]) -> None:
         variant = self._locked_variant()
+        if variant is None:
+            self.add_error(None, "This variant was deleted meanwhile; reload the page.")
+            return
         current = variant.quantity_on_hand
         opened = 0 if self.instance._state.adding else cleaned.get("on_hand_when_opened")
         count = cleaned.get("quantity_on_hand")
@@ -140,14 +144,15 @@ class VariantForm(forms.ModelForm):
         self.stock_change = (kind, quantity, opened)
         cleaned["quantity_on_hand"] = current + delta
 
-    def _locked_variant(self) -> Variant:
+    def _locked_variant(self) -> Variant | None:
         """The variant as it is now, its row locked until the admin's transaction ends (a
-        new variant: empty). The reserved count is refreshed too: it can only have grown
-        or shrunk through reservations since the page was read."""
+        new variant: empty; None if it was deleted meanwhile). The instance's reserved
+        count is refreshed from it: checkouts may have moved it since the page was read."""
         if self.instance._state.adding:
             return Variant(quantity_on_hand=0, quantity_reserved=0)
-        locked = variants_lock(variant_ids=[self.instance.pk])[self.instance.pk]
-        self.instance.quantity_reserved = locked.quantity_reserved
+        locked = variants_lock(variant_ids=[self.instance.pk]).get(self.instance.pk)
+        if locked is not None:
+            self.instance.quantity_reserved = locked.quantity_reserved
         return locked
 
     def _refusal(self, error: ApplicationError, opened: int | None) -> str:
@@ -155,7 +160,7 @@ class VariantForm(forms.ModelForm):
             return error.detail
         current = error.extra["on_hand"]
         # Saving again after reading this counts against the level it names.
-        data = self.data.copy()
+        data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
         data[self.add_prefix("on_hand_when_opened")] = str(current)
         self.data = data
         if opened is None:

@@ -201,9 +201,7 @@ def test_receiving_on_a_product_form_opened_before_a_sale_adds_to_what_is_left(
     assert StockMovement.objects.get(kind="received").note == "Pallet 7"
 
 
-def test_a_new_variant_with_stock_starts_with_a_counted_movement(
-    staff_client, merchant_a, lantern
-):
+def test_a_new_variant_with_stock_starts_with_a_counted_movement(staff_client, merchant_a, lantern):
     data = _open(staff_client, f"{PRODUCTS}/{lantern.product_id}/change/")
     data.update(
         {
@@ -227,9 +225,7 @@ def test_a_new_variant_with_stock_starts_with_a_counted_movement(
 # --- the variant page: receive, write off, the movement log ---------------------------
 
 
-def test_receive_then_write_off_on_the_variant_page_log_each_resulting_level(
-    staff_client, lantern
-):
+def test_receive_then_write_off_on_the_variant_page_log_each_resulting_level(staff_client, lantern):
     url = f"{VARIANTS}/{lantern.id}/change/"
     received = {**_open(staff_client, url), "stock_received": "5"}
     assert staff_client.post(url, received).status_code == 302
@@ -317,6 +313,19 @@ def test_another_merchants_staff_cannot_see_the_movements(
     assert {m.variant_id for m in everything} == {lantern.id, other.id}
 
 
+def test_the_variant_page_links_to_the_list_of_its_own_movements(staff_client, lantern):
+    sibling = VariantFactory(product=lantern.product, sku="LANTERN-2")
+    stock_receive(variant_id=lantern.id, quantity=5, actor="staff-of-a")
+    stock_receive(variant_id=sibling.id, quantity=1, actor="staff-of-a")
+    link = f"{MOVEMENTS}/?variant={lantern.id}"
+
+    page = staff_client.get(f"{VARIANTS}/{lantern.id}/change/").content.decode()
+    listed = staff_client.get(link)
+
+    assert f'href="{link}"' in page
+    assert [m.variant_id for m in listed.context["cl"].result_list] == [lantern.id]
+
+
 @pytest.mark.parametrize("client_name", ["staff_client", "superuser_client"])
 def test_nobody_adds_changes_or_deletes_a_movement_in_the_admin(request, client_name, lantern):
     client = request.getfixturevalue(client_name)
@@ -344,3 +353,21 @@ def test_a_variant_with_movements_cannot_be_deleted_with_its_log(staff_client, l
     assert response.status_code == 200  # Django's "cannot delete: protected" page
     assert Variant.objects.filter(id=lantern.id).exists()
     assert StockMovement.objects.count() == 1
+
+
+def test_deleting_a_variant_with_movements_on_the_product_page_is_a_form_error(
+    staff_client, lantern
+):
+    stock_receive(variant_id=lantern.id, quantity=5, actor="staff-of-a")
+    data = {**_open(staff_client, f"{PRODUCTS}/{lantern.product_id}/change/")}
+    data["variants-0-DELETE"] = "on"
+
+    response = staff_client.post(f"{PRODUCTS}/{lantern.product_id}/change/", data)
+
+    assert response.status_code == 200
+    [inline] = response.context["inline_admin_formsets"]
+    assert inline.formset.non_form_errors() == [
+        "Deleting variant LANTERN-1 Default would require deleting the following protected "
+        "related objects: stock movement +5 Received -> 15"
+    ]
+    assert Variant.objects.filter(id=lantern.id).exists()

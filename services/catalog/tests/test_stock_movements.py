@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -159,9 +161,7 @@ def test_an_adjustment_is_a_delta_in_sql_under_the_row_lock():
     statements = [query["sql"] for query in queries.captured_queries]
     [lock] = [index for index, sql in enumerate(statements) if "FOR UPDATE" in sql]
     [update] = [
-        index
-        for index, sql in enumerate(statements)
-        if sql.startswith('UPDATE "products_variant"')
+        index for index, sql in enumerate(statements) if sql.startswith('UPDATE "products_variant"')
     ]
     assert lock < update
     assert '("products_variant"."quantity_on_hand" + 5)' in statements[update]
@@ -198,3 +198,14 @@ def test_a_write_off_waits_for_a_sale_in_progress_and_then_counts_what_is_left()
     assert (movement.delta, movement.on_hand_after) == (-4, 0)
     assert _on_hand(variant) == 0
     assert [kind for kind, *_ in _movements(variant)] == ["committed", "written_off"]
+
+
+def test_seeded_demo_stock_starts_in_the_movement_log():
+    call_command("seed_demo", stdout=StringIO())
+
+    stocked = Variant.objects.filter(quantity_on_hand__gt=0)
+    assert stocked.exists()
+    for variant in stocked:
+        assert _movements(variant) == [
+            ("counted", variant.quantity_on_hand, variant.quantity_on_hand, "system:seed_demo", "")
+        ]

@@ -42,9 +42,9 @@ def stock_change_check(
     or an ApplicationError saying why it is refused (nothing is written either way):
 
     - `received` `quantity` units: +quantity;
-    - `written_off` `quantity` units: −quantity, at most what is not reserved for open
+    - `written_off` `quantity` units: -quantity, at most what is not reserved for open
       checkouts (409 `stock_below_reserved`);
-    - `counted` at `quantity` units: quantity − on hand, only if on hand is still
+    - `counted` at `quantity` units: quantity - on hand, only if on hand is still
       `expected_on_hand` (the level the count was made against; 409 `stock_count_stale`
       naming the current level, in `extra["on_hand"]` too) and not below what is
       reserved (409 `stock_below_reserved`).
@@ -121,7 +121,12 @@ def _adjust(
         return None
     stock_shift(on_hand={variant_id: delta}, reserved={})
     [movement] = stock_movements_record(
-        locked=locked, deltas={variant_id: delta}, kind=kind, actor=actor, user_id=user_id, note=note
+        locked=locked,
+        deltas={variant_id: delta},
+        kind=kind,
+        actor=actor,
+        user_id=user_id,
+        note=note,
     )
     product_changes_publish(product_ids=[variant.product_id])  # its stock status may change
     logger.info(

@@ -141,9 +141,7 @@ def _locked_reservation(reservation_id: uuid.UUID) -> tuple[Reservation, Lines]:
 
 
 @transaction.atomic
-def reservation_commit(
-    *, reservation_id: uuid.UUID, actor: str = "system:checkout"
-) -> Reservation:
+def reservation_commit(*, reservation_id: uuid.UUID, actor: str = "system:checkout") -> Reservation:
     """The order is paid: the held units leave the shelf, each line logged as a `committed`
     stock movement referencing the reservation. Idempotent.
 
