@@ -39,7 +39,6 @@ from core.admin import MerchantScopedAdminMixin
 from inventory.admin import stock_movements_link, stock_movements_recent
 from products.forms import (
     STOCK_FORM_FIELDS,
-    VARIANT_FORM_FIELDS,
     VariantForm,
     VariantInlineFormSet,
     variant_form_save,
@@ -249,7 +248,7 @@ class VariantAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["sku", "product__title"]
     autocomplete_fields = ["product"]
     fieldsets = [
-        (None, {"fields": ["product", *VARIANT_FORM_FIELDS[:4], "position"]}),
+        (None, {"fields": ["product", "sku", "title", "options", "price_amount", "position"]}),
         (
             "Stock",
             {
