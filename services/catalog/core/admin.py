@@ -25,6 +25,7 @@ MERCHANT_STAFF_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("products", "product"): ("view", "add", "change", "delete"),
     ("products", "variant"): ("view", "add", "change", "delete"),
     ("merchants", "merchant"): ("view", "change"),
+    ("inventory", "stockmovement"): ("view",),
 }
 
 

@@ -15,6 +15,10 @@ class CatalogErrorCode(enum.StrEnum):
     RESERVATION_KEY_REUSED = "reservation_key_reused"
     RESERVATION_RELEASED = "reservation_released"
     RESERVATION_COMMITTED = "reservation_committed"
+    STOCK_COUNT_STALE = "stock_count_stale"
+    STOCK_BELOW_RESERVED = "stock_below_reserved"
+    STOCK_QUANTITY_INVALID = "stock_quantity_invalid"
+    RESTOCK_KEY_REUSED = "restock_key_reused"
 
 
 def variant_unavailable_error(

@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from clipcart_shared.auth import ServicePrincipal
 from clipcart_shared.views import InternalApiView
 from core.serializers import LinesInputSerializer
 from inventory.models import Reservation
@@ -94,7 +95,9 @@ class ReservationCommitApi(InternalApiView):
     )
     def post(self, request: Request, reservation_id: uuid.UUID) -> Response:
         _reservation_or_404(reservation_id)
-        reservation = reservation_commit(reservation_id=reservation_id)
+        # The sale's stock movements name the calling service (only services get here).
+        caller = request.user.name if isinstance(request.user, ServicePrincipal) else "unknown"
+        reservation = reservation_commit(reservation_id=reservation_id, actor=f"system:{caller}")
         return Response(ReservationSerializer(_render(reservation)).data)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -55,3 +56,63 @@ class ReservationLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.variant_id}"
+
+
+class StockMovement(models.Model):
+    """One change of a variant's `quantity_on_hand`, appended and never edited: who moved
+    how many units, why, and the level it left (ADR 13).
+
+    Only on-hand moves are logged. Reserving and releasing only move `quantity_reserved`
+    (units held for open checkouts stay on the shelf), so they write no movement; a sale
+    leaves the shelf when its reservation is committed.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received"  # merchant: units arrived
+        WRITTEN_OFF = "written_off", "Written off"  # merchant: units lost, broken, taken out
+        COUNTED = "counted"  # merchant: a count replaced the level it was checked against
+        COMMITTED = "committed", "Sold"  # a paid reservation's units left the shelf
+        RESTOCKED = "restocked"  # sold units came back (a return)
+
+    id = models.BigAutoField(primary_key=True)
+    # PROTECT: the log outlives nothing it describes; a variant with history is kept.
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="stock_movements")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    delta = models.IntegerField(help_text="Units added (positive) or taken (negative).")
+    on_hand_after = models.PositiveIntegerField("on hand after")
+    # Who: an admin user's username (with `user`), or "system:<caller>" for services.
+    actor = models.CharField(max_length=150)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What it belongs to: the reservation id of a sale, the key of a restock.
+    reference = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["variant", "-created_at", "-id"], name="stock_movement_variant_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="stock_movement_delta_not_0"),
+            models.CheckConstraint(
+                condition=Q(on_hand_after__gte=0), name="stock_movement_on_hand_gte_0"
+            ),
+            # A sale or a restock moves a variant once per reservation or restock key.
+            models.UniqueConstraint(
+                fields=["variant", "kind", "reference"],
+                condition=Q(kind__in=["committed", "restocked"]),
+                name="stock_movement_once_per_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} {self.get_kind_display()} -> {self.on_hand_after}"

@@ -5,9 +5,10 @@ Products are archived, never deleted, by anyone (there is no delete page and no 
 tells the other services (`product.changed`, status `archived`) to stop showing it.
 
 Every save publishes `product.changed` for the products it touched (only cards that
-really changed produce an event). Stock reserved for checkouts is never written here:
-variants are saved without `quantity_reserved`, so a save cannot undo a reservation
-made while the form was open.
+really changed produce an event). Stock is never written back from a form: variants are
+saved without their counters, and on-hand changes only as an adjustment (receive, write
+off, or a count checked against the level the form was opened with), applied as a delta
+under the row lock and logged as a stock movement (`products.forms`, ADR 13).
 """
 
 from __future__ import annotations
@@ -30,80 +31,20 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
 from clipcart_shared.money import Money
 from core.admin import MerchantScopedAdminMixin
+from inventory.admin import stock_movements_link, stock_movements_recent
+from products.forms import (
+    STOCK_FORM_FIELDS,
+    VariantForm,
+    VariantInlineFormSet,
+    variant_form_save,
+)
 from products.models import Category, Product, Variant
 from products.services import product_changes_publish, products_set_status
-
-# What the admin may write on a variant; `merchant` follows the product and
-# `quantity_reserved` belongs to the reservation services.
-VARIANT_EDITABLE_FIELDS = [
-    "sku",
-    "title",
-    "options",
-    "price_amount",
-    "quantity_on_hand",
-    "position",
-]
-
-
-def _variant_save(variant: Variant) -> None:
-    variant.merchant_id = variant.product.merchant_id
-    if variant._state.adding:
-        variant.save()
-    else:
-        variant.save(update_fields=[*VARIANT_EDITABLE_FIELDS, "product", "merchant"])
-
-
-class VariantForm(forms.ModelForm):
-    """Checks what the database would refuse, as form errors instead of a crash: a SKU
-    already used by the merchant, stock on hand below what is reserved."""
-
-    class Meta:
-        model = Variant
-        fields = ["product", *VARIANT_EDITABLE_FIELDS]
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        # In the product page's inline, `product` is the parent product (Django's inline
-        # foreign key field), with the merchant its own form just cleaned.
-        product = cleaned.get("product")
-        sku = cleaned.get("sku")
-        if product is not None and product.merchant_id is not None and sku:
-            taken = (
-                Variant.objects.filter(merchant_id=product.merchant_id, sku=sku)
-                .exclude(pk=self.instance.pk)
-                .exists()
-            )
-            if taken:
-                self.add_error("sku", f"{product.merchant} already has a variant with this SKU.")
-        on_hand = cleaned.get("quantity_on_hand")
-        reserved = self.instance.quantity_reserved
-        if on_hand is not None and on_hand < reserved:
-            self.add_error(
-                "quantity_on_hand",
-                f"{reserved} units are reserved for open checkouts; on hand cannot go below that.",
-            )
-        return cleaned
-
-
-class VariantInlineFormSet(BaseInlineFormSet):
-    def clean(self) -> None:
-        super().clean()
-        seen: set[str] = set()
-        for form in self.forms:
-            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
-                continue
-            sku = form.cleaned_data.get("sku")
-            if sku in seen:
-                form.add_error("sku", "Two variants of this product have this SKU.")
-            elif sku:
-                seen.add(sku)
 
 
 class VariantInline(admin.TabularInline):
@@ -117,10 +58,21 @@ class VariantInline(admin.TabularInline):
         "price_amount",
         "quantity_on_hand",
         "quantity_reserved",
+        *STOCK_FORM_FIELDS,
         "position",
+        "stock_history",
     ]
-    readonly_fields = ["quantity_reserved"]
+    readonly_fields = ["quantity_reserved", "stock_history"]
     extra = 1
+
+    @admin.display(description="Stock movements")
+    def stock_history(self, variant: Variant) -> str:
+        return stock_movements_link(variant)
+
+
+def _actor(request: HttpRequest) -> dict[str, Any]:
+    """Who the stock movements of this save name."""
+    return {"actor": request.user.get_username(), "user_id": request.user.pk}
 
 
 def _lowest_price_and_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
@@ -212,11 +164,12 @@ class ProductAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
         if formset.model is not Variant:
             super().save_formset(request, form, formset, change)
             return
-        variants = formset.save(commit=False)
+        saved = set(formset.save(commit=False))
         for variant in formset.deleted_objects:
             variant.delete()
-        for variant in variants:
-            _variant_save(variant)
+        for variant_form in formset.forms:
+            if variant_form.instance in saved:
+                variant_form_save(variant_form, **_actor(request))
         formset.save_m2m()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -294,8 +247,24 @@ class VariantAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["product__merchant"]
     search_fields = ["sku", "product__title"]
     autocomplete_fields = ["product"]
-    fields = ["product", *VARIANT_EDITABLE_FIELDS, "quantity_reserved"]
-    readonly_fields = ["quantity_reserved"]
+    fieldsets = [
+        (None, {"fields": ["product", "sku", "title", "options", "price_amount", "position"]}),
+        (
+            "Stock",
+            {
+                "description": "Record one change at a time: a receipt, a write-off, or a "
+                "count typed over on hand. Each is applied to the stock as it is now and "
+                "logged below; sales and returns are logged too.",
+                "fields": [
+                    "quantity_on_hand",
+                    "quantity_reserved",
+                    *STOCK_FORM_FIELDS,
+                    "recent_stock_movements",
+                ],
+            },
+        ),
+    ]
+    readonly_fields = ["quantity_reserved", "recent_stock_movements"]
     ordering = ["product__title", "position", "sku"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Variant]:
@@ -310,8 +279,12 @@ class VariantAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     def available(self, variant: Variant) -> int:
         return variant.quantity_available
 
+    @admin.display(description="Stock movements")
+    def recent_stock_movements(self, variant: Variant) -> str:
+        return stock_movements_recent(variant)
+
     def save_model(self, request: HttpRequest, obj: Variant, form: Any, change: bool) -> None:
-        _variant_save(obj)
+        variant_form_save(form, **_actor(request))
 
     def delete_model(self, request: HttpRequest, obj: Variant) -> None:
         with transaction.atomic():

@@ -75,6 +75,8 @@ def _existing_variant_row(variant: Variant, **overrides: Any) -> dict[str, Any]:
         "product": str(variant.product_id),
         **_new_variant_row(variant.sku, price_amount=str(variant.price_amount)),
         "quantity_on_hand": str(variant.quantity_on_hand),
+        # The form says which level it was opened with: a count is checked against it.
+        "on_hand_when_opened": str(variant.quantity_on_hand),
         **overrides,
     }
 

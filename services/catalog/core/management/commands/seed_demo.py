@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core.admin import merchant_staff_group_ensure
+from inventory.models import StockMovement
 from merchants.models import Merchant
 from products.models import Category, Product, Variant
 from products.services import product_changes_publish
@@ -330,6 +331,18 @@ class Command(BaseCommand):
                 position=position,
             )
             for position, variant in enumerate(spec.variants)
+        )
+        # Every on-hand level starts somewhere in the movement log (ADR 13).
+        StockMovement.objects.bulk_create(
+            StockMovement(
+                variant_id=demo_id("variant", f"{merchant.slug}/{variant.sku}"),
+                kind=StockMovement.Kind.COUNTED,
+                delta=variant.quantity_on_hand,
+                on_hand_after=variant.quantity_on_hand,
+                actor="system:seed_demo",
+            )
+            for variant in spec.variants
+            if variant.quantity_on_hand
         )
         created["products"] += 1
         created["variants"] += len(spec.variants)

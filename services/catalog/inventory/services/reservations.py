@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, When
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
 from core.errors import CatalogErrorCode, variant_unavailable_error
-from inventory.models import Reservation, ReservationLine
+from inventory.models import Reservation, ReservationLine, StockMovement
+from inventory.services.counters import stock_movements_record, stock_shift, variants_lock
 from products.models import Product, Variant
 from products.services import product_changes_publish
 
@@ -39,35 +39,6 @@ def _merge(lines: Iterable[tuple[uuid.UUID, int]]) -> Lines:
 
 def _fingerprint(lines: Lines) -> str:
     return hashlib.sha256(repr([(str(v), q) for v, q in lines]).encode()).hexdigest()
-
-
-def _lock_variants(variant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Variant]:
-    # ORDER BY id with FOR UPDATE locks rows in id order in every transaction.
-    locked = (
-        Variant.objects.select_for_update(of=("self",))
-        .select_related("product")
-        .filter(id__in=variant_ids)
-        .order_by("id")
-    )
-    return {variant.id: variant for variant in locked}
-
-
-def _shift_stock(*, on_hand: dict[uuid.UUID, int], reserved: dict[uuid.UUID, int]) -> None:
-    """Add the given deltas to the counters of many variants in one UPDATE."""
-    changes: dict[str, Case] = {}
-    if on_hand:
-        changes["quantity_on_hand"] = Case(
-            *(When(id=vid, then=F("quantity_on_hand") + delta) for vid, delta in on_hand.items()),
-            default=F("quantity_on_hand"),
-            output_field=IntegerField(),
-        )
-    if reserved:
-        changes["quantity_reserved"] = Case(
-            *(When(id=vid, then=F("quantity_reserved") + d) for vid, d in reserved.items()),
-            default=F("quantity_reserved"),
-            output_field=IntegerField(),
-        )
-    Variant.objects.filter(id__in=set(on_hand) | set(reserved)).update(**changes)
 
 
 def _products_of(variants: Iterable[Variant]) -> set[uuid.UUID]:
@@ -113,7 +84,7 @@ def _replayed(reservation: Reservation, fingerprint: str) -> Reservation:
 
 
 def _reserve(*, key: str, lines: Lines, fingerprint: str, ttl: int) -> Reservation:
-    variants = _lock_variants([variant_id for variant_id, _ in lines])
+    variants = variants_lock(variant_ids=[variant_id for variant_id, _ in lines])
     missing = [
         index
         for index, (variant_id, _) in enumerate(lines)
@@ -147,7 +118,7 @@ def _reserve(*, key: str, lines: Lines, fingerprint: str, ttl: int) -> Reservati
                 ]
             },
         )
-    _shift_stock(on_hand={}, reserved=dict(lines))
+    stock_shift(on_hand={}, reserved=dict(lines))
     reservation = Reservation.objects.create(
         key=key,
         lines_fingerprint=fingerprint,
@@ -170,8 +141,9 @@ def _locked_reservation(reservation_id: uuid.UUID) -> tuple[Reservation, Lines]:
 
 
 @transaction.atomic
-def reservation_commit(*, reservation_id: uuid.UUID) -> Reservation:
-    """The order is paid: the held units leave the shelf. Idempotent.
+def reservation_commit(*, reservation_id: uuid.UUID, actor: str = "system:checkout") -> Reservation:
+    """The order is paid: the held units leave the shelf, each line logged as a `committed`
+    stock movement referencing the reservation. Idempotent.
 
     A reservation that already expired is committed only if the stock is still there
     (409 `out_of_stock` otherwise); a released one cannot be (409).
@@ -185,10 +157,10 @@ def reservation_commit(*, reservation_id: uuid.UUID) -> Reservation:
             "This reservation was released; its stock is no longer held.",
             status=409,
         )
-    variants = _lock_variants([variant_id for variant_id, _ in lines])
+    variants = variants_lock(variant_ids=[variant_id for variant_id, _ in lines])
     taken = {variant_id: -quantity for variant_id, quantity in lines}
     if reservation.status == Reservation.Status.ACTIVE:
-        _shift_stock(on_hand=taken, reserved=taken)
+        stock_shift(on_hand=taken, reserved=taken)
     else:  # expired: the units went back to the shelf; take them again if still there
         short = [v for v, q in lines if variants[v].quantity_available < q]
         if short:
@@ -197,7 +169,14 @@ def reservation_commit(*, reservation_id: uuid.UUID) -> Reservation:
                 "The reservation expired and its stock has been sold meanwhile.",
                 status=409,
             )
-        _shift_stock(on_hand=taken, reserved={})
+        stock_shift(on_hand=taken, reserved={})
+    stock_movements_record(
+        locked=variants,
+        deltas=taken,
+        kind=StockMovement.Kind.COMMITTED,
+        actor=actor,
+        reference=str(reservation.id),
+    )
     reservation.status = Reservation.Status.COMMITTED
     reservation.save(update_fields=["status", "updated_at"])
     product_changes_publish(product_ids=_products_of(variants.values()))
@@ -206,8 +185,9 @@ def reservation_commit(*, reservation_id: uuid.UUID) -> Reservation:
 
 
 def _give_back(reservation: Reservation, lines: Lines, status: str) -> None:
-    variants = _lock_variants([variant_id for variant_id, _ in lines])
-    _shift_stock(on_hand={}, reserved={variant_id: -quantity for variant_id, quantity in lines})
+    # Only `quantity_reserved` moves: the units never left the shelf, so no movement.
+    variants = variants_lock(variant_ids=[variant_id for variant_id, _ in lines])
+    stock_shift(on_hand={}, reserved={variant_id: -quantity for variant_id, quantity in lines})
     reservation.status = status
     reservation.save(update_fields=["status", "updated_at"])
     product_changes_publish(product_ids=_products_of(variants.values()))
