@@ -46,6 +46,35 @@ def test_expired_reservations_give_their_stock_back():
     assert reservations_expire() == 0  # nothing left to do: idempotent
 
 
+def test_a_reservation_that_blows_up_does_not_stop_the_others_expiring():
+    from clipcart_shared.sweeps.models import SweepBackoff
+    from inventory.services import reservations as reservation_services
+
+    variant = VariantFactory(quantity_on_hand=4)
+    poisoned, _ = reservation_create(key="poisoned", lines=[(variant.id, 1)], ttl_seconds=900)
+    healthy, _ = reservation_create(key="healthy", lines=[(variant.id, 1)], ttl_seconds=900)
+    for reservation in (poisoned, healthy):
+        _expire_now(reservation)
+    real_give_back = reservation_services._give_back
+
+    def give_back(reservation, lines, status):  # type: ignore[no-untyped-def]
+        if reservation.id == poisoned.id:
+            raise RuntimeError("something nobody expected")
+        return real_give_back(reservation, lines, status)
+
+    with mock.patch.object(reservation_services, "_give_back", give_back):
+        assert reservations_expire() == 1
+        assert reservations_expire() == 0  # backed off, not tried again at once
+
+    poisoned.refresh_from_db()
+    healthy.refresh_from_db()
+    assert (poisoned.status, healthy.status) == ("active", "expired")
+    assert SweepBackoff.objects.get().key == str(poisoned.id)
+    SweepBackoff.objects.update(retry_at=timezone.now() - timedelta(seconds=1))
+    assert reservations_expire() == 1
+    assert not SweepBackoff.objects.exists()
+
+
 def test_an_expired_reservation_commits_only_if_the_stock_is_still_there():
     variant = VariantFactory(quantity_on_hand=2)
     late, _ = reservation_create(key="late", lines=[(variant.id, 2)], ttl_seconds=900)

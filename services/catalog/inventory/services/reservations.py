@@ -12,12 +12,13 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
+from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core.errors import CatalogErrorCode, variant_unavailable_error
 from inventory.models import Reservation, ReservationLine, StockMovement
 from inventory.services.counters import stock_movements_record, stock_shift, variants_lock
@@ -213,28 +214,45 @@ def reservation_release(*, reservation_id: uuid.UUID) -> Reservation:
     return reservation
 
 
+EXPIRE_TASK = "inventory.reservations_expire"
+
+
 def reservations_expire(*, batch_size: int = 500) -> int:
     """Give back the stock of active reservations past their expiry.
 
     One transaction per reservation, so a sweep never holds the variant locks of several
     reservations at once (that could deadlock with a checkout locking them in id order);
-    rows being committed or released right now are skipped, not waited for.
+    rows being committed or released right now are skipped, not waited for. A
+    reservation that fails is logged and backed off; the others are still released.
     """
     now = timezone.now()
-    due = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lt=now)
-    expired = 0
-    for reservation_id in due.order_by("expires_at").values_list("id", flat=True)[:batch_size]:
-        with transaction.atomic():
-            reservation = (
-                Reservation.objects.select_for_update(skip_locked=True)
-                .filter(id=reservation_id, status=Reservation.Status.ACTIVE, expires_at__lt=now)
-                .first()
-            )
-            if reservation is None:
-                continue
-            lines = sorted(reservation.lines.values_list("variant_id", "quantity"))
-            _give_back(reservation, lines, Reservation.Status.EXPIRED)
-            expired += 1
+    due = (
+        Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lt=now)
+        .exclude(id__in=rows_backed_off(task=EXPIRE_TASK))
+        .order_by("expires_at")
+        .values_list("id", flat=True)
+    )
+    expired = sum(
+        rows_each(
+            task=EXPIRE_TASK,
+            rows=list(due[:batch_size]),
+            handle=lambda reservation_id: _expire(reservation_id, now),
+        )
+    )
     if expired:
         logger.info("Expired reservations released", extra={"count": expired})
     return expired
+
+
+def _expire(reservation_id: uuid.UUID, now: datetime) -> bool:
+    with transaction.atomic():
+        reservation = (
+            Reservation.objects.select_for_update(skip_locked=True)
+            .filter(id=reservation_id, status=Reservation.Status.ACTIVE, expires_at__lt=now)
+            .first()
+        )
+        if reservation is None:
+            return False
+        lines = sorted(reservation.lines.values_list("variant_id", "quantity"))
+        _give_back(reservation, lines, Reservation.Status.EXPIRED)
+        return True
