@@ -25,7 +25,8 @@ class SourceCheckApi(InternalApiView):
         video_id = serializers.UUIDField()
         product_id = serializers.UUIDField()
         tag_id = serializers.UUIDField(allow_null=True)
-        is_valid = serializers.BooleanField()
+        # A declared field, popped from the class by DRF: no clash with `is_valid()`.
+        is_valid = serializers.BooleanField()  # type: ignore[assignment]
         problem = serializers.ChoiceField(
             [problem.value for problem in SourceProblem],
             allow_null=True,
