@@ -39,10 +39,10 @@ def cart_line_add(
     to that line's quantity. One catalog call prices it; 422 for an unsellable variant,
     a second currency (`mixed_currencies`), a 51st line (`cart_full`), more than 99 of
     a line (`quantity_too_large`), or a source that cannot have driven the sale
-    (`invalid_source`, see `source_check`)."""
+    (`invalid_source`, see `cart_source_check`)."""
     quoted = catalog.quote(lines=[(variant_id, quantity)])["lines"][0]
     if source_video_id is not None:
-        source_check(
+        cart_source_check(
             video_id=source_video_id,
             tag_id=source_tag_id,
             product_id=uuid.UUID(quoted["product_id"]),
@@ -97,7 +97,9 @@ def cart_line_add(
         return line
 
 
-def source_check(*, video_id: uuid.UUID, tag_id: uuid.UUID | None, product_id: uuid.UUID) -> None:
+def cart_source_check(
+    *, video_id: uuid.UUID, tag_id: uuid.UUID | None, product_id: uuid.UUID
+) -> None:
     """422 `invalid_source` unless video says the video is published and tags the
     product, and the tag, when given, is its tag of that product. When video cannot
     answer, the source is kept unverified (a warning is logged): attribution checks it

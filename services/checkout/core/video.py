@@ -28,7 +28,15 @@ def source_problem(
         params["tag_id"] = str(tag_id)
     try:
         answer = service_client("video").get("/internal/v1/sources/", params=params)
-    except (ServiceUnavailable, ServiceRejected) as error:
+    except ServiceUnavailable as error:
+        raise VideoUnavailable(str(error)) from error
+    except ServiceRejected as error:
+        # Never a shopper's mistake (the ids are UUIDs by then): a credential or version
+        # mismatch between the services, for an operator to see.
+        logger.error(
+            "Video refused a source check",
+            extra={"status": error.status, "code": error.code, "video_id": str(video_id)},
+        )
         raise VideoUnavailable(str(error)) from error
     if answer.get("is_valid"):
         return None

@@ -32,6 +32,7 @@ from attribution.models import (
     SaleLine,
 )
 from attribution.services import lines_attribute
+from creators.models import Creator
 from engagement.models import EngagementEvent
 from tests.factories import CreatorFactory, ProductTagFactory, VideoFactory
 from videos.models import Video
@@ -97,7 +98,6 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
     hidden = rng.choice([Video.Status.DRAFT, Video.Status.REMOVED])
     videos.append(VideoFactory(status=hidden, published_at=None))
     # Buyer "b" is the creator of the second video: what she buys through it earns nothing.
-    Creator = type(videos[1].creator)
     Creator.objects.filter(id=videos[1].creator_id).update(user_id="b")
     videos[1].creator.refresh_from_db()
     tags = {
