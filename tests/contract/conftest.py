@@ -1,8 +1,8 @@
 """The three services running for real for schemathesis: each under gunicorn on a free
 port and a fresh database of its own (`clipcart_contract_<service>`), migrated and seeded
 with the demo data (`clipcart_shared.testing.services.running_service`), video and
-checkout calling that catalog, checkout paying on the localstripe emulator. No Celery
-worker: nothing here waits for background work.
+checkout calling that catalog, checkout asking that video about cart sources and paying
+on the localstripe emulator. No Celery worker: nothing here waits for background work.
 
 Runs under `clipcart exec` (`make test`), which sets DATABASE_URL and JWT_HS256_SECRET.
 """
@@ -43,6 +43,7 @@ def contract_services() -> Iterator[dict[str, RunningService]]:
         checkout = start(
             "checkout",
             CATALOG_URL=catalog.url,
+            VIDEO_URL=video.url,
             STRIPE_API_BASE=stripe_url,
             STRIPE_SECRET_KEY="sk_test_clipcart_contract",
         )

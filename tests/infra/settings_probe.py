@@ -59,6 +59,7 @@ def main() -> None:
         "static_root": str(settings.STATIC_ROOT) if settings.STATIC_ROOT else None,
         "static_url": settings.STATIC_URL,
         "catalog_url": getattr(settings, "CATALOG_URL", None),
+        "video_url": getattr(settings, "VIDEO_URL", None),
         "stripe_api_base": getattr(settings, "STRIPE_API_BASE", None),
     }
     sys.stdout.write(json.dumps(report))

@@ -69,6 +69,9 @@ def test_production_settings_load_with_the_containers_environment(container):
     assert compose.container("redis").spec["image"].startswith("redis:")
     if loaded["catalog_url"] is not None:
         assert loaded["catalog_url"] == f"http://catalog:{_port_of_web('catalog')}"
+    if loaded["video_url"] is not None:
+        # Checkout asks video about cart sources: the compose service, not the local default.
+        assert loaded["video_url"] == f"http://video:{_port_of_web('video')}"
 
 
 def test_loading_fails_when_a_required_variable_is_missing():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.conf import settings
@@ -9,8 +10,16 @@ from django.db import transaction
 
 from carts.models import Cart, CartLine
 from clipcart_shared.errors import ApplicationError
-from core import catalog
+from core import catalog, video
 from core.errors import CheckoutErrorCode
+
+logger = logging.getLogger(__name__)
+
+_SOURCE_PROBLEMS = {
+    "unknown_video": ("source.video_id", "No published video with this id."),
+    "product_not_tagged": ("source.video_id", "This video does not tag the product."),
+    "tag_mismatch": ("source.tag_id", "This tag is not the video's tag of the product."),
+}
 
 
 def cart_for_user(*, user_id: str) -> Cart:
@@ -28,9 +37,16 @@ def cart_line_add(
 ) -> CartLine:
     """Add a variant (from a video, usually). The same variant from the same source adds
     to that line's quantity. One catalog call prices it; 422 for an unsellable variant,
-    a second currency (`mixed_currencies`), a 51st line (`cart_full`) or more than 99 of
-    a line (`quantity_too_large`)."""
+    a second currency (`mixed_currencies`), a 51st line (`cart_full`), more than 99 of
+    a line (`quantity_too_large`), or a source that cannot have driven the sale
+    (`invalid_source`, see `cart_source_check`)."""
     quoted = catalog.quote(lines=[(variant_id, quantity)])["lines"][0]
+    if source_video_id is not None:
+        cart_source_check(
+            video_id=source_video_id,
+            tag_id=source_tag_id,
+            product_id=uuid.UUID(quoted["product_id"]),
+        )
     currency = quoted["unit_price"]["currency"]
     with transaction.atomic():
         cart = cart_for_user(user_id=user_id)
@@ -79,6 +95,33 @@ def cart_line_add(
         line.currency = currency
         line.save()
         return line
+
+
+def cart_source_check(
+    *, video_id: uuid.UUID, tag_id: uuid.UUID | None, product_id: uuid.UUID
+) -> None:
+    """422 `invalid_source` unless video says the video is published and tags the
+    product, and the tag, when given, is its tag of that product. When video cannot
+    answer, the source is kept unverified (a warning is logged): attribution checks it
+    again when it credits the sale, so it can earn nothing it should not, and a buyer
+    is never stopped from buying because the video service is down (README, ADR 13)."""
+    try:
+        problem = video.source_problem(video_id=video_id, product_id=product_id, tag_id=tag_id)
+    except video.VideoUnavailable as error:
+        logger.warning(
+            "Cart source kept unverified: video unavailable",
+            extra={"video_id": str(video_id), "tag_id": str(tag_id), "error": str(error)},
+        )
+        return
+    if problem is None:
+        return
+    field, message = _SOURCE_PROBLEMS.get(problem, ("source", "This source is not valid."))
+    raise ApplicationError(
+        CheckoutErrorCode.INVALID_SOURCE,
+        "This video cannot be the source of this product: " + message,
+        status=422,
+        errors=[{"field": field, "code": problem, "message": message}],
+    )
 
 
 def _title(quoted: dict[str, object]) -> str:

@@ -9,6 +9,7 @@ class CheckoutErrorCode(enum.StrEnum):
     MIXED_CURRENCIES = "mixed_currencies"
     QUANTITY_TOO_LARGE = "quantity_too_large"
     VARIANT_UNAVAILABLE = "variant_unavailable"
+    INVALID_SOURCE = "invalid_source"
     OUT_OF_STOCK = "out_of_stock"
     CATALOG_UNAVAILABLE = "catalog_unavailable"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"

@@ -1,5 +1,5 @@
-"""Checkout tests run against the real catalog service (over HTTP) and the real Stripe
-SDK talking to the localstripe emulator."""
+"""Checkout tests run against the real catalog and video services (over HTTP) and the
+real Stripe SDK talking to the localstripe emulator."""
 
 from __future__ import annotations
 
@@ -94,6 +94,66 @@ def catalog(_catalog_process: Catalog, settings) -> Catalog:
 @pytest.fixture
 def catalog_down(settings) -> None:
     settings.CATALOG_URL = f"http://127.0.0.1:{free_port()}"
+
+
+@dataclass
+class Video:
+    service: RunningService
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def tag(self, product_id: str, *, status: str = "published") -> dict[str, str]:
+        """A source for a cart line of `product_id`: a new video of a demo creator, with
+        `status`, and its tag of the product (`{video_id, tag_id}`)."""
+        out = self.service.manage(
+            "shell",
+            "-c",
+            "import uuid; from django.utils import timezone; "
+            "from creators.models import Creator; from videos.models import ProductTag, Video\n"
+            "video = Video.objects.create(creator=Creator.objects.order_by('handle').first(), "
+            "stream_url='https://cdn.example.com/v.m3u8', "
+            "thumbnail_url='https://cdn.example.com/v.jpg', duration_ms=30000, "
+            f"status='{status}', published_at=timezone.now())\n"
+            f"tag = ProductTag.objects.create(video=video, product_id='{product_id}', "
+            "merchant_id=uuid.uuid4(), start_ms=0, end_ms=1000, x=0.5, y=0.5, "
+            "created_by='checkout-tests')\n"
+            "print(video.id, tag.id)",
+        )
+        video_id, tag_id = out.split()[-2:]
+        return {"video_id": video_id, "tag_id": tag_id}
+
+
+@pytest.fixture(scope="session")
+def _video_process() -> Iterator[Video]:
+    with running_service(
+        "video",
+        database="clipcart_video_for_checkout_tests",
+        setup=[["seed_demo"]],
+        environment={"SERVICE_AUTH_KEYS": SERVICE_KEY},
+    ) as service:
+        yield Video(service)
+
+
+@pytest.fixture
+def video(_video_process: Video, settings, video_down: None) -> Video:
+    """The real video service, reached over HTTP (cart sources are checked there)."""
+    settings.VIDEO_URL = _video_process.url
+    return _video_process
+
+
+@pytest.fixture(autouse=True)
+def video_down(settings) -> None:
+    """Video unreachable (nothing listens on its port): the default, so that no test
+    reaches a video service it did not start; the `video` fixture points at the real one."""
+    settings.VIDEO_URL = f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def source(video: Video, variants: list[dict[str, Any]]) -> dict[str, str]:
+    """A valid source for a cart line of `variants[0]`: a published video tagging it."""
+    return video.tag(variants[0]["product_id"])
 
 
 @pytest.fixture(scope="session")

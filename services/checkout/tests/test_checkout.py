@@ -32,11 +32,10 @@ def _lines(variants, count=1, quantity=1):
 
 
 def test_checkout_from_the_cart_reserves_stock_and_creates_one_payment_intent(
-    client_for, catalog, stripe_emulator, variants
+    client_for, catalog, stripe_emulator, variants, source
 ):
     client = client_for("u1")
     variant = variants[0]
-    source = {"video_id": str(uuid.uuid4()), "tag_id": str(uuid.uuid4())}
     client.post(
         "/api/v1/cart/lines/",
         {"variant_id": variant["id"], "quantity": 2, "source": source},

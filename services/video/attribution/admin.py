@@ -6,6 +6,7 @@ platform staff see everything."""
 from __future__ import annotations
 
 import csv
+import re
 import uuid
 from typing import Any, cast
 
@@ -35,6 +36,7 @@ from attribution.selectors import (
 from clipcart_shared.admin import ReadOnlyAdminMixin
 from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
 from clipcart_shared.money import Money
+from creators.models import HANDLE_PATTERN
 from productcards.models import ProductCard
 
 CSV_COLUMNS = [
@@ -50,7 +52,28 @@ CSV_COLUMNS = [
     ("conversion_rate", "Conversion rate"),
     ("net_per_1000_views", "Net per 1000 views"),
     ("commission", "Commission owed"),
+    ("self_purchases", "Self-purchases"),
 ]
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# A creator's label as `Creator.__str__` renders it: "@" and a handle, which the database
+# holds to a-z, 0-9, "_" and "." (no parenthesis, operator or quote: nothing to call).
+_CREATOR_LABEL = re.compile(r"@" + HANDLE_PATTERN.removeprefix("^"))
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell made inert for spreadsheets: one starting like a formula gets a leading
+    single quote (OWASP's advice). Numbers we computed are left as numbers, and so is a
+    creator's "@handle" (see `_CREATOR_LABEL`)."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _CREATOR_LABEL.fullmatch(value)
+    ):
+        return "'" + value
+    return value
 
 
 class ReportForm(forms.Form):
@@ -88,7 +111,7 @@ def _percent(share: float | None) -> str:
 
 
 def _row_cells(row: ReportRow, currency: str) -> list[str]:
-    money = {"sales", "refunds", "net", "commission"}
+    money = {"sales", "refunds", "net", "commission", "self_purchases"}
     cells = []
     for field, _ in CSV_COLUMNS:
         value = getattr(row, field)
@@ -112,12 +135,16 @@ def report_csv(report: Report) -> HttpResponse:
     writer.writerow([report.by, "id", "currency", *(label for _, label in CSV_COLUMNS)])
     for row in [*report.rows, report.total]:
         values = [getattr(row, field) for field, _ in CSV_COLUMNS]
+        # Labels are captions, handles and product titles: typed by creators and merchants.
         writer.writerow(
             [
-                row.label,
-                row.key or "",
-                report.currency,
-                *("" if value is None else round(value, 4) for value in values),
+                csv_cell(cell)
+                for cell in [
+                    row.label,
+                    str(row.key or ""),
+                    report.currency,
+                    *("" if value is None else round(value, 4) for value in values),
+                ]
             ]
         )
     return response
@@ -215,6 +242,7 @@ CREDIT_FIELDS: list[Any] = [
     "amount",
     "commission_rate_bps",
     "commission_amount",
+    "is_self_purchase",
     "refund_id",
     "occurred_at",
 ]
@@ -242,7 +270,7 @@ class SaleLineAdmin(ReadOnlyAdminMixin, MerchantScopedAdminMixin, admin.ModelAdm
         "touch_count",
         "paid_at",
     ]
-    list_filter = ["touch_count"]
+    list_filter = ["touch_count", ("credits__is_self_purchase", admin.BooleanFieldListFilter)]
     search_fields = ["=order_id", "=line_id", "=product_id"]
     date_hierarchy = "paid_at"
     inlines = [CreditInline]

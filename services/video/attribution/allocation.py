@@ -1,5 +1,11 @@
-"""The arithmetic of attribution, free of the database: which touches are eligible,
-how each model weighs them, and how an amount is split into whole minor units.
+"""The arithmetic of attribution, free of the database: which touches count, which are
+eligible, how each model weighs them, how an amount is split into whole minor units, and
+what commission it earns.
+
+A touch counts only on a published video that tags the line's product; a cart line's
+source also needs its tag, when given, to be that video's tag of that product. A buyer
+who is the video's creator earns nothing on their own purchase: the sale is credited
+(reports show it, marked self-purchase) at a rate of zero.
 
 Every split goes through `largest_remainder`, so credits always add up exactly to the
 amount split: each part gets the floor of its exact share, and the units left over go
@@ -9,7 +15,7 @@ to the largest remainders, ties to the earlier touch.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +35,45 @@ class Touch:
     occurred_at: datetime
     video_id: uuid.UUID
     type: str
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A product tag on a video, as attribution sees it when it credits."""
+
+    id: uuid.UUID
+    video_id: uuid.UUID
+    product_id: uuid.UUID
+
+
+def touch_counts(
+    touch: Touch,
+    *,
+    product_id: uuid.UUID,
+    published_tags: Collection[Tag],
+    tag_id: uuid.UUID | None = None,
+) -> bool:
+    """Whether a touch may drive the sale of `product_id`: its video is published (the
+    tags given are those of published videos) and tags the product; a cart line's
+    source with a tag also needs that tag to be its video's tag of the product."""
+    tags = [
+        tag
+        for tag in published_tags
+        if tag.video_id == touch.video_id and tag.product_id == product_id
+    ]
+    if touch.type == "cart_line" and tag_id is not None:
+        return any(tag.id == tag_id for tag in tags)
+    return bool(tags)
+
+
+def commission_rate(
+    *, creator_rate_bps: int, product_rate_bps: int | None, is_self_purchase: bool
+) -> int:
+    """The rate a credit earns, in basis points: the merchant's rate for the product, else
+    the creator's own; nothing when the buyer is the video's creator."""
+    if is_self_purchase:
+        return 0
+    return creator_rate_bps if product_rate_bps is None else product_rate_bps
 
 
 def touches_eligible(

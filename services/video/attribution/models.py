@@ -136,6 +136,8 @@ class Credit(models.Model):
     amount = models.IntegerField()
     commission_rate_bps = models.PositiveIntegerField()
     commission_amount = models.IntegerField()
+    # The buyer is the video's creator: credited (reports show the sale) at a rate of zero.
+    is_self_purchase = models.BooleanField(default=False, db_default=False)
     # When the money moved: the payment, or the refund for a reversal.
     occurred_at = models.DateTimeField()
     paid_at = models.DateTimeField()
@@ -156,6 +158,10 @@ class Credit(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(commission_rate_bps__lte=MAX_BPS), name="credit_rate_at_most_100pct"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_self_purchase=False) | Q(commission_amount=0),
+                name="credit_self_purchase_earns_nothing",
             ),
         ]
         indexes = [

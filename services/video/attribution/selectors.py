@@ -60,6 +60,7 @@ WITH per_line AS (
            sum(c.amount) FILTER (WHERE c.refund_id IS NULL) AS sales,
            sum(c.amount) AS net,
            sum(c.commission_amount) AS commission,
+           sum(c.amount) FILTER (WHERE c.is_self_purchase) AS self_purchases,
            sum(c.amount) FILTER (WHERE c.paid_at < %(settled_before)s) AS settled_net,
            sum(c.commission_amount) FILTER (WHERE c.paid_at < %(settled_before)s)
                AS settled_commission
@@ -73,6 +74,7 @@ SELECT GROUPING(p.key) = 1 AS is_total, p.key, p.currency,
        coalesce(sum(l.quantity) FILTER (WHERE p.sales > 0), 0)::bigint AS units,
        sum(p.sales)::bigint AS sales, sum(p.net)::bigint AS net,
        sum(p.commission)::bigint AS commission,
+       coalesce(sum(p.self_purchases), 0)::bigint AS self_purchases,
        coalesce(sum(p.settled_net), 0)::bigint AS settled_net,
        coalesce(sum(p.settled_commission), 0)::bigint AS settled_commission
 FROM per_line p JOIN {SaleLine._meta.db_table} l ON l.line_id = p.sale_line_id
@@ -171,7 +173,7 @@ def _earnings_money(row: dict[str, Any]) -> dict[str, Any]:
 
 REPORT_GROUPINGS = ("video", "creator", "product")
 ENGAGEMENT = ("impressions", "views", "tag_taps")
-SALES = ("orders", "units", "sales", "net", "commission")
+SALES = ("orders", "units", "sales", "net", "commission", "self_purchases")
 
 
 @dataclass
@@ -189,6 +191,8 @@ class ReportRow:
     sales: int = 0
     net: int = 0
     commission: int = 0
+    # Net of the sales its creators bought through their own videos (no commission).
+    self_purchases: int = 0
 
     @property
     def refunds(self) -> int:

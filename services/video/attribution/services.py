@@ -63,6 +63,7 @@ CREDIT_COLUMNS = (
     ("commission_amount", "int4"),
     ("occurred_at", "timestamptz"),
     ("paid_at", "timestamptz"),
+    ("is_self_purchase", "bool"),
 )
 CreditRow = tuple[Any, ...]
 _NAMES = ", ".join(name for name, _ in CREDIT_COLUMNS)
@@ -81,17 +82,21 @@ ON CONFLICT DO NOTHING
 # Every paid line's credits under every model, computed and written in one statement
 # (the same rules as `attribution.allocation`, which stays the reference the tests hold
 # this statement to). Steps, one CTE each:
-# - line: the lines, with each window's start computed in Python (`paid_at - window`);
-# - candidate: the buyer's views and clicks on videos tagging the line's product, inside
-#   the longer window, along the (user, time) index; plus the cart line's source;
+# - line: the lines, with each window's start computed in Python (`paid_at - window`),
+#   the published videos tagging the product, and whether the cart line's source counts
+#   (its video published and tagging the product, its tag, when given, one of those);
+# - candidate: the buyer's views and clicks on published videos tagging the line's
+#   product, inside the longer window, along the (user, time) index; plus the cart
+#   line's source when it counts;
 # - eligible: inside the window of its kind, and only clicks when there is any;
 # - path: consecutive touches on one video collapsed to the latest of the run, in the
 #   order `Touch` sorts in (time, video, type; "C" collation, as Python compares);
 # - weighted: each model's integer weight per touch (zero weights dropped: they never
 #   get a unit, see `largest_remainder`); time decay in float8, as Python computes it;
 # - shared: largest remainder in numeric (exact: amount x weight can pass 2^63), ties
-#   to the earlier touch; then the rate (the product's, else the creator's) and the
-#   commission rounded half up; an unattributed line gets one row per model;
+#   to the earlier touch; then the rate (the product's, else the creator's; zero when
+#   the buyer is the video's creator, a self-purchase) and the commission rounded half
+#   up; an unattributed line gets one row per model;
 # - written: the INSERT (a credit already there is left alone); touch counts updated.
 _ATTRIBUTE = f"""
 WITH line AS MATERIALIZED (
@@ -99,8 +104,16 @@ WITH line AS MATERIALIZED (
            l.paid_at, l.source_video_id, l.source_added_at, w.click_since, w.view_since,
            ARRAY(
                SELECT t.video_id FROM {ProductTag._meta.db_table} t
-               WHERE t.product_id = l.product_id
-           ) AS tagging_videos
+               JOIN {Video._meta.db_table} v ON v.id = t.video_id
+               WHERE t.product_id = l.product_id AND v.status = '{Video.Status.PUBLISHED}'
+           ) AS tagging_videos,
+           EXISTS (
+               SELECT 1 FROM {ProductTag._meta.db_table} t
+               JOIN {Video._meta.db_table} v ON v.id = t.video_id
+               WHERE t.video_id = l.source_video_id AND t.product_id = l.product_id
+                 AND (l.source_tag_id IS NULL OR t.id = l.source_tag_id)
+                 AND v.status = '{Video.Status.PUBLISHED}'
+           ) AS source_counts
     FROM unnest(%(line_ids)s::uuid[], %(click_since)s::timestamptz[],
                 %(view_since)s::timestamptz[]) AS w(line_id, click_since, view_since)
     -- LIMIT keeps the lookup a loop over the primary key (the planner would rather
@@ -120,7 +133,7 @@ candidate AS (
     UNION ALL
     SELECT line_id, source_added_at, source_video_id, 'cart_line'
     FROM line
-    WHERE source_video_id IS NOT NULL AND source_added_at IS NOT NULL
+    WHERE source_video_id IS NOT NULL AND source_added_at IS NOT NULL AND source_counts
 ),
 eligible AS (
     SELECT c.line_id, c.occurred_at, c.video_id, c.type, c.type <> 'view' AS is_click
@@ -183,15 +196,17 @@ shared AS (
     SELECT s.line_id, s.model, s.position, s.video_id, v.creator_id, s.type,
            s.occurred_at AS touched_at,
            (s.part + (s.remainder_rank <= s.units_left)::int)::bigint AS amount,
-           CASE WHEN r.rate_bps IS NULL OR v.creator_id IS NULL
-                THEN coalesce(c.commission_rate_bps, 0) ELSE r.rate_bps END AS rate
+           CASE WHEN c.user_id = l.user_id THEN 0
+                WHEN r.rate_bps IS NULL OR v.creator_id IS NULL
+                THEN coalesce(c.commission_rate_bps, 0) ELSE r.rate_bps END AS rate,
+           coalesce(c.user_id = l.user_id, false) AS is_self_purchase
     FROM split s
     JOIN line l ON l.line_id = s.line_id
     LEFT JOIN {Video._meta.db_table} v ON v.id = s.video_id
     LEFT JOIN {Creator._meta.db_table} c ON c.id = v.creator_id
     LEFT JOIN {ProductCommissionRate._meta.db_table} r ON r.product_id = l.product_id
     UNION ALL
-    SELECT l.line_id, m.model, 0, NULL, NULL, '', NULL, l.amount, 0
+    SELECT l.line_id, m.model, 0, NULL, NULL, '', NULL, l.amount, 0, false
     FROM line l CROSS JOIN unnest(%(models)s::text[]) AS m(model)
     WHERE NOT EXISTS (SELECT 1 FROM path p WHERE p.line_id = l.line_id)
 ),
@@ -199,7 +214,8 @@ written AS (
     INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
     SELECT s.line_id, s.model, s.position, NULL, s.video_id, s.creator_id, s.type,
            s.touched_at, l.merchant_id, l.product_id, l.currency, s.amount, s.rate,
-           (2 * s.amount * s.rate + {MAX_BPS}) / (2 * {MAX_BPS}), l.paid_at, l.paid_at, now()
+           (2 * s.amount * s.rate + {MAX_BPS}) / (2 * {MAX_BPS}), l.paid_at, l.paid_at,
+           s.is_self_purchase, now()
     FROM shared s JOIN line l ON l.line_id = s.line_id
     ON CONFLICT DO NOTHING
     RETURNING 1
@@ -464,6 +480,7 @@ def _line_reversals(
                     commission_amount,
                     refund.refunded_at,
                     sale.paid_at,
+                    sale.is_self_purchase,
                 )
             )
     return reversals

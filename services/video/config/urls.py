@@ -12,6 +12,7 @@ from creators import apis as creator_apis
 from discovery import apis as discovery_apis
 from engagement import apis as engagement_apis
 from videos import apis as video_apis
+from videos import internal_apis as video_internal_apis
 
 api_v1 = [
     path("feed/", discovery_apis.FeedApi.as_view(), name="feed"),
@@ -44,8 +45,13 @@ api_v1 = [
     path("events/", engagement_apis.EventsApi.as_view(), name="events"),
 ]
 
+internal_v1 = [
+    path("sources/", video_internal_apis.SourceCheckApi.as_view(), name="source-check"),
+]
+
 urlpatterns = service_urlpatterns(
     service="video",
     api_v1=api_v1,
+    internal_v1=internal_v1,
     admin_index_title="Creators, videos, tags and reports",
 )

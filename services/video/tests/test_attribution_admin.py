@@ -207,3 +207,39 @@ def test_staff_set_windows_for_their_own_merchant_only(staff_client, shop):
     assert (settings.merchant_id, settings.click_window) == (MERCHANT_A, timedelta(days=30))
     # The report now opens with the merchant's model.
     assert staff_client.get(REPORT).context["report"].model == "linear"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_the_csv_makes_a_cell_that_starts_like_a_formula_inert(staff_client, start):
+    # Captions are typed by creators: a spreadsheet must not run one as a formula.
+    caption = f'{start}HYPERLINK("http://x.io","go")'  # the label: 40 characters at most
+    now = timezone.now()
+    tag = ProductTagFactory(
+        video=VideoFactory(caption=caption),
+        merchant_id=MERCHANT_A,
+        product_id=ProductCardFactory(merchant_id=MERCHANT_A, title="Down Jacket").product_id,
+    )
+    engagement_event("buyer", tag.video, "tag_tap", now - timedelta(hours=1))
+    event_consume(envelope=order_paid("buyer", [paid_line(tag, 2000)], now))
+
+    rows = _csv(staff_client.get(REPORT, {"format": "csv"}))
+
+    assert rows[0]["video"] == "'" + caption
+    assert rows[0]["Net"] == "2000"  # numbers stay numbers
+    assert rows[-1]["video"] == "Total"
+
+
+def test_a_creators_own_purchase_shows_in_the_report_with_no_commission(staff_client, shop):
+    now = timezone.now()
+    jacket = shop.tags.get(merchant_id=MERCHANT_A)
+    creator_user = shop.creator.user_id
+    engagement_event(creator_user, shop, "tag_tap", now - timedelta(hours=1))
+    event_consume(envelope=order_paid(creator_user, [paid_line(jacket, 4000)], now))
+
+    video, _, total = _csv(staff_client.get(REPORT, {"format": "csv"}))
+
+    assert (video["Attributed sales"], video["Net"]) == ("16000", "15000")
+    assert (video["Commission owed"], video["Self-purchases"]) == ("1100", "4000")
+    assert total["Self-purchases"] == "4000"
+    lines = staff_client.get(f"{ADMIN}/saleline/", {"credits__is_self_purchase__exact": "1"})
+    assert lines.context["cl"].result_count == 1

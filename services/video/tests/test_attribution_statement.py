@@ -1,7 +1,9 @@
 """The attribution statement against its reference: `lines_attribute` computes paths,
 splits and commissions in SQL; `attribution.allocation` says what they must be. Random
 paths (ties in time, repeats of one video, views and clicks, both windows' edges, cart
-sources, product rates) must give the very rows the Python rules give."""
+sources, product rates; videos not published or not tagging the product, sources whose
+tag is another video's or product's, buyers who are the video's creator) must give the
+very rows the Python rules give."""
 
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ import pytest
 from django.utils import timezone
 
 from attribution.allocation import (
+    Tag,
     Touch,
     commission,
+    commission_rate,
     largest_remainder,
     model_weights,
+    touch_counts,
     touches_eligible,
 )
 from attribution.models import (
@@ -27,8 +32,10 @@ from attribution.models import (
     SaleLine,
 )
 from attribution.services import lines_attribute
+from creators.models import Creator
 from engagement.models import EngagementEvent
 from tests.factories import CreatorFactory, ProductTagFactory, VideoFactory
+from videos.models import Video
 
 pytestmark = pytest.mark.django_db
 TYPES = ["impression", "view", "view", "tag_tap", "product_view", "add_to_cart"]
@@ -36,13 +43,15 @@ TYPES = ["impression", "view", "view", "tag_tap", "product_view", "add_to_cart"]
 
 def expected_credits(line: SaleLine, touches: list[Touch], windows: tuple, videos: dict, rate):
     """The rows the Python rules give for one line: (model, position, video, creator,
-    type, touched_at, amount, rate, commission)."""
+    type, touched_at, amount, rate, commission, self-purchase). `videos` maps a video to
+    (creator id, creator rate, creator's user)."""
     path = touches_eligible(
         touches, paid_at=line.paid_at, click_window=windows[0], view_window=windows[1]
     )
     if not path:
         return len(path), {
-            (model, 0, None, None, "", None, line.amount, 0, 0) for model in AttributionModel.values
+            (model, 0, None, None, "", None, line.amount, 0, 0, False)
+            for model in AttributionModel.values
         }
     rows = set()
     for model in AttributionModel.values:
@@ -52,8 +61,13 @@ def expected_credits(line: SaleLine, touches: list[Touch], windows: tuple, video
         ):
             if not weight:
                 continue
-            creator_id, creator_rate = videos.get(touch.video_id, (None, 0))
-            bps = creator_rate if rate is None or creator_id is None else rate
+            creator_id, creator_rate, creator_user = videos[touch.video_id]
+            is_self_purchase = creator_user == line.user_id
+            bps = commission_rate(
+                creator_rate_bps=creator_rate,
+                product_rate_bps=rate,
+                is_self_purchase=is_self_purchase,
+            )
             rows.add(
                 (
                     model,
@@ -65,12 +79,13 @@ def expected_credits(line: SaleLine, touches: list[Touch], windows: tuple, video
                     amount,
                     bps,
                     commission(amount, bps),
+                    is_self_purchase,
                 )
             )
     return len(path), rows
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(12))
 def test_the_statement_gives_the_rows_the_python_rules_give(seed):
     rng = random.Random(seed)
     now = timezone.now()
@@ -79,8 +94,23 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
         VideoFactory(creator=CreatorFactory(commission_rate_bps=rng.choice([0, 333, 1550])))
         for _ in range(4)
     ]
-    for video in videos[:3]:  # the fourth does not tag the product
-        ProductTagFactory(video=video, product_id=product_id, merchant_id=merchant_id)
+    # The fifth tags the product but is not published (a draft, or taken down).
+    hidden = rng.choice([Video.Status.DRAFT, Video.Status.REMOVED])
+    videos.append(VideoFactory(status=hidden, published_at=None))
+    # Buyer "b" is the creator of the second video: what she buys through it earns nothing.
+    Creator.objects.filter(id=videos[1].creator_id).update(user_id="b")
+    videos[1].creator.refresh_from_db()
+    tags = {
+        index: ProductTagFactory(video=video, product_id=product_id, merchant_id=merchant_id)
+        for index, video in enumerate(videos)
+        if index != 3  # the fourth does not tag the product
+    }
+    foreign_tag = ProductTagFactory(video=videos[0])  # the first's tag of another product
+    published_tags = [
+        Tag(tag.id, tag.video_id, tag.product_id)
+        for index, tag in [*tags.items(), (0, foreign_tag)]
+        if videos[index].status == Video.Status.PUBLISHED
+    ]
     if seed % 2:
         ProductCommissionRate.objects.create(
             product_id=product_id, merchant_id=merchant_id, rate_bps=777
@@ -95,7 +125,10 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
         )
     else:
         windows = (timedelta(days=7), timedelta(days=1))
-    creators = {video.id: (video.creator_id, video.creator.commission_rate_bps) for video in videos}
+    creators = {
+        video.id: (video.creator_id, video.creator.commission_rate_bps, video.creator.user_id)
+        for video in videos
+    }
 
     times = [now - timedelta(seconds=rng.randrange(0, 9 * 86400)) for _ in range(6)]
     times += [now - windows[0], now - windows[1], now]  # the windows' edges
@@ -114,12 +147,25 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
                 video_id=touch.video_id,
                 occurred_at=touch.occurred_at,
             )
-            if touch.type != "impression" and touch.video_id != videos[3].id:
+            if touch.type != "impression" and touch_counts(
+                touch, product_id=product_id, published_tags=published_tags
+            ):
                 events.setdefault(user, []).append(touch)
 
+    sources = [
+        None,
+        (videos[0], None),
+        (videos[0], tags[0].id),
+        (videos[0], foreign_tag.id),  # its tag, but of another product
+        (videos[1], tags[1].id),
+        (videos[1], tags[0].id),  # another video's tag
+        (videos[2], uuid.uuid4()),  # no such tag
+        (videos[3], None),  # does not tag the product
+        (videos[4], tags[4].id),  # not published
+    ]
     lines = []
-    for user in ("a", "b", "c", "d", "e"):
-        source = rng.choice([None, videos[0], videos[3]])
+    for user in ("a", "b", "b", "c", "d", "e"):
+        source = rng.choice(sources)
         lines.append(
             SaleLine(
                 line_id=uuid.uuid4(),
@@ -132,7 +178,8 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
                 amount=rng.choice([1, 7, 999, 10_000, 2_147_483_647]),
                 currency="EUR",
                 paid_at=now,
-                source_video_id=source.id if source else None,
+                source_video_id=source[0].id if source else None,
+                source_tag_id=source[1] if source else None,
                 source_added_at=rng.choice(times) if source else None,
             )
         )
@@ -144,7 +191,14 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
     for line in lines:
         touches = list(events.get(line.user_id, []))
         if line.source_video_id:
-            touches.append(Touch(line.source_added_at, line.source_video_id, "cart_line"))
+            source_touch = Touch(line.source_added_at, line.source_video_id, "cart_line")
+            if touch_counts(
+                source_touch,
+                product_id=product_id,
+                published_tags=published_tags,
+                tag_id=line.source_tag_id,
+            ):
+                touches.append(source_touch)
         touch_count, expected = expected_credits(line, touches, windows, creators, rate)
         stored = set(
             Credit.objects.filter(sale_line=line).values_list(
@@ -157,6 +211,7 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
                 "amount",
                 "commission_rate_bps",
                 "commission_amount",
+                "is_self_purchase",
             )
         )
         assert stored == expected

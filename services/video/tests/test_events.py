@@ -87,6 +87,30 @@ def test_each_bad_event_is_rejected_by_index_and_the_rest_accepted(client_for):
     assert EngagementEvent.objects.count() == 2
 
 
+def test_events_on_videos_taken_down_or_never_published_are_rejected_by_index(client_for):
+    # Issue 12: no touch (and so no credit) on a video nobody can see.
+    video = VideoFactory()
+    removed = VideoFactory(status=Video.Status.REMOVED)
+    draft = VideoFactory(status=Video.Status.DRAFT, published_at=None)
+    removed_tag = ProductTagFactory(video=removed)
+    events = [
+        _event(removed),
+        _event(video),
+        _event(removed, "tag_tap", tag_id=str(removed_tag.id)),
+        _event(draft, "view", watch_ms=4000),
+    ]
+
+    body = _send(client_for("u1"), events).json()
+
+    assert body["accepted"] == 1
+    assert body["rejected"] == [
+        {"index": 0, "code": "unknown_video"},
+        {"index": 2, "code": "unknown_video"},
+        {"index": 3, "code": "unknown_video"},
+    ]
+    assert list(EngagementEvent.objects.values_list("video_id", flat=True)) == [video.id]
+
+
 def test_a_type_or_time_of_the_wrong_json_kind_is_rejected_not_a_server_error(client_for):
     # Found by the contract tests (schemathesis): an object as `type` was a 500.
     video = VideoFactory()

@@ -7,6 +7,7 @@ is, a single video as a dict.
 
 from __future__ import annotations
 
+import enum
 import itertools
 import uuid
 from datetime import datetime
@@ -253,3 +254,32 @@ def tag_position_at(tag: ProductTag, t_ms: int) -> tuple[float, float] | None:
                 before["y"] + share * (after["y"] - before["y"]),
             )
     return frames[-1]["x"], frames[-1]["y"]
+
+
+class SourceProblem(enum.StrEnum):
+    """Why a video (and tag) cannot be the source of a cart line for a product."""
+
+    UNKNOWN_VIDEO = "unknown_video"  # no such video, or not published (a draft, removed)
+    PRODUCT_NOT_TAGGED = "product_not_tagged"
+    TAG_MISMATCH = "tag_mismatch"  # the tag is not this video's tag of this product
+
+
+def source_problem(
+    *, video_id: uuid.UUID, product_id: uuid.UUID, tag_id: uuid.UUID | None = None
+) -> SourceProblem | None:
+    """None when the video may be a cart line's source for the product: it is published
+    and tags the product, and the tag, when given, is one of its tags of that product.
+    Attribution applies the same rule when it credits the sale (`attribution.allocation`
+    and its statement), so a source that fails here never earns commission."""
+    if not Video.objects.filter(id=video_id, status=Video.Status.PUBLISHED).exists():
+        return SourceProblem.UNKNOWN_VIDEO
+    tag_ids = set(
+        ProductTag.objects.filter(video_id=video_id, product_id=product_id).values_list(
+            "id", flat=True
+        )
+    )
+    if not tag_ids:
+        return SourceProblem.PRODUCT_NOT_TAGGED
+    if tag_id is not None and tag_id not in tag_ids:
+        return SourceProblem.TAG_MISMATCH
+    return None

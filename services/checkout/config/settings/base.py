@@ -39,6 +39,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 CATALOG_URL = service_url("catalog")
+# Asked whether a cart line's source (video, tag) may drive the sale of its product.
+VIDEO_URL = service_url("video")
 
 # Stripe: the emulator (localstripe) in the embedded run, Stripe itself with real keys.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_clipcart_local")

@@ -1,0 +1,43 @@
+"""Every call the checkout service makes to video, in one place."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from clipcart_shared.clients import service_client
+from clipcart_shared.http import ServiceRejected, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class VideoUnavailable(Exception):
+    """Video could not say whether a source is valid (down, slow, or an answer we did
+    not expect)."""
+
+
+def source_problem(
+    *, video_id: uuid.UUID, product_id: uuid.UUID, tag_id: uuid.UUID | None
+) -> str | None:
+    """Why this video (and tag) cannot be the source of a cart line for the product —
+    `unknown_video`, `product_not_tagged`, `tag_mismatch` — or None when it can (video's
+    `GET /internal/v1/sources/`). Raises `VideoUnavailable` when video cannot answer:
+    the client's timeouts, retries (a GET is safe to repeat) and breaker apply."""
+    params = {"video_id": str(video_id), "product_id": str(product_id)}
+    if tag_id is not None:
+        params["tag_id"] = str(tag_id)
+    try:
+        answer = service_client("video").get("/internal/v1/sources/", params=params)
+    except ServiceUnavailable as error:
+        raise VideoUnavailable(str(error)) from error
+    except ServiceRejected as error:
+        # Never a shopper's mistake (the ids are UUIDs by then): a credential or version
+        # mismatch between the services, for an operator to see.
+        logger.error(
+            "Video refused a source check",
+            extra={"status": error.status, "code": error.code, "video_id": str(video_id)},
+        )
+        raise VideoUnavailable(str(error)) from error
+    if answer.get("is_valid"):
+        return None
+    return str(answer.get("problem") or "invalid")
