@@ -104,7 +104,7 @@ def cart_source_check(
     product, and the tag, when given, is its tag of that product. When video cannot
     answer, the source is kept unverified (a warning is logged): attribution checks it
     again when it credits the sale, so it can earn nothing it should not, and a buyer
-    is never stopped from buying because the video service is down (README, ADR 13)."""
+    is never stopped from buying because the video service is down (README, ADR 17)."""
     try:
         problem = video.source_problem(video_id=video_id, product_id=product_id, tag_id=tag_id)
     except video.VideoUnavailable as error:

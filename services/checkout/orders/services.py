@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from carts.models import CartLine
+from carts.services import cart_source_check
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.outbox.services import events_publish
 from clipcart_shared.sweeps.services import rows_backed_off, rows_each
@@ -118,6 +119,8 @@ def checkout_create(
     if not lines:
         raise ApplicationError(CheckoutErrorCode.CART_EMPTY, "The cart is empty.", status=422)
     quote = catalog.quote(lines=[(line.variant_id, line.quantity) for line in lines])
+    if not cart_line_ids:
+        _sources_check(lines, quote["lines"])
     currencies = {quoted["unit_price"]["currency"] for quoted in quote["lines"]}
     if len(currencies) > 1:
         raise ApplicationError(
@@ -213,6 +216,25 @@ def checkout_create(
         raise
     logger.info("Checkout created", extra={"order_id": str(order_id), "total": order.total_amount})
     return Checkout(order, client_secret, customer_id, customer_keys)
+
+
+def _sources_check(lines: list[CheckoutLine], quoted_lines: list[dict[str, Any]]) -> None:
+    """ "Buy now" lines name their source here (cart lines were checked when added):
+    422 `invalid_source` naming `lines[i].source…`, as the cart answers it."""
+    for index, (line, quoted) in enumerate(zip(lines, quoted_lines, strict=True)):
+        if line.source_video_id is None:
+            continue
+        try:
+            cart_source_check(
+                video_id=line.source_video_id,
+                tag_id=line.source_tag_id,
+                product_id=uuid.UUID(str(quoted["product_id"])),
+            )
+        except ApplicationError as error:
+            error.errors = [
+                {**field, "field": f"lines[{index}].{field['field']}"} for field in error.errors
+            ]
+            raise
 
 
 def _undo_checkout(*, reservation_id: str, payment_intent_id: str | None) -> None:

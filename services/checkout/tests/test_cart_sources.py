@@ -106,3 +106,42 @@ def test_a_line_without_a_source_never_asks_video(client_for, catalog, variants)
     )
 
     assert response.status_code == 201
+
+
+def test_buy_now_lines_are_checked_the_same_and_nothing_is_reserved_or_charged(
+    client_for, catalog, video, stripe_emulator, variants, source
+):
+    from orders.models import Order
+    from tests.conftest import ADDRESS
+
+    other_product = next(
+        v["product_id"] for v in variants if v["product_id"] != variants[0]["product_id"]
+    )
+    elsewhere = video.tag(other_product)
+    before = catalog.stock(variants[0]["id"])
+
+    def buy_now(line_source):
+        return client_for("u-buy-now").post(
+            "/api/v1/checkouts/",
+            {
+                "email": "a@example.com",
+                "shipping_address": ADDRESS,
+                "lines": [
+                    {"variant_id": variants[1]["id"], "quantity": 1},
+                    {"variant_id": variants[0]["id"], "quantity": 1, "source": line_source},
+                ],
+            },
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+
+    refused = buy_now(elsewhere)
+    assert refused.status_code == 422, refused.json()
+    assert refused.json()["code"] == "invalid_source"
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("lines[1].source.video_id", "product_not_tagged")
+    ]
+    assert catalog.stock(variants[0]["id"]) == before
+    assert not Order.objects.exists()
+
+    assert buy_now(source).status_code == 201
