@@ -35,6 +35,7 @@ from attribution.models import (
     RefundReceived,
     SaleLine,
 )
+from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core.checkout import order_events
 from creators.models import Creator
 from engagement.models import EngagementEvent
@@ -539,6 +540,26 @@ def _envelope(event: dict[str, Any], time_field: str) -> dict[str, Any]:
     }
 
 
+RECONCILE_PAID_TASK = "attribution.reconcile.paid"
+RECONCILE_REFUND_TASK = "attribution.reconcile.refunded"
+
+
+def _lost_paid_apply(event: dict[str, Any]) -> None:
+    logger.warning(
+        "Lost order.paid recovered by reconciliation",
+        extra={"order_id": event["data"]["order_id"]},
+    )
+    order_paid_apply(_envelope(event, "paid_at"))
+
+
+def _lost_refund_apply(event: dict[str, Any]) -> None:
+    logger.warning(
+        "Lost order.refunded recovered by reconciliation",
+        extra={"order_id": event["data"]["order_id"], "refund_id": event["data"]["refund_id"]},
+    )
+    order_refunded_apply(_envelope(event, "refunded_at"))
+
+
 def attribution_reconcile(*, since: datetime, until: datetime) -> dict[str, int]:
     """Apply the `order.paid` and `order.refunded` of [since, until) that never arrived.
 
@@ -549,26 +570,32 @@ def attribution_reconcile(*, since: datetime, until: datetime) -> dict[str, int]
     (`order_paid_apply`, `order_refunded_apply`): under the order's lock and unique by the
     database, so the real event arriving at the same time or later changes nothing.
     Payments first, so a recovered refund finds its sale. Raises `CheckoutUnavailable`
-    when checkout cannot answer (what was applied before stays applied).
+    when checkout cannot answer (what was applied before stays applied). Each lost event
+    is applied on its own: one that fails is logged and backed off, the others applied.
     Returns counts: `paid` / `refunds` seen, `paid_applied` / `refunds_applied`.
     """
     counts = {"paid": 0, "paid_applied": 0, "refunds": 0, "refunds_applied": 0}
+    paid_backed_off = set(rows_backed_off(task=RECONCILE_PAID_TASK))
+    refunds_backed_off = set(rows_backed_off(task=RECONCILE_REFUND_TASK))
     for batch in _batches(order_events(type="order.paid", since=since, until=until)):
         line_ids = {
             uuid.UUID(str(line["line_id"])) for event in batch for line in event["data"]["lines"]
         }
         known = set(SaleLine.objects.filter(line_id__in=line_ids).values_list("line_id", flat=True))
+        missing = []
         for event in batch:
             counts["paid"] += 1
             lines = {uuid.UUID(str(line["line_id"])) for line in event["data"]["lines"]}
-            if lines <= known:
-                continue
-            logger.warning(
-                "Lost order.paid recovered by reconciliation",
-                extra={"order_id": event["data"]["order_id"]},
+            if not lines <= known and str(event["data"]["order_id"]) not in paid_backed_off:
+                missing.append(event)
+        counts["paid_applied"] += len(
+            rows_each(
+                task=RECONCILE_PAID_TASK,
+                rows=missing,
+                handle=_lost_paid_apply,
+                key=lambda event: event["data"]["order_id"],
             )
-            order_paid_apply(_envelope(event, "paid_at"))
-            counts["paid_applied"] += 1
+        )
     for batch in _batches(order_events(type="order.refunded", since=since, until=until)):
         refund_ids = {uuid.UUID(str(event["data"]["refund_id"])) for event in batch}
         known = set(
@@ -576,18 +603,19 @@ def attribution_reconcile(*, since: datetime, until: datetime) -> dict[str, int]
                 "refund_id", flat=True
             )
         )
-        for event in batch:
-            counts["refunds"] += 1
-            if uuid.UUID(str(event["data"]["refund_id"])) in known:
-                continue
-            logger.warning(
-                "Lost order.refunded recovered by reconciliation",
-                extra={
-                    "order_id": event["data"]["order_id"],
-                    "refund_id": event["data"]["refund_id"],
-                },
+        counts["refunds"] += len(batch)
+        counts["refunds_applied"] += len(
+            rows_each(
+                task=RECONCILE_REFUND_TASK,
+                rows=[
+                    event
+                    for event in batch
+                    if uuid.UUID(str(event["data"]["refund_id"])) not in known
+                    and str(event["data"]["refund_id"]) not in refunds_backed_off
+                ],
+                handle=_lost_refund_apply,
+                key=lambda event: event["data"]["refund_id"],
             )
-            order_refunded_apply(_envelope(event, "refunded_at"))
-            counts["refunds_applied"] += 1
+        )
     logger.info("Attribution reconciled", extra=counts)
     return counts

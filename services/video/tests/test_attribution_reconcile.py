@@ -110,6 +110,38 @@ def test_both_lost_the_payment_is_applied_before_its_refund(checkout, sale, sinc
     assert _credits(order_id) == [(model, 2, 0) for model in MODELS]
 
 
+def test_a_lost_payment_that_blows_up_does_not_stop_the_others_being_credited(checkout, since):
+    from unittest import mock
+
+    from attribution import services
+    from clipcart_shared.sweeps.models import SweepBackoff
+
+    tag = ProductTagFactory(video=VideoFactory(creator=CreatorFactory(commission_rate_bps=1000)))
+    poisoned, healthy = (
+        checkout.pay(user_id=f"buyer-{n}-{uuid.uuid4().hex[:6]}", lines=[paid_line(tag)])
+        for n in range(2)
+    )
+    real_apply = services.order_paid_apply
+
+    def apply(envelope):  # type: ignore[no-untyped-def]
+        if envelope["data"]["order_id"] == poisoned["data"]["order_id"]:
+            raise RuntimeError("something nobody expected")
+        return real_apply(envelope)
+
+    with mock.patch.object(services, "order_paid_apply", apply):
+        counts = attribution_reconcile(since=since, until=timezone.now())
+        assert attribution_reconcile(since=since, until=timezone.now())["paid_applied"] == 0
+
+    assert counts["paid_applied"] == 1
+    assert set(SaleLine.objects.values_list("order_id", flat=True)) == {
+        uuid.UUID(healthy["data"]["order_id"])
+    }
+    assert SweepBackoff.objects.get().key == poisoned["data"]["order_id"]
+    SweepBackoff.objects.update(retry_at=timezone.now() - timedelta(seconds=1))
+    assert attribution_reconcile(since=since, until=timezone.now())["paid_applied"] == 1
+    assert not SweepBackoff.objects.exists()
+
+
 def test_outside_the_window_nothing_is_applied(checkout, sale, since):
     # Checkout's database lives for the session: this window is before any of its orders.
     counts = attribution_reconcile(
