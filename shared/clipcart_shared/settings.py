@@ -160,6 +160,10 @@ JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=30)
 # Service-to-service keys: sign with the first, accept any (rotation).
 SERVICE_AUTH_KEYS = env.list("SERVICE_AUTH_KEYS", default=[])
 
+# `seed_demo` (demo logins with published passwords) runs only where this is True; the
+# production profile sets it False.
+DEMO_DATA_ALLOWED = True
+
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
 CELERY_BROKER_URL = broker_url()

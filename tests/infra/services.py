@@ -141,12 +141,12 @@ def probe(service: str, environment: dict[str, str]) -> dict[str, Any]:
     return _probe(service, tuple(sorted(environment.items())))
 
 
-def deploy_check(service: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`manage.py check --deploy --fail-level WARNING` of `service` with `environment`:
-    Django's own list of what a deployment must set (HSTS, SSL redirect, secure cookies, a
-    long secret, ...). It connects to nothing."""
+def manage(
+    service: str, arguments: list[str], environment: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`manage.py <arguments>` of `service` run with exactly `environment`."""
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", *arguments],
         cwd=ROOT / "services" / service,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **environment},
         capture_output=True,
@@ -154,3 +154,10 @@ def deploy_check(service: str, environment: dict[str, str]) -> subprocess.Comple
         timeout=180,
         check=False,
     )
+
+
+def deploy_check(service: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`manage.py check --deploy --fail-level WARNING`: Django's own list of what a
+    deployment must set (HSTS, SSL redirect, secure cookies, a long secret, ...). It
+    connects to nothing."""
+    return manage(service, ["check", "--deploy", "--fail-level", "WARNING"], environment)

@@ -15,6 +15,7 @@ from tests.infra.services import (
     ProbeFailed,
     container_environment,
     deploy_check,
+    manage,
     probe,
     production_environment,
     variables_read,
@@ -120,6 +121,18 @@ def test_the_deploy_check_fails_on_insecure_cookies():
 
     assert completed.returncode != 0
     assert "security.W012" in completed.stderr
+
+
+@pytest.mark.parametrize("service", ["catalog", "video", "checkout"])
+def test_seed_demo_refuses_to_run_under_production_settings(service):
+    # The demo logins' passwords are in this repository. It stops before any query: the
+    # compose PostgreSQL it would reach does not exist here.
+    completed = manage(service, ["seed_demo"], production_environment(service))
+
+    assert completed.returncode == 1
+    assert "CommandError: seed_demo refuses to run under production settings" in (
+        completed.stderr
+    )
 
 
 def test_every_container_of_a_service_has_the_same_environment():

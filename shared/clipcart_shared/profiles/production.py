@@ -25,6 +25,8 @@ SECURE_REDIRECT_EXEMPT = [r"^api/v[0-9]+/", r"^internal/", r"^healthz$", r"^read
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# `seed_demo` refuses to run: its logins' passwords are in this repository.
+DEMO_DATA_ALLOWED = False
 # HS256 user tokens are for local runs; production verifies the provider's RS256 key only,
 # unless an operator explicitly allows the shared secret (a staging stack without an IdP).
 JWT_HS256_SECRET = (
