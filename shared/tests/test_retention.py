@@ -120,7 +120,9 @@ def test_one_row_that_cannot_go_is_logged_and_skipped_and_the_others_still_go(se
 
     assert deleted == 4
     assert _ids(ProcessedEvent) == {bad.id}
-    skipped = [record for record in caplog.records if record.getMessage() == "Retention skipped a row"]
+    skipped = [
+        record for record in caplog.records if record.getMessage() == "Retention skipped a row"
+    ]
     assert [(record.retention, record.row_id) for record in skipped] == [
         ("processed_events", str(bad.id))
     ]

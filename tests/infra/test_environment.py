@@ -130,9 +130,7 @@ def test_seed_demo_refuses_to_run_under_production_settings(service):
     completed = manage(service, ["seed_demo"], production_environment(service))
 
     assert completed.returncode == 1
-    assert "CommandError: seed_demo refuses to run under production settings" in (
-        completed.stderr
-    )
+    assert "CommandError: seed_demo refuses to run under production settings" in (completed.stderr)
 
 
 def test_every_container_of_a_service_has_the_same_environment():

@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-
 from django.core.exceptions import ImproperlyConfigured
 
 from clipcart_shared.published_secrets import (
@@ -31,7 +30,8 @@ _SECRET_NAMES = (
     "STRIPE_WEBHOOK_SECRETS|SERVICE_KEY|WEBHOOK_SECRET|STRIPE_KEY|DEFAULT_API_KEY|SECRET"
 )
 _ASSIGNED = re.compile(
-    rf"""\b(?:{_SECRET_NAMES})\b["']?[ \t]*(?::-|[:=])[ \t]*\[?[ \t]*["']?([A-Za-z0-9_\-]+)(?![\w.(\-])"""
+    rf"""\b(?:{_SECRET_NAMES})\b["']?[ \t]*(?::-|[:=])[ \t]*\[?[ \t]*["']?"""
+    r"""([A-Za-z0-9_\-]+)(?![\w.(\-])"""
 )
 # Not scanned: the lock file and the vendored Compose schema hold no secrets of ours.
 _SKIPPED = {"uv.lock", "tests/infra/compose-spec.json"}
@@ -73,7 +73,9 @@ def secret_looking_values() -> dict[str, set[str]]:
 def test_every_secret_looking_value_in_the_repository_is_refused_by_production():
     found = secret_looking_values()
 
-    missing = {value: sorted(where) for value, where in found.items() if value not in PUBLISHED_SECRETS}
+    missing = {
+        value: sorted(where) for value, where in found.items() if value not in PUBLISHED_SECRETS
+    }
 
     assert missing == {}
 

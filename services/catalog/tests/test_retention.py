@@ -76,3 +76,4 @@ def test_a_pruned_reservation_is_404_on_the_internal_api(settings, service_clien
     response = service_client.get(f"/internal/v1/reservations/{gone.id}/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["code"] == "not_found"

@@ -114,4 +114,6 @@ def carts_prune(*, batch_size: int = 500) -> int:
     empty = Cart.objects.filter(updated_at__lt=cutoff).exclude(
         Exists(CartLine.objects.filter(cart=OuterRef("pk")))
     )
-    return rows_retire(queryset=empty, retire=rows_delete, name="empty_carts", batch_size=batch_size)
+    return rows_retire(
+        queryset=empty, retire=rows_delete, name="empty_carts", batch_size=batch_size
+    )

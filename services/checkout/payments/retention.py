@@ -29,9 +29,9 @@ def webhook_payloads_scrub(*, batch_size: int = 500) -> int:
     """Empty the payload of processed or ignored Stripe events received more than
     `WEBHOOK_PAYLOAD_RETENTION_DAYS` ago, in batches. Returns how many were emptied."""
     cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_PAYLOAD_RETENTION_DAYS)
-    due = WebhookEvent.objects.filter(
-        status__in=SCRUBBED_STATUSES, received_at__lt=cutoff
-    ).exclude(payload={})
+    due = WebhookEvent.objects.filter(status__in=SCRUBBED_STATUSES, received_at__lt=cutoff).exclude(
+        payload={}
+    )
     return rows_retire(
         queryset=due, retire=_payload_empty, name="webhook_payloads", batch_size=batch_size
     )

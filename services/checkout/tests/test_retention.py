@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from carts.models import Cart, CartLine
-from carts.services import carts_prune, cart_for_user
+from carts.services import cart_for_user, carts_prune
 from payments.models import WebhookEvent
 from payments.retention import webhook_payloads_scrub
 
@@ -67,7 +67,8 @@ def test_payloads_of_old_applied_or_ignored_events_are_emptied_and_the_rows_kept
 
 @pytest.mark.django_db
 def test_the_webhook_payload_setting_is_respected(settings):
-    young, older = _event(WebhookEvent.Status.PROCESSED, 3), _event(WebhookEvent.Status.PROCESSED, 8)
+    young = _event(WebhookEvent.Status.PROCESSED, 3)
+    older = _event(WebhookEvent.Status.PROCESSED, 8)
     settings.WEBHOOK_PAYLOAD_RETENTION_DAYS = 7
 
     assert webhook_payloads_scrub(batch_size=1) == 1

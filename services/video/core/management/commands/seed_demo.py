@@ -16,7 +16,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from clipcart_shared.merchant_access.demo import demo_id, demo_logins_seed, demo_seed_refuse_in_production
+from clipcart_shared.merchant_access.demo import (
+    demo_id,
+    demo_logins_seed,
+    demo_seed_refuse_in_production,
+)
 from creators.models import Creator
 from discovery.services import search_index_rebuild
 from videos.models import ProductTag, Video
