@@ -101,7 +101,7 @@ def operator_secrets() -> dict[str, str]:
 OPERATOR_HOST = "shop.example.com"
 OPERATOR_HTTPS = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "ALLOWED_HOSTS": f"{OPERATOR_HOST},catalog,video,checkout",
+    "ALLOWED_HOSTS": f"{OPERATOR_HOST},localhost,127.0.0.1,catalog,video,checkout",
     "CSRF_TRUSTED_ORIGINS": f"https://{OPERATOR_HOST}",
 }
 

@@ -30,7 +30,7 @@ _SECRET_NAMES = (
     "STRIPE_WEBHOOK_SECRETS|SERVICE_KEY|WEBHOOK_SECRET|STRIPE_KEY|DEFAULT_API_KEY|SECRET"
 )
 _ASSIGNED = re.compile(
-    rf"""\b(?:{_SECRET_NAMES})\b["']?[ \t]*(?::-|[:=])[ \t]*\[?[ \t]*["']?"""
+    rf"""\b(?:{_SECRET_NAMES})\b["']?[ \t]*(?::-|[:=])[ \t]*\[?[ \t]*(["']?)"""
     r"""([A-Za-z0-9_\-]+)(?![\w.(\-])"""
 )
 # Not scanned: the lock file and the vendored Compose schema hold no secrets of ours.
@@ -63,7 +63,11 @@ def secret_looking_values() -> dict[str, set[str]]:
             text = path.read_text()
         except (UnicodeDecodeError, FileNotFoundError):
             continue
-        candidates = [*_STRIPE_SHAPED.findall(text), *_ASSIGNED.findall(text)]
+        # In Python an unquoted value is a name (`SECRET=secret`), not a value.
+        assigned = [
+            value for quote, value in _ASSIGNED.findall(text) if quote or path.suffix != ".py"
+        ]
+        candidates = [*_STRIPE_SHAPED.findall(text), *assigned]
         for value in candidates:
             if _is_a_value(value):
                 found.setdefault(value, set()).add(str(path.relative_to(ROOT)))
@@ -98,7 +102,7 @@ def test_the_scan_would_catch_a_new_default_in_compose(tmp_path):
     text = f"STRIPE_WEBHOOK_SECRETS: ${{STRIPE_WEBHOOK_SECRETS:-{webhook_secret}}}\n"
     text += f"  DJANGO_SECRET_KEY: ${{DJANGO_SECRET_KEY:-{secret_key}}}\n"
 
-    found = {*_STRIPE_SHAPED.findall(text), *_ASSIGNED.findall(text)}
+    found = {*_STRIPE_SHAPED.findall(text), *(value for _, value in _ASSIGNED.findall(text))}
 
     assert {webhook_secret, secret_key} <= found
 
