@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
 from clipcart_shared.outbox.services import outbox_prune, processed_events_prune
+from clipcart_shared.outbox.tasks import prune, prune_processed_events
+from clipcart_shared.settings import SHARED_BEAT_SCHEDULE
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +128,12 @@ def test_one_row_that_cannot_go_is_logged_and_skipped_and_the_others_still_go(se
     assert [(record.retention, record.row_id) for record in skipped] == [
         ("processed_events", str(bad.id))
     ]
+
+
+def test_every_service_schedules_both_shared_retention_tasks(settings):
+    settings.PROCESSED_EVENT_RETENTION_DAYS = 1
+    _processed(2)
+    schedule = {entry["task"]: entry["schedule"] for entry in SHARED_BEAT_SCHEDULE.values()}
+
+    assert schedule[prune.name] == schedule[prune_processed_events.name] == 6 * 3600
+    assert prune_processed_events.apply().get() == 1

@@ -56,6 +56,13 @@ def test_finished_reservations_go_after_the_setting_and_active_or_recent_ones_st
     assert reservations_prune() == 0
 
 
+def test_the_scheduler_runs_it(settings):
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert schedule[reservations_prune_task.name] == settings.RETENTION_SECONDS == 6 * 3600
+    assert settings.RESERVATION_RETENTION_DAYS == 30
+
+
 def test_the_reservation_setting_is_respected(settings):
     variant = VariantFactory(quantity_on_hand=10)
     _reservation("four-days", variant, status="released", days_ago=4)

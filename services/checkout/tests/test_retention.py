@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from carts.models import Cart, CartLine
 from carts.services import cart_for_user, carts_prune
+from carts.tasks import carts_prune as carts_prune_task
 from payments.models import WebhookEvent
 from payments.retention import webhook_payloads_scrub
+from payments.tasks import webhook_payloads_scrub as webhook_payloads_scrub_task
 
 PAYLOAD = {"data": {"object": {"receipt_email": "buyer@example.com", "shipping": {"name": "A B"}}}}
 
@@ -158,3 +160,15 @@ def test_a_cart_someone_is_adding_to_is_never_deleted(settings):
     assert pruned == 0
     assert Cart.objects.filter(id=cart.id).exists()
     assert CartLine.objects.filter(cart=cart).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_scheduler_runs_both_retention_tasks(settings):
+    _event(WebhookEvent.Status.IGNORED, 400)
+    _cart("long-gone", 400)
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert schedule[webhook_payloads_scrub_task.name] == settings.RETENTION_SECONDS == 6 * 3600
+    assert schedule[carts_prune_task.name] == settings.RETENTION_SECONDS
+    assert webhook_payloads_scrub_task.apply().get() == 1
+    assert carts_prune_task.apply().get() == 1
