@@ -38,6 +38,7 @@ PUBLISHED_SECRETS: frozenset[str] = frozenset(
         # the test suites (profiles/test.py, shared/tests, services' and cross-service tests)
         "test-only",
         "test-only-jwt-secret-with-enough-length",
+        "another-secret-of-sufficient-length",
         "test-only-service-key-current-0000000",
         "test-only-service-key-old-00000000000",
         "contract-tests-only-service-key-000000",

@@ -33,6 +33,12 @@ _ASSIGNED = re.compile(
     rf"""\b(?:{_SECRET_NAMES})\b["']?[ \t]*(?::-|[:=])[ \t]*\[?[ \t]*(["']?)"""
     r"""([A-Za-z0-9_\-]+)(?![\w.(\-])"""
 )
+# A signing key passed by keyword in Python: `_token(key="...")` (20 characters or more,
+# so that reservation and idempotency keys of the tests are left out).
+_KEYWORD = re.compile(
+    r"""\b(?:secret|key|api_key|stripe_key|signing_key|webhook_secret)[ \t]*=[ \t]*"""
+    r"""["']([A-Za-z0-9_\-]{20,})["']"""
+)
 # Not scanned: the lock file and the vendored Compose schema hold no secrets of ours.
 _SKIPPED = {"uv.lock", "tests/infra/compose-spec.json"}
 
@@ -67,7 +73,7 @@ def secret_looking_values() -> dict[str, set[str]]:
         assigned = [
             value for quote, value in _ASSIGNED.findall(text) if quote or path.suffix != ".py"
         ]
-        candidates = [*_STRIPE_SHAPED.findall(text), *assigned]
+        candidates = [*_STRIPE_SHAPED.findall(text), *assigned, *_KEYWORD.findall(text)]
         for value in candidates:
             if _is_a_value(value):
                 found.setdefault(value, set()).add(str(path.relative_to(ROOT)))
@@ -82,6 +88,13 @@ def test_every_secret_looking_value_in_the_repository_is_refused_by_production()
     }
 
     assert missing == {}
+
+
+def test_the_scan_finds_secrets_passed_by_keyword_in_the_tests():
+    # `_token(key="...")`: a signing key a test passes by keyword, in Python, quoted.
+    found = secret_looking_values()
+
+    assert "shared/tests/test_auth.py" in found["another-secret-of-sufficient-length"]
 
 
 def test_the_scan_finds_the_defaults_of_compose_the_local_run_and_the_tests():

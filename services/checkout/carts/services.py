@@ -107,9 +107,9 @@ def cart_line_remove(*, user_id: str, line_id: uuid.UUID) -> None:
 def carts_prune(*, batch_size: int = 500) -> int:
     """Delete carts with no line that were created (or last saved) more than
     `EMPTY_CART_RETENTION_DAYS` ago, in batches; a user's next cart call makes a new one
-    (an empty cart holds nothing to lose). A cart with a line is never
-    deleted, also when the line arrives while the prune runs (the cart row is locked by
-    whoever adds it, and retention skips locked rows). Returns how many went."""
+    (an empty cart holds nothing to lose). A cart with a line is never deleted, also when
+    the line arrives while the prune runs: whoever adds it holds the cart's row lock, and
+    retention skips locked rows. Returns how many went."""
     cutoff = timezone.now() - timedelta(days=settings.EMPTY_CART_RETENTION_DAYS)
     empty = Cart.objects.filter(updated_at__lt=cutoff).exclude(
         Exists(CartLine.objects.filter(cart=OuterRef("pk")))
