@@ -57,7 +57,8 @@ def test_finished_reservations_go_after_the_setting_and_active_or_recent_ones_st
 
 
 def test_the_scheduler_runs_it(settings):
-    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    entries = settings.CELERY_BEAT_SCHEDULE.values()
+    schedule = {entry["task"]: entry["schedule"] for entry in entries}
 
     assert schedule[reservations_prune_task.name] == settings.RETENTION_SECONDS == 6 * 3600
     assert settings.RESERVATION_RETENTION_DAYS == 30

@@ -166,7 +166,8 @@ def test_a_cart_someone_is_adding_to_is_never_deleted(settings):
 def test_the_scheduler_runs_both_retention_tasks(settings):
     _event(WebhookEvent.Status.IGNORED, 400)
     _cart("long-gone", 400)
-    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    entries = settings.CELERY_BEAT_SCHEDULE.values()
+    schedule = {entry["task"]: entry["schedule"] for entry in entries}
 
     assert schedule[webhook_payloads_scrub_task.name] == settings.RETENTION_SECONDS == 6 * 3600
     assert schedule[carts_prune_task.name] == settings.RETENTION_SECONDS
