@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
@@ -64,6 +65,8 @@ def rows_retire(
             with transaction.atomic():
                 retired += _retire_locked(queryset, ids, retire)
             continue
+        except SoftTimeLimitExceeded:
+            raise  # out of time: what is committed stays, the next run goes on from there
         except Exception:
             logger.warning(
                 "Retention batch failed; trying its rows one by one",
@@ -74,6 +77,8 @@ def rows_retire(
             try:
                 with transaction.atomic():
                     retired += _retire_locked(queryset, [row_id], retire)
+            except SoftTimeLimitExceeded:
+                raise
             except Exception:
                 skipped += 1
                 logger.exception(

@@ -8,12 +8,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.utils import timezone
 
 from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
 from clipcart_shared.outbox.services import outbox_prune, processed_events_prune
 from clipcart_shared.outbox.tasks import prune, prune_processed_events
+from clipcart_shared.retention import rows_delete, rows_retire
 from clipcart_shared.settings import SHARED_BEAT_SCHEDULE
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +139,26 @@ def test_every_service_schedules_both_shared_retention_tasks(settings):
 
     assert schedule[prune.name] == schedule[prune_processed_events.name] == 6 * 3600
     assert prune_processed_events.apply().get() == 1
+
+
+def test_running_out_of_time_stops_the_run_and_keeps_what_was_done():
+    # Celery's soft time limit is not a bad row: the run stops, the batches done stay.
+    rows = [_processed(3) for _ in range(4)]
+    calls = []
+
+    def delete_then_run_out_of_time(batch):
+        calls.append(1)
+        if len(calls) == 2:
+            raise SoftTimeLimitExceeded()
+        return rows_delete(batch)
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        rows_retire(
+            queryset=ProcessedEvent.objects.all(),
+            retire=delete_then_run_out_of_time,
+            name="test",
+            batch_size=2,
+        )
+
+    assert len(calls) == 2  # not tried again row by row
+    assert _ids(ProcessedEvent) == {row.id for row in rows[2:]}
