@@ -160,6 +160,10 @@ JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=30)
 # Service-to-service keys: sign with the first, accept any (rotation).
 SERVICE_AUTH_KEYS = env.list("SERVICE_AUTH_KEYS", default=[])
 
+# `seed_demo` (demo logins with published passwords) runs only where this is True; the
+# production profile sets it False.
+DEMO_DATA_ALLOWED = True
+
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
 CELERY_BROKER_URL = broker_url()
@@ -177,10 +181,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Outbox relay: the safety net under the publish-on-commit path.
 OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=5.0)
+# Retention (clipcart_shared.retention): relayed outbox events and the consumer's
+# processed-event rows are deleted after this many days.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+PROCESSED_EVENT_RETENTION_DAYS = env.int("PROCESSED_EVENT_RETENTION_DAYS", default=30)
+# How often each service's retention tasks run.
+RETENTION_SECONDS = env.int("RETENTION_SECONDS", default=6 * 3600)
 # Periodic work every service has; each service adds its own entries.
 SHARED_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "relay-outbox": {"task": "clipcart.outbox.relay", "schedule": OUTBOX_RELAY_SECONDS},
-    "prune-outbox": {"task": "clipcart.outbox.prune", "schedule": 6 * 3600},
+    "prune-outbox": {"task": "clipcart.outbox.prune", "schedule": RETENTION_SECONDS},
+    "prune-processed-events": {
+        "task": "clipcart.outbox.processed_events_prune",
+        "schedule": RETENTION_SECONDS,
+    },
     "prune-idempotency-keys": {"task": "clipcart.idempotency.prune", "schedule": 3600},
 }
 # A row a periodic task fails on is skipped for this long, doubling per failure up to the

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.infra import dockerfile
+from tests.infra import compose, dockerfile
 from tests.infra.compose import ROOT, SERVICE_IMAGE_DOCKERFILE, Container
 
 SERVICES = sorted(path.parent.name for path in ROOT.glob("services/*/manage.py"))
@@ -84,6 +85,35 @@ def container_environment(container: Container) -> dict[str, str]:
     return {**image_environment(), **{k: str(v) for k, v in container.environment.items()}}
 
 
+def operator_secrets() -> dict[str, str]:
+    """Secrets an operator would generate (long, random, in Stripe's shapes)."""
+    return {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "SERVICE_AUTH_KEYS": secrets.token_urlsafe(32),
+        "JWT_ALLOW_HS256": "true",
+        "JWT_HS256_SECRET": secrets.token_urlsafe(32),
+        "STRIPE_SECRET_KEY": f"sk_live_{secrets.token_urlsafe(24)}",
+        "STRIPE_WEBHOOK_SECRETS": f"whsec_{secrets.token_urlsafe(24)}",
+    }
+
+
+# What an operator's .env holds to run production behind HTTPS (README, "Compose settings").
+OPERATOR_HOST = "shop.example.com"
+OPERATOR_HTTPS = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "ALLOWED_HOSTS": f"{OPERATOR_HOST},localhost,127.0.0.1,catalog,video,checkout",
+    "CSRF_TRUSTED_ORIGINS": f"https://{OPERATOR_HOST}",
+}
+
+
+def production_environment(container_name: str, **overrides: str) -> dict[str, str]:
+    """The environment compose gives `container_name` when the operator's .env switches
+    it to production with secrets of their own (and `overrides`)."""
+    operator = {**OPERATOR_HTTPS, **operator_secrets(), **overrides}
+    spec = compose.load(operator)["services"][container_name]
+    return container_environment(Container(container_name, spec))
+
+
 class ProbeFailed(AssertionError):
     pass
 
@@ -109,3 +139,25 @@ def _probe(service: str, environment: tuple[tuple[str, str], ...]) -> dict[str, 
 def probe(service: str, environment: dict[str, str]) -> dict[str, Any]:
     """What `service` looks like loaded with exactly `environment` (see settings_probe.py)."""
     return _probe(service, tuple(sorted(environment.items())))
+
+
+def manage(
+    service: str, arguments: list[str], environment: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`manage.py <arguments>` of `service` run with exactly `environment`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=ROOT / "services" / service,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **environment},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def deploy_check(service: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`manage.py check --deploy --fail-level WARNING`: Django's own list of what a
+    deployment must set (HSTS, SSL redirect, secure cookies, a long secret, ...). It
+    connects to nothing."""
+    return manage(service, ["check", "--deploy", "--fail-level", "WARNING"], environment)

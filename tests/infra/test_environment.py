@@ -1,6 +1,7 @@
 """The environment compose gives each container: every variable is one that service's code
-reads, and the production settings load with exactly that environment, pointing at the
-compose services."""
+reads; by default the local settings (a try-out) load with it; with an operator's .env
+(production settings, secrets of their own) the production settings load with exactly that
+environment, point at the compose services and pass Django's deploy check."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ import pytest
 
 from tests.infra import compose
 from tests.infra.services import (
+    OPERATOR_HTTPS,
     ProbeFailed,
     container_environment,
+    deploy_check,
+    manage,
     probe,
+    production_environment,
     variables_read,
     variables_required_in_production,
 )
@@ -50,13 +55,31 @@ def test_every_variable_production_requires_is_set(container):
 
     assert {"DJANGO_SECRET_KEY", "SERVICE_AUTH_KEYS"} <= required
     assert sorted(name for name in required if not environment.get(name)) == []
-    assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+
+
+def test_compose_runs_the_local_settings_until_the_operator_asks_for_production():
+    # The defaults are published secrets: production would refuse them (and should).
+    defaults = container_environment(compose.container("checkout"))
+    operator = production_environment("checkout")
+
+    assert defaults["DJANGO_SETTINGS_MODULE"] == "config.settings.local"
+    assert operator["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    assert operator["DJANGO_SECRET_KEY"] != defaults["DJANGO_SECRET_KEY"]
+
+
+@pytest.mark.parametrize("service", ["catalog", "video", "checkout"])
+def test_the_try_out_loads_with_the_compose_defaults(service):
+    loaded = probe(service, container_environment(compose.container(service)))
+
+    assert loaded["settings_module"] == "config.settings.local"
+    assert loaded["debug"] is False
+    assert loaded["database"] == {"name": f"clipcart_{service}", "host": "postgres", "port": "5432"}
 
 
 @pytest.mark.parametrize("container", SERVICE_CONTAINERS, ids=lambda item: item.name)
 def test_production_settings_load_with_the_containers_environment(container):
     service = container.clipcart_service
-    loaded = probe(service, container_environment(container))
+    loaded = probe(service, production_environment(container.name))
 
     assert loaded["settings_module"] == "config.settings.production"
     assert loaded["service_name"] == service
@@ -76,11 +99,41 @@ def test_production_settings_load_with_the_containers_environment(container):
 
 def test_loading_fails_when_a_required_variable_is_missing():
     # Guards the test above: the probe loads the settings for real.
-    environment = container_environment(compose.container("catalog"))
+    environment = production_environment("catalog")
     del environment["DJANGO_SECRET_KEY"]
 
     with pytest.raises(ProbeFailed, match="DJANGO_SECRET_KEY"):
         probe("catalog", environment)
+
+
+@pytest.mark.parametrize("service", ["catalog", "video", "checkout"])
+def test_production_settings_pass_the_deploy_check_without_a_warning(service):
+    # What an operator sets behind HTTPS (README, "Compose settings"), nothing more.
+    environment = production_environment(service)
+
+    completed = deploy_check(service, environment)
+
+    assert set(OPERATOR_HTTPS) <= set(environment)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "System check identified no issues (0 silenced)." in completed.stdout
+
+
+def test_the_deploy_check_fails_on_insecure_cookies():
+    # Guards the test above: the check does fail on a warning.
+    completed = deploy_check("catalog", production_environment("catalog", SECURE_COOKIES="false"))
+
+    assert completed.returncode != 0
+    assert "security.W012" in completed.stderr
+
+
+@pytest.mark.parametrize("service", ["catalog", "video", "checkout"])
+def test_seed_demo_refuses_to_run_under_production_settings(service):
+    # The demo logins' passwords are in this repository. It stops before any query: the
+    # compose PostgreSQL it would reach does not exist here.
+    completed = manage(service, ["seed_demo"], production_environment(service))
+
+    assert completed.returncode == 1
+    assert "CommandError: seed_demo refuses to run under production settings" in (completed.stderr)
 
 
 def test_every_container_of_a_service_has_the_same_environment():

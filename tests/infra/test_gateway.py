@@ -249,7 +249,8 @@ def test_the_gateway_passes_the_host_with_its_port_and_the_request_id():
 
     # Django compares an admin form's Origin with the Host (CSRF); $host would drop the port.
     assert headers["Host"] == "$http_host"
-    assert headers["X-Forwarded-Proto"] == "$scheme"
+    # The TLS proxy's scheme when there is one (production redirects HTTP pages to HTTPS).
+    assert headers["X-Forwarded-Proto"] == "$clipcart_forwarded_proto"
     assert headers["X-Request-ID"] == "$clipcart_request_id"
 
 

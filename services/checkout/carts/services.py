@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from carts.models import Cart, CartLine
 from clipcart_shared.errors import ApplicationError
+from clipcart_shared.retention import rows_delete, rows_retire
 from core import catalog, video
 from core.errors import CheckoutErrorCode
 
@@ -49,9 +53,10 @@ def cart_line_add(
         )
     currency = quoted["unit_price"]["currency"]
     with transaction.atomic():
-        cart = cart_for_user(user_id=user_id)
-        # One writer per cart at a time: the checks below stay true until commit.
-        Cart.objects.select_for_update().filter(id=cart.id).get()
+        # One writer per cart at a time: the checks below stay true until commit. Found
+        # and locked in one statement, so a cart the retention task deletes meanwhile
+        # (carts_prune) is made again rather than missed.
+        cart, _ = Cart.objects.select_for_update().get_or_create(user_id=user_id)
         lines = list(cart.lines.all())
         if any(line.currency != currency for line in lines):
             raise ApplicationError(
@@ -140,3 +145,18 @@ def cart_line_remove(*, user_id: str, line_id: uuid.UUID) -> None:
     deleted, _ = CartLine.objects.filter(id=line_id, cart__user_id=user_id).delete()
     if not deleted:
         raise CartLine.DoesNotExist
+
+
+def carts_prune(*, batch_size: int = 500) -> int:
+    """Delete carts with no line that were created (or last saved) more than
+    `EMPTY_CART_RETENTION_DAYS` ago, in batches; a user's next cart call makes a new one
+    (an empty cart holds nothing to lose). A cart with a line is never deleted, also when
+    the line arrives while the prune runs: whoever adds it holds the cart's row lock, and
+    retention skips locked rows. Returns how many went."""
+    cutoff = timezone.now() - timedelta(days=settings.EMPTY_CART_RETENTION_DAYS)
+    empty = Cart.objects.filter(updated_at__lt=cutoff).exclude(
+        Exists(CartLine.objects.filter(cart=OuterRef("pk")))
+    )
+    return rows_retire(
+        queryset=empty, retire=rows_delete, name="empty_carts", batch_size=batch_size
+    )

@@ -2,6 +2,7 @@ from celery import shared_task
 
 from orders.services import payments_reconcile as _payments_reconcile
 from orders.services import refunds_reconcile as _refunds_reconcile
+from payments.retention import webhook_payloads_scrub as _webhook_payloads_scrub
 from payments.services import webhook_event_process as _webhook_event_process
 from payments.services import webhook_events_sweep as _webhook_events_sweep
 
@@ -30,3 +31,8 @@ def payments_reconcile() -> int:
 @shared_task(name="payments.webhook_events_sweep", time_limit=600, soft_time_limit=570)
 def webhook_events_sweep() -> int:
     return _webhook_events_sweep()
+
+
+@shared_task(name="payments.webhook_payloads_scrub", time_limit=600, soft_time_limit=570)
+def webhook_payloads_scrub() -> int:
+    return _webhook_payloads_scrub()

@@ -26,7 +26,13 @@ class OutboxEvent(models.Model):
                 fields=["time"],
                 name="outbox_unpublished_idx",
                 condition=models.Q(published_at__isnull=True),
-            )
+            ),
+            # Retention finds the relayed events past their days without a table scan.
+            models.Index(
+                fields=["published_at"],
+                name="outbox_relayed_idx",
+                condition=models.Q(published_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,6 +62,8 @@ class ProcessedEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event_id", "consumer"], name="processed_event_once")
         ]
+        # Retention finds the rows past their days without a table scan.
+        indexes = [models.Index(fields=["processed_at"], name="processed_event_age_idx")]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} by {self.consumer}"

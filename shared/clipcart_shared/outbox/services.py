@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
+from clipcart_shared.retention import rows_delete, rows_retire
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +93,30 @@ def outbox_relay(*, batch_size: int = 200) -> int:
     return len(events)
 
 
-def outbox_prune(*, older_than: timedelta = timedelta(days=7)) -> int:
-    """Delete published events past their usefulness; unpublished ones are never pruned."""
-    deleted, _ = OutboxEvent.objects.filter(published_at__lt=timezone.now() - older_than).delete()
-    return deleted
+def outbox_prune(*, batch_size: int = 500) -> int:
+    """Delete events relayed more than `OUTBOX_RETENTION_DAYS` ago, in batches; unrelayed
+    ones are never pruned. Returns how many were deleted."""
+    cutoff = timezone.now() - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    return rows_retire(
+        queryset=OutboxEvent.objects.filter(published_at__lt=cutoff),
+        retire=rows_delete,
+        name="outbox",
+        batch_size=batch_size,
+    )
+
+
+def processed_events_prune(*, batch_size: int = 500) -> int:
+    """Delete the consumer's processed-event rows older than
+    `PROCESSED_EVENT_RETENTION_DAYS`, in batches. A row is what makes a redelivered event
+    a no-op, so the setting must stay longer than any redelivery: the broker's, the
+    outbox relay's (minutes) and attribution's reconciliation window (a day)."""
+    cutoff = timezone.now() - timedelta(days=settings.PROCESSED_EVENT_RETENTION_DAYS)
+    return rows_retire(
+        queryset=ProcessedEvent.objects.filter(processed_at__lt=cutoff),
+        retire=rows_delete,
+        name="processed_events",
+        batch_size=batch_size,
+    )
 
 
 def event_handler(event_type: str) -> Callable[[EventHandler], EventHandler]:

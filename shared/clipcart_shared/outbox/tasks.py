@@ -10,6 +10,7 @@ from clipcart_shared.outbox.services import (
     event_consume,
     outbox_prune,
     outbox_relay,
+    processed_events_prune,
 )
 
 
@@ -21,6 +22,11 @@ def relay() -> int:
 @shared_task(name="clipcart.outbox.prune", time_limit=300)
 def prune() -> int:
     return outbox_prune()
+
+
+@shared_task(name="clipcart.outbox.processed_events_prune", time_limit=300)
+def prune_processed_events() -> int:
+    return processed_events_prune()
 
 
 @shared_task(

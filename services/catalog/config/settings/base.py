@@ -6,6 +6,7 @@ from clipcart_shared.settings import (
     DJANGO_APPS,
     LOG_JSON,
     LOG_LEVEL,
+    RETENTION_SECONDS,
     SHARED_APPS,
     SHARED_BEAT_SCHEDULE,
     SPECTACULAR_SETTINGS,
@@ -48,5 +49,14 @@ CELERY_BEAT_SCHEDULE = {
     "release-expired-reservations": {
         "task": "inventory.reservations_expire",
         "schedule": env.int("RESERVATION_SWEEP_SECONDS", default=30),
+    },
+}
+
+# Retention: committed, released and expired reservations are deleted after this many days.
+RESERVATION_RETENTION_DAYS = env.int("RESERVATION_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE |= {
+    "prune-finished-reservations": {
+        "task": "inventory.reservations_prune",
+        "schedule": RETENTION_SECONDS,
     },
 }

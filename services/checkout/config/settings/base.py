@@ -6,6 +6,7 @@ from clipcart_shared.settings import (
     DJANGO_APPS,
     LOG_JSON,
     LOG_LEVEL,
+    RETENTION_SECONDS,
     SHARED_APPS,
     SHARED_BEAT_SCHEDULE,
     SPECTACULAR_SETTINGS,
@@ -88,4 +89,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.payments_reconcile",
         "schedule": env.int("PAYMENT_RECONCILE_SECONDS", default=300),
     },
+}
+
+# Retention: Stripe event payloads (buyers' personal data) of applied or ignored events,
+# and carts left empty, after this many days.
+WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=30)
+EMPTY_CART_RETENTION_DAYS = env.int("EMPTY_CART_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE |= {
+    "scrub-stripe-event-payloads": {
+        "task": "payments.webhook_payloads_scrub",
+        "schedule": RETENTION_SECONDS,
+    },
+    "prune-empty-carts": {"task": "carts.carts_prune", "schedule": RETENTION_SECONDS},
 }

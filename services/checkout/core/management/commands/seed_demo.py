@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from clipcart_shared.merchant_access.demo import demo_logins_seed
+from clipcart_shared.merchant_access.demo import demo_logins_seed, demo_seed_refuse_in_production
 
 STAFF_PERMISSIONS = [
     ("orders", "view_order"),
@@ -21,8 +21,12 @@ STAFF_PERMISSIONS = [
 class Command(BaseCommand):
     help = "Create the checkout service's demo logins (safe to run again)."
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        demo_seed_refuse_in_production()
+        with transaction.atomic():
+            self._seed()
+
+    def _seed(self) -> None:
         created = demo_logins_seed(staff_permissions=STAFF_PERMISSIONS)
         self.stdout.write(
             f"Checkout demo logins: {created} created."

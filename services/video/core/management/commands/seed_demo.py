@@ -16,7 +16,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from clipcart_shared.merchant_access.demo import demo_id, demo_logins_seed
+from clipcart_shared.merchant_access.demo import (
+    demo_id,
+    demo_logins_seed,
+    demo_seed_refuse_in_production,
+)
 from creators.models import Creator
 from discovery.services import search_index_rebuild
 from videos.models import ProductTag, Video
@@ -79,8 +83,12 @@ VIDEOS = [
 class Command(BaseCommand):
     help = "Create the video service's demo data (safe to run again)."
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        demo_seed_refuse_in_production()
+        with transaction.atomic():
+            self._seed()
+
+    def _seed(self) -> None:
         created = demo_logins_seed(staff_permissions=STAFF_PERMISSIONS)
         created += self._creators_and_videos()
         if created:
