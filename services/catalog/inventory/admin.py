@@ -101,7 +101,11 @@ def stock_movements_recent(variant: Variant) -> str:
     """The variant's latest movements as a small table, newest first, and a link to all."""
     if variant._state.adding:
         return "-"
-    movements = list(variant.stock_movements.order_by("-created_at", "-id")[:RECENT_MOVEMENTS])
+    movements = list(
+        StockMovement.objects.filter(variant=variant).order_by("-created_at", "-id")[
+            :RECENT_MOVEMENTS
+        ]
+    )
     if not movements:
         return "No stock movements yet."
     rows = format_html_join(
