@@ -87,9 +87,9 @@ def test_a_scope_that_counts_reads_throttles_its_gets_with_the_hour_window():
 def test_behind_the_gateway_the_address_is_the_one_it_saw_not_what_the_client_claims():
     # Same gateway address, spoofed left-hand entries: one client, held at 5.
     answers = [
-        _client(
-            address="10.0.0.2", HTTP_X_FORWARDED_FOR=f"1.1.1.{number}, 203.0.113.50"
-        ).post("/api/v1/throttled/", {}).status_code
+        _client(address="10.0.0.2", HTTP_X_FORWARDED_FOR=f"1.1.1.{number}, 203.0.113.50")
+        .post("/api/v1/throttled/", {})
+        .status_code
         for number in range(6)
     ]
     other = _client(address="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.51")
@@ -103,7 +103,9 @@ def test_the_counters_are_in_the_shared_database_cache_table():
     _client("counted").post("/api/v1/throttled/", {})
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM clipcart_cache WHERE cache_key LIKE %s", ["%throttle:%"])
+        cursor.execute(
+            "SELECT count(*) FROM clipcart_cache WHERE cache_key LIKE %s", ["%throttle:%"]
+        )
         assert cursor.fetchone()[0] == 2  # the user's and the address's
 
 

@@ -12,6 +12,7 @@ can override it. Over the rate → 429 problem+json `throttled` with `Retry-Afte
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from typing import Any
 
@@ -24,11 +25,12 @@ from rest_framework.throttling import SimpleRateThrottle
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str | None:
     """The client's address: `REMOTE_ADDR`, or, behind `TRUSTED_PROXY_COUNT` proxies that
     each append to `X-Forwarded-For`, the address the outermost of them saw. Entries left
-    of that are whatever the client sent and are never trusted."""
-    remote_address = request.META.get("REMOTE_ADDR") or "unknown"
+    of that are whatever the client sent and are never trusted; one that is not an address
+    is not used. None for a request that came from no socket (a test's `force_login`)."""
+    remote_address = request.META.get("REMOTE_ADDR") or None
     proxies = settings.TRUSTED_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
     if proxies <= 0 or not forwarded:
@@ -36,7 +38,11 @@ def client_ip(request: HttpRequest) -> str:
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     if not hops:
         return remote_address
-    return hops[-min(proxies, len(hops))]
+    candidate = hops[-min(proxies, len(hops))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote_address
 
 
 def throttled_methods(view: Any) -> frozenset[str]:
@@ -107,4 +113,4 @@ class IpRateThrottle(_ScopeThrottle):
     kind = "ip"
 
     def identity(self, request: Request) -> str | None:
-        return f"ip:{client_ip(request)}"
+        return f"ip:{client_ip(request) or 'unknown'}"
