@@ -16,3 +16,5 @@ class CheckoutErrorCode(enum.StrEnum):
     INVALID_SIGNATURE = "invalid_signature"
     REFUND_TOO_LARGE = "refund_too_large"
     ORDER_NOT_REFUNDABLE = "order_not_refundable"
+    TOO_MANY_OPEN_CHECKOUTS = "too_many_open_checkouts"
+    UNIT_LIMIT_EXCEEDED = "unit_limit_exceeded"

@@ -20,6 +20,7 @@ from clipcart_shared.outbox.services import events_publish
 from core import catalog
 from core.errors import CheckoutErrorCode
 from orders.events import order_paid_event, order_refunded_event
+from orders.limits import checkout_hold_claim, checkout_holds_released
 from orders.models import Order, OrderLine, Refund
 from orders.selectors import order_lines_refundable, order_refundable_amount
 from payments import stripe_api
@@ -56,6 +57,10 @@ def _cart_lines(user_id: str) -> tuple[list[CheckoutLine], list[uuid.UUID]]:
         )
         for row in rows
     ], [row.id for row in rows]
+
+
+def _quantities(lines: list[CheckoutLine]) -> list[tuple[uuid.UUID, int]]:
+    return [(line.variant_id, line.quantity) for line in lines]
 
 
 def _stripe_customer(*, user_id: str, email: str, replacing: str | None = None) -> str:
@@ -96,6 +101,7 @@ def _payment_intent(
     return payment_intent_id, client_secret, customer_id
 
 
+@checkout_holds_released
 def checkout_create(
     *,
     user_id: str,
@@ -124,7 +130,7 @@ def checkout_create(
             status=422,
         )
     currency = currencies.pop()
-    order_id = uuid.uuid4()
+    order_id = checkout_hold_claim(user_id=user_id, lines=_quantities(lines), quote=quote)
     subtotal = sum(quoted["line_total"]["amount"] for quoted in quote["lines"])
     merchants = {merchant["id"]: merchant for merchant in quote["merchants"]}
     shipping = sum(merchant["shipping_fee"]["amount"] for merchant in merchants.values())

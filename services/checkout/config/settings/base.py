@@ -57,6 +57,9 @@ STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 # the sweep, which runs this often.
 WEBHOOK_SWEEP_SECONDS = env.int("WEBHOOK_SWEEP_SECONDS", default=60)
 CHECKOUT_RESERVATION_SECONDS = env.int("CHECKOUT_RESERVATION_SECONDS", default=15 * 60)
+# Unpaid, unexpired checkouts one buyer may hold at once (orders.limits); the units of one
+# variant across them are capped by its merchant (catalog's `max_units_per_buyer`).
+MAX_OPEN_CHECKOUTS = env.int("MAX_OPEN_CHECKOUTS", default=3)
 MAX_CART_LINES = 50
 MAX_LINE_QUANTITY = 99
 
