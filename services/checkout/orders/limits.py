@@ -11,17 +11,17 @@ hold row and not a lock held through the checkout: ADR 14.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
@@ -66,22 +66,98 @@ def _lock_buyer(user_id: str) -> None:
         )
 
 
-def _units_held(
-    *, orders: Iterable[uuid.UUID], holds: list[CheckoutHold], variant_ids: set[str]
-) -> Counter[str]:
-    held: Counter[str] = Counter()
-    rows = (
-        OrderLine.objects.filter(order_id__in=orders, variant_id__in=variant_ids)
-        .values("variant_id")
-        .annotate(units=Sum("quantity"))
+# What a buyer holds now, in one statement: their open orders (unpaid, not expired) and the
+# holds of their checkouts on the way whose order is not written yet (a written one is
+# counted as the order), the number of both and the units of the asked-for variants.
+_HOLDINGS = f"""
+WITH open_orders AS (
+    SELECT id FROM {Order._meta.db_table}
+    WHERE user_id = %(user)s AND status = %(pending)s AND expires_at > %(now)s
+), holds AS (
+    SELECT hold.lines FROM {CheckoutHold._meta.db_table} hold
+    WHERE hold.user_id = %(user)s AND hold.expires_at > %(now)s
+      AND NOT EXISTS (SELECT 1 FROM {Order._meta.db_table} o WHERE o.id = hold.id)
+), units AS (
+    SELECT line.variant_id::text AS variant_id, line.quantity
+    FROM {OrderLine._meta.db_table} line JOIN open_orders ON open_orders.id = line.order_id
+    UNION ALL
+    SELECT held.line ->> 'variant_id', (held.line ->> 'quantity')::int
+    FROM holds, jsonb_array_elements(holds.lines) AS held(line)
+)
+SELECT
+    (SELECT count(*) FROM open_orders) + (SELECT count(*) FROM holds),
+    (SELECT coalesce(jsonb_object_agg(variant_id, total), '{{}}'::jsonb) FROM (
+        SELECT variant_id, sum(quantity) AS total FROM units
+        WHERE variant_id = ANY(%(variants)s) GROUP BY variant_id
+    ) per_variant)
+"""
+
+
+def _holdings(*, user_id: str, variant_ids: list[str], now: datetime) -> tuple[int, Counter[str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HOLDINGS,
+            {
+                "user": user_id,
+                "pending": Order.Status.PENDING_PAYMENT.value,
+                "now": now,
+                "variants": variant_ids,
+            },
+        )
+        open_checkouts, units = cursor.fetchone()
+    if isinstance(units, str):  # psycopg decodes jsonb, but be plain about it
+        units = json.loads(units)
+    return open_checkouts, Counter({key: int(value) for key, value in units.items()})
+
+
+def _too_many_open_checkouts(*, user_id: str, open_checkouts: int) -> ApplicationError:
+    logger.info(
+        "Checkout refused: too many open", extra={"user_id": user_id, "open": open_checkouts}
     )
-    for row in rows:
-        held[str(row["variant_id"])] += row["units"]
-    for hold in holds:
-        for line in hold.lines:
-            if line["variant_id"] in variant_ids:
-                held[line["variant_id"]] += line["quantity"]
-    return held
+    return ApplicationError(
+        CheckoutErrorCode.TOO_MANY_OPEN_CHECKOUTS,
+        f"You have {settings.MAX_OPEN_CHECKOUTS} unpaid checkouts; pay for or cancel one "
+        "first (unpaid ones lapse by themselves).",
+        status=409,
+    )
+
+
+def _unit_limit_exceeded(
+    *,
+    user_id: str,
+    lines: list[tuple[uuid.UUID, int]],
+    over: list[str],
+    wanted: Counter[str],
+    held: Counter[str],
+    caps: dict[str, int],
+) -> ApplicationError:
+    logger.info("Checkout refused: unit cap", extra={"user_id": user_id, "variants": over})
+    return ApplicationError(
+        CheckoutErrorCode.UNIT_LIMIT_EXCEEDED,
+        "One buyer may hold only so many units of a product in unpaid checkouts.",
+        status=409,
+        errors=[
+            {
+                "field": f"lines[{index}].quantity",
+                "code": CheckoutErrorCode.UNIT_LIMIT_EXCEEDED.value,
+                "message": f"At most {caps[str(variant_id)]} units of variant {variant_id} "
+                f"per buyer; {held[str(variant_id)]} already held.",
+            }
+            for index, (variant_id, _) in enumerate(lines)
+            if str(variant_id) in over
+        ],
+        extra={
+            "lines": [
+                {
+                    "variant_id": variant_id,
+                    "requested": wanted[variant_id],
+                    "held": held[variant_id],
+                    "limit": caps[variant_id],
+                }
+                for variant_id in over
+            ]
+        },
+    )
 
 
 def checkout_hold_claim(
@@ -104,75 +180,45 @@ def checkout_hold_claim(
         str(quoted["variant_id"]): quoted.get("max_units_per_buyer", DEFAULT_MAX_UNITS_PER_BUYER)
         for quoted in quote["lines"]
     }
-    with transaction.atomic():
+    refusal: ApplicationError | None = None
+    hold: CheckoutHold | None = None
+    # No savepoint: nothing inside raises but the database itself (the refusal is raised
+    # after the block), and a checkout is never called inside another transaction.
+    with transaction.atomic(savepoint=False):
         _lock_buyer(user_id)
-        CheckoutHold.objects.filter(user_id=user_id, expires_at__lte=now).delete()
-        open_orders = list(
-            Order.objects.filter(
-                user_id=user_id, status=Order.Status.PENDING_PAYMENT, expires_at__gt=now
-            ).values_list("id", flat=True)
-        )
-        # A hold whose order is written (the checkout is returning) is counted as the order.
-        holds = list(
-            CheckoutHold.objects.filter(user_id=user_id).exclude(
-                id__in=Order.objects.filter(user_id=user_id).values("id")
-            )
-        )
-        if len(open_orders) + len(holds) >= settings.MAX_OPEN_CHECKOUTS:
-            logger.info(
-                "Checkout refused: too many open",
-                extra={"user_id": user_id, "open": len(open_orders) + len(holds)},
-            )
-            raise ApplicationError(
-                CheckoutErrorCode.TOO_MANY_OPEN_CHECKOUTS,
-                f"You have {settings.MAX_OPEN_CHECKOUTS} unpaid checkouts; pay for or "
-                "cancel one first (unpaid ones lapse by themselves).",
-                status=409,
-            )
-        held = _units_held(orders=open_orders, holds=holds, variant_ids=set(wanted))
+        open_checkouts, held = _holdings(user_id=user_id, variant_ids=list(wanted), now=now)
         over = [
             variant_id
             for variant_id, quantity in wanted.items()
             if held[variant_id] + quantity > caps[variant_id]
         ]
-        if over:
-            logger.info("Checkout refused: unit cap", extra={"user_id": user_id, "variants": over})
-            raise ApplicationError(
-                CheckoutErrorCode.UNIT_LIMIT_EXCEEDED,
-                "One buyer may hold only so many units of a product in unpaid checkouts.",
-                status=409,
-                errors=[
-                    {
-                        "field": f"lines[{index}].quantity",
-                        "code": CheckoutErrorCode.UNIT_LIMIT_EXCEEDED.value,
-                        "message": f"At most {caps[str(variant_id)]} units of variant "
-                        f"{variant_id} per buyer; {held[str(variant_id)]} already held.",
-                    }
-                    for index, (variant_id, _) in enumerate(lines)
-                    if str(variant_id) in over
-                ],
-                extra={
-                    "lines": [
-                        {
-                            "variant_id": variant_id,
-                            "requested": wanted[variant_id],
-                            "held": held[variant_id],
-                            "limit": caps[variant_id],
-                        }
-                        for variant_id in over
-                    ]
-                },
+        if open_checkouts >= settings.MAX_OPEN_CHECKOUTS:
+            refusal = _too_many_open_checkouts(user_id=user_id, open_checkouts=open_checkouts)
+        elif over:
+            refusal = _unit_limit_exceeded(
+                user_id=user_id, lines=lines, over=over, wanted=wanted, held=held, caps=caps
             )
-        hold = CheckoutHold.objects.create(
-            id=uuid.uuid4(),
-            user_id=user_id,
-            lines=[
-                {"variant_id": variant_id, "quantity": quantity}
-                for variant_id, quantity in wanted.items()
-            ],
-            expires_at=now + timedelta(seconds=settings.CHECKOUT_RESERVATION_SECONDS),
-        )
+        else:
+            hold = CheckoutHold.objects.create(
+                id=uuid.uuid4(),
+                user_id=user_id,
+                lines=[
+                    {"variant_id": variant_id, "quantity": quantity}
+                    for variant_id, quantity in wanted.items()
+                ],
+                expires_at=now + timedelta(seconds=settings.CHECKOUT_RESERVATION_SECONDS),
+            )
+    if refusal is not None:
+        raise refusal
+    assert hold is not None
     claimed = _claimed.get()
     if claimed is not None:
         claimed.append(hold.id)
     return hold.id
+
+
+def checkout_holds_prune() -> int:
+    """Delete lapsed holds (left by a process that stopped mid-checkout; they count for
+    nothing already). Returns how many."""
+    deleted, _ = CheckoutHold.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

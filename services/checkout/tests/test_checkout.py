@@ -140,7 +140,8 @@ def test_a_stored_customer_stripe_no_longer_has_is_replaced(
 def test_out_of_stock_is_409_naming_the_line(client_for, catalog, stripe_emulator, variants):
     response = _checkout(
         client_for("u1"),
-        lines=[*_lines(variants, quantity=99), {"variant_id": variants[1]["id"], "quantity": 99}],
+        # The most one buyer may hold of a variant (the demo merchants' cap).
+        lines=[*_lines(variants, quantity=10), {"variant_id": variants[1]["id"], "quantity": 10}],
     )
     assert response.status_code == 201  # plenty: the fixture stocked 100 000
     catalog.set_stock(variants[2]["id"], 1)
@@ -168,7 +169,7 @@ def test_checkout_query_count_is_the_same_for_1_line_and_20_lines(
     twenty = _checkout_queries(client, variants, many)
     assert many >= 5
     assert one == twenty
-    assert one <= 25
+    assert one <= 29
     assert (
         OrderLine.objects.filter(order__in=Order.objects.order_by("-created_at")[:1]).count()
         == many

@@ -244,3 +244,23 @@ def test_cart_writes_are_throttled_and_reading_the_cart_is_not(client_for, catal
 
     assert answers == [201, 201, 201, 429]
     assert client.get("/api/v1/cart/").status_code == 200
+
+
+def test_a_hold_left_by_a_stopped_process_lapses_and_is_pruned(
+    client_for, catalog, stripe_emulator, variants
+):
+    from orders.limits import checkout_holds_prune
+
+    now = timezone.now()
+    for index in range(3):  # as if three checkouts had died mid-way
+        CheckoutHold.objects.create(
+            id=uuid.uuid4(),
+            user_id="crashed",
+            lines=[{"variant_id": variants[0]["id"], "quantity": 1}],
+            expires_at=now + timedelta(minutes=1) if index == 0 else now - timedelta(seconds=1),
+        )
+
+    assert checkout_holds_prune() == 2
+    # The live one still counts: two more places.
+    answers = [_buy(client_for("crashed"), variants[0]).status_code for _ in range(3)]
+    assert answers == [201, 201, 409]

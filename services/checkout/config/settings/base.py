@@ -81,6 +81,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.orders_expire",
         "schedule": env.int("ORDER_EXPIRY_SWEEP_SECONDS", default=60),
     },
+    "prune-lapsed-checkout-holds": {"task": "orders.checkout_holds_prune", "schedule": 3600},
     "apply-waiting-stripe-events": {
         "task": "payments.webhook_events_sweep",
         "schedule": WEBHOOK_SWEEP_SECONDS,
