@@ -7,10 +7,17 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import user_token_mint
+
+
+@pytest.fixture(autouse=True)
+def _throttle_counts_cleared() -> None:
+    """Every test starts with no request counted (the test profile keeps them in memory)."""
+    cache.clear()
 
 
 @pytest.fixture
