@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
@@ -52,9 +52,21 @@ def checkout_holds_released(function: Callable[P, R]) -> Callable[P, R]:
         finally:
             _claimed.reset(token)
             if claimed:
-                CheckoutHold.objects.filter(id__in=claimed).delete()
+                _holds_release(claimed)
 
     return released
+
+
+def _holds_release(hold_ids: list[uuid.UUID]) -> None:
+    # Never the checkout's answer: a hold left here lapses at its expiry, and one whose
+    # order is written already counts for nothing.
+    try:
+        CheckoutHold.objects.filter(id__in=hold_ids).delete()
+    except DatabaseError:
+        logger.warning(
+            "Could not give back a checkout hold",
+            extra={"ids": [str(hold_id) for hold_id in hold_ids]},
+        )
 
 
 def _lock_buyer(user_id: str) -> None:
