@@ -70,6 +70,8 @@ def catalog_reset() -> Merchant:
         slug="bench-outfitters",
         currency="EUR",
         shipping_fee_amount=490,
+        # A bench client buys the same variants again and again: no cap per buyer here.
+        max_units_per_buyer=1_000_000,
     )
 
 

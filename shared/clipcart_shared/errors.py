@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -176,7 +177,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             if authenticate_header:
                 headers["WWW-Authenticate"] = authenticate_header
         if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait))
+            headers["Retry-After"] = str(math.ceil(exc.wait))
         return _problem_response(
             problem(status=exc.status_code, code=code, detail=str(exc.detail)), headers
         )

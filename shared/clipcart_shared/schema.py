@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular import openapi
+
 from clipcart_shared.errors import PROBLEM_CONTENT_TYPE
+from clipcart_shared.throttling.throttles import throttled_methods
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -44,6 +47,17 @@ ERROR_RESPONSES = {
     "4XX": "A client error (400 malformed, 401, 403, 404, 409, 413, 422, 429): see `code`.",
     "503": "A dependency (database, broker, another service) is unavailable.",
 }
+THROTTLED_RESPONSE: dict[str, Any] = {
+    "description": "Too many requests from this user or address (`throttled`); try again "
+    "after `Retry-After` seconds.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before the next request is counted.",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+    "content": {PROBLEM_CONTENT_TYPE: {"schema": _PROBLEM_REFERENCE}},
+}
 _METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
 
 
@@ -66,3 +80,13 @@ def problem_responses(
                     },
                 )
     return result
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, plus the 429 of every operation a throttle counts."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
+        if operation is not None and self.method in throttled_methods(self.view):
+            operation.setdefault("responses", {})["429"] = THROTTLED_RESPONSE
+        return operation

@@ -7,6 +7,7 @@ README's configuration table lists each with its default.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -59,6 +60,23 @@ def broker_url() -> str:
     return urlunsplit(parts._replace(scheme=scheme, path="/clipcart_broker"))
 
 
+def cache_settings() -> dict[str, Any]:
+    """One cache every process of a service shares (throttle counters live in it): Redis
+    or another server when `CACHE_URL` names one, else the database's `clipcart_cache`
+    table (the throttling app's migration creates it), so the embedded run needs no
+    server of its own. Not a per-process memory cache: each gunicorn worker would count
+    apart and a throttle would let N times its rate through."""
+    explicit = env.str("CACHE_URL", default="")
+    if explicit:
+        return {"default": environ.Env.cache_url_config(explicit)}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "clipcart_cache",
+        }
+    }
+
+
 def service_url(service: str) -> str:
     """Where another service answers (`<SERVICE>_URL`), default its embedded port."""
     port = env.int(f"{service.upper()}_PORT", default=DEFAULT_PORTS[service])
@@ -79,8 +97,13 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
 ]
-THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
-SHARED_APPS = ["clipcart_shared.outbox", "clipcart_shared.idempotency", "clipcart_shared.sweeps"]
+THIRD_PARTY_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "axes"]
+SHARED_APPS = [
+    "clipcart_shared.outbox",
+    "clipcart_shared.idempotency",
+    "clipcart_shared.sweeps",
+    "clipcart_shared.throttling",
+]
 
 MIDDLEWARE = [
     "clipcart_shared.request_id.RequestIdMiddleware",
@@ -92,7 +115,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out admin login.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Admin logins (django-axes): after `ADMIN_LOGIN_FAILURE_LIMIT` wrong passwords for one
+# username, or from one address, that username or address is refused (429, even with the
+# right password) for `ADMIN_LOGIN_COOLOFF_MINUTES`. Attempts are rows in the service's
+# database, so every process sees them. `manage.py axes_reset` lifts a lockout early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "clipcart_shared.throttling.throttles.client_ip"
+# Behind this many proxies that append to X-Forwarded-For (the gateway: 1), the client's
+# address is the one the outermost saw; 0 trusts only the connection's own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+CACHES = cache_settings()
 
 TEMPLATES = [
     {
@@ -133,10 +177,31 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "clipcart_shared.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "clipcart_shared.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "clipcart_shared.schema.AutoSchema",
+    # They count only views that name a `throttle_scope` (clipcart_shared.throttling).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "clipcart_shared.throttling.throttles.UserRateThrottle",
+        "clipcart_shared.throttling.throttles.IpRateThrottle",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Requests per scope, per mobile user (`.user`) and per client address (`.ip`): checkouts,
+# cart writes, engagement events, creator/video/tag writes, search. `THROTTLE_RATES`
+# overrides any of them: `checkout.user=5/min,search.ip=600/min`.
+THROTTLE_RATES: dict[str, str] = {
+    "checkout.user": "10/min",
+    "checkout.ip": "60/min",
+    "cart.user": "60/min",
+    "cart.ip": "300/min",
+    "events.user": "120/min",
+    "events.ip": "1200/min",
+    "writes.user": "60/min",
+    "writes.ip": "300/min",
+    "search.user": "60/min",
+    "search.ip": "600/min",
+} | env.dict("THROTTLE_RATES", default={})
 
 SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",

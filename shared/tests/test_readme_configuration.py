@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READS = re.compile(r"""env\.(?:str|int|bool|list|float|path)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+READS = re.compile(r"""env\.(?:str|int|bool|list|float|path|dict)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
 
 
 def test_every_environment_variable_read_by_the_code_is_in_the_readme():

@@ -1,5 +1,6 @@
 """Views that exercise the shared pieces the way a service uses them."""
 
+from django.contrib import admin
 from django.db import transaction
 from django.urls import path
 from rest_framework import serializers
@@ -40,6 +41,28 @@ class RequiredKeyApi(PublicApiView):
         return Response({"ok": True}, status=201)
 
 
+class ThrottledWriteApi(PublicApiView):
+    """Counted as a checkout: its POSTs, not its GETs."""
+
+    throttle_scope = "checkout"
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+    def post(self, request: Request) -> Response:
+        return Response({"ok": True}, status=201)
+
+
+class ThrottledReadApi(PublicApiView):
+    """Counted as search: its GETs."""
+
+    throttle_scope = "search"
+    throttle_methods = ("GET",)
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
 class InternalPingApi(InternalApiView):
     def get(self, request: Request) -> Response:
         return Response({"caller": request.user.name})
@@ -48,7 +71,10 @@ class InternalPingApi(InternalApiView):
 urlpatterns = [
     path("api/v1/widgets/", WidgetApi.as_view()),
     path("api/v1/keyed/", RequiredKeyApi.as_view()),
+    path("api/v1/throttled/", ThrottledWriteApi.as_view()),
+    path("api/v1/throttled-search/", ThrottledReadApi.as_view()),
     path("internal/v1/ping/", InternalPingApi.as_view()),
+    path("admin/", admin.site.urls),
     *health_urlpatterns(),
 ]
 handler404 = "clipcart_shared.errors.not_found"

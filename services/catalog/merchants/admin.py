@@ -14,12 +14,20 @@ from products.services import product_changes_publish
 @admin.register(Merchant)
 class MerchantAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     """Platform staff (superusers) manage merchants; a merchant's own staff may only
-    rename it and set its shipping fee."""
+    rename it and set its shipping fee and the most units of a variant one buyer may hold."""
 
     merchant_field = "pk"
     list_display = ["name", "slug", "currency", "shipping_fee", "created_at"]
     search_fields = ["name", "slug"]
-    fields = ["name", "slug", "currency", "shipping_fee_amount", "staff", "created_at"]
+    fields = [
+        "name",
+        "slug",
+        "currency",
+        "shipping_fee_amount",
+        "max_units_per_buyer",
+        "staff",
+        "created_at",
+    ]
     filter_horizontal = ["staff"]
     ordering = ["name"]
 

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from clipcart_shared.money import UnknownCurrency, normalize_currency
@@ -29,6 +30,12 @@ class Merchant(models.Model):
     shipping_fee_amount = models.PositiveIntegerField(
         default=0, help_text="Flat shipping fee per order, in minor units of the currency."
     )
+    max_units_per_buyer = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text="Most units of one variant a buyer may hold in unpaid checkouts at once "
+        "(a hoarder cannot keep a product out of stock).",
+    )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="merchants", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -37,7 +44,11 @@ class Merchant(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="merchant_currency_iso"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_units_per_buyer__gte=1),
+                name="merchant_max_units_per_buyer_positive",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -108,6 +108,9 @@ class QuoteLineSerializer(serializers.Serializer):
     line_total = MoneySerializer()
     stock_status = serializers.CharField()
     available = serializers.IntegerField()
+    max_units_per_buyer = serializers.IntegerField(
+        help_text="The merchant's cap on units of this variant in one buyer's unpaid checkouts."
+    )
 
 
 class QuoteMerchantSerializer(serializers.Serializer):

@@ -196,6 +196,8 @@ def quote_build(
                 },
                 "stock_status": stock_status(variant.quantity_available),
                 "available": max(variant.quantity_available, 0),
+                # Checkout refuses more than this in one buyer's unpaid checkouts.
+                "max_units_per_buyer": merchant.max_units_per_buyer,
             }
         )
     return {"lines": quoted, "merchants": list(merchants.values())}

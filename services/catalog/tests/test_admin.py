@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
+from django.test import override_settings
 from django.utils import timezone
 
 from clipcart_shared.outbox.models import OutboxEvent
+from clipcart_shared.testing.fixtures import admin_lockout_answers
 from core.management.commands.seed_demo import demo_id
 from inventory.models import Reservation, ReservationLine
 from merchants.models import Merchant
@@ -453,19 +456,42 @@ def test_staff_sees_only_own_merchant(staff_client, merchant_a, merchant_b):
     assert _listed(staff_client.get(f"{MERCHANTS}/")) == [merchant_a]
 
 
-def test_staff_may_change_name_and_shipping_fee_only(staff_client, merchant_a):
+def test_staff_may_change_name_shipping_fee_and_unit_cap_only(staff_client, merchant_a):
     response = staff_client.get(f"{MERCHANTS}/{merchant_a.id}/change/")
-    assert set(response.context["adminform"].form.fields) == {"name", "shipping_fee_amount"}
+    assert set(response.context["adminform"].form.fields) == {
+        "name",
+        "shipping_fee_amount",
+        "max_units_per_buyer",
+    }
 
     response = staff_client.post(
         f"{MERCHANTS}/{merchant_a.id}/change/",
-        {"name": "Alpine Renamed", "shipping_fee_amount": "0", "currency": "USD", "slug": "x"},
+        {
+            "name": "Alpine Renamed",
+            "shipping_fee_amount": "0",
+            "max_units_per_buyer": "4",
+            "currency": "USD",
+            "slug": "x",
+        },
     )
 
     assert response.status_code == 302
     merchant_a.refresh_from_db()
     assert (merchant_a.name, merchant_a.shipping_fee_amount) == ("Alpine Renamed", 0)
+    assert merchant_a.max_units_per_buyer == 4
     assert (merchant_a.currency, merchant_a.slug) == ("EUR", "alpine-a")
+
+
+def test_a_unit_cap_below_one_is_refused(staff_client, merchant_a):
+    response = staff_client.post(
+        f"{MERCHANTS}/{merchant_a.id}/change/",
+        {"name": merchant_a.name, "shipping_fee_amount": "0", "max_units_per_buyer": "0"},
+    )
+
+    assert response.status_code == 200
+    assert "max_units_per_buyer" in response.context["adminform"].form.errors
+    merchant_a.refresh_from_db()
+    assert merchant_a.max_units_per_buyer == 10
 
 
 def test_renaming_a_merchant_republishes_its_product_cards(staff_client, merchant_a, product_a):
@@ -473,7 +499,7 @@ def test_renaming_a_merchant_republishes_its_product_cards(staff_client, merchan
 
     staff_client.post(
         f"{MERCHANTS}/{merchant_a.id}/change/",
-        {"name": "Alpine Renamed", "shipping_fee_amount": "490"},
+        {"name": "Alpine Renamed", "shipping_fee_amount": "490", "max_units_per_buyer": "10"},
     )
 
     product_a.refresh_from_db()
@@ -543,7 +569,23 @@ def test_seed_demo_is_idempotent_and_its_staff_can_open_the_admin(client):
     assert OutboxEvent.objects.filter(type="product.changed").count() == 12
     runner = Product.objects.get(id=demo_id("product", "alpine-trail-runner"))
     assert runner.images == ["https://images.clipcart.dev/demo/alpine-trail-runner.jpg"]
-    assert client.login(username="alpine", password="alpine-demo")
+    # Through django-axes' backend, which needs the request (the admin's login form sends it).
+    assert client.login(request=HttpRequest(), username="alpine", password="alpine-demo")
     response = client.get(f"{PRODUCTS}/")
     assert {product.merchant.slug for product in _listed(response)} == {"alpine"}
     assert len(_listed(response)) == 6
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_the_admin_login_locks_after_repeated_wrong_passwords_even_for_the_right_one():
+    wrong, right = admin_lockout_answers(admin=ADMIN, failures=3)
+
+    assert wrong == [200, 200, 429]
+    assert right == 429
+
+
+def test_the_right_password_signs_in_to_the_admin_below_the_failure_limit():
+    wrong, right = admin_lockout_answers(admin=ADMIN, failures=2)
+
+    assert wrong == [200, 200]
+    assert right == 302

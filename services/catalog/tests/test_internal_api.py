@@ -98,6 +98,7 @@ def test_quote_prices_lines_with_merchant_shipping(service_client):
     assert line["unit_price"] == {"amount": 1250, "currency": "EUR"}
     assert line["line_total"] == {"amount": 3750, "currency": "EUR"}
     assert line["merchant_id"] == str(merchant.id)
+    assert line["max_units_per_buyer"] == 10
     assert body["merchants"] == [
         {
             "id": str(merchant.id),
@@ -105,6 +106,25 @@ def test_quote_prices_lines_with_merchant_shipping(service_client):
             "shipping_fee": {"amount": 490, "currency": "EUR"},
         }
     ]
+
+
+def test_quote_carries_each_merchants_cap_on_units_per_buyer(service_client):
+    capped = VariantFactory(product=ProductFactory(merchant=MerchantFactory(max_units_per_buyer=2)))
+    default = VariantFactory()
+
+    response = service_client.post(
+        "/internal/v1/quotes/",
+        {
+            "lines": [
+                {"variant_id": str(capped.id), "quantity": 1},
+                {"variant_id": str(default.id), "quantity": 1},
+            ]
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert [line["max_units_per_buyer"] for line in response.json()["lines"]] == [2, 10]
 
 
 def test_quote_names_each_unavailable_line(service_client):

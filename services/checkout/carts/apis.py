@@ -52,6 +52,7 @@ class CartApi(PublicApiView):
 
 class CartLineAddApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "cart"
 
     class CartLineInputSerializer(serializers.Serializer):
         variant_id = UUIDField()
@@ -81,6 +82,7 @@ class CartLineAddApi(PublicApiView):
 
 class CartLineApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "cart"
 
     class CartLineUpdateSerializer(serializers.Serializer):
         quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_LINE_QUANTITY)

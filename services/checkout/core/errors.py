@@ -20,3 +20,5 @@ class CheckoutErrorCode(enum.StrEnum):
     PAYMENT_MISMATCH = "payment_mismatch"
     AMOUNT_TOO_SMALL = "amount_too_small"
     AMOUNT_TOO_LARGE = "amount_too_large"
+    TOO_MANY_OPEN_CHECKOUTS = "too_many_open_checkouts"
+    UNIT_LIMIT_EXCEEDED = "unit_limit_exceeded"

@@ -95,6 +95,7 @@ class CheckoutResultSerializer(serializers.Serializer):
 
 class CheckoutCreateApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "checkout"
     idempotency_key_required = True
 
     class CheckoutLineSerializer(serializers.Serializer):

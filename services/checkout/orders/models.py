@@ -162,3 +162,24 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.amount} of {self.order_id} ({self.status})"
+
+
+class CheckoutHold(models.Model):
+    """A checkout on its way: claimed (under the buyer's lock) before catalog reserves
+    stock or Stripe is asked, given back when the checkout returns or fails. It counts
+    against the buyer's caps until then, so two checkouts at once cannot both take the
+    last open slot (ADR 14). Its id is the order's to be; the order, once written, counts
+    itself. One left by a process that died lapses at `expires_at`, as its order would."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    user_id = models.CharField(max_length=128)
+    # [{"variant_id": "...", "quantity": n}]: what it will hold.
+    lines = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user_id", "expires_at"], name="checkout_hold_user_idx")]
+
+    def __str__(self) -> str:
+        return f"checkout hold {self.id} of {self.user_id}"

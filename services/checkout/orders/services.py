@@ -23,6 +23,7 @@ from core import catalog
 from core.errors import CheckoutErrorCode
 from orders.emails import order_unwanted_payment_email
 from orders.events import order_paid_event, order_refunded_event
+from orders.limits import checkout_hold_claim, checkout_holds_released
 from orders.models import Order, OrderLine, Refund
 from orders.payment_match import payment_mismatch
 from orders.selectors import order_lines_refundable, order_refundable_amount
@@ -60,6 +61,10 @@ def _cart_lines(user_id: str) -> tuple[list[CheckoutLine], list[uuid.UUID]]:
         )
         for row in rows
     ], [row.id for row in rows]
+
+
+def _quantities(lines: list[CheckoutLine]) -> list[tuple[uuid.UUID, int]]:
+    return [(line.variant_id, line.quantity) for line in lines]
 
 
 def _stripe_customer(*, user_id: str, email: str, replacing: str | None = None) -> str:
@@ -100,6 +105,7 @@ def _payment_intent(
     return payment_intent_id, client_secret, customer_id
 
 
+@checkout_holds_released
 def checkout_create(
     *,
     user_id: str,
@@ -110,8 +116,11 @@ def checkout_create(
     """Quote, reserve stock, create the PaymentIntent, then record the order — in that
     order, so a failure at any step writes nothing here and gives the stock back.
 
-    422 `cart_empty`, `mixed_currencies`, `variant_unavailable`; 409 `out_of_stock`;
-    503 `catalog_unavailable` or `payment_provider_unavailable`.
+    422 `cart_empty`, `mixed_currencies`, `variant_unavailable`, `invalid_source` (a "buy
+    now" line's source), `amount_too_small` / `amount_too_large`; 409 `out_of_stock`,
+    `too_many_open_checkouts`, `unit_limit_exceeded` (the buyer's caps, claimed as a hold
+    before anything is reserved); 503 `catalog_unavailable` or
+    `payment_provider_unavailable`.
     """
     cart_line_ids: list[uuid.UUID] = []
     if lines is None:
@@ -130,7 +139,7 @@ def checkout_create(
             status=422,
         )
     currency = currencies.pop()
-    order_id = uuid.uuid4()
+    order_id = checkout_hold_claim(user_id=user_id, lines=_quantities(lines), quote=quote)
     subtotal = sum(quoted["line_total"]["amount"] for quoted in quote["lines"])
     merchants = {merchant["id"]: merchant for merchant in quote["merchants"]}
     shipping = sum(merchant["shipping_fee"]["amount"] for merchant in merchants.values())

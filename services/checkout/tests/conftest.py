@@ -61,6 +61,15 @@ class Catalog:
             "        product_ids=variants.values_list('product_id', flat=True))",
         )
 
+    def set_max_units_per_buyer(self, merchant_id: str, units: int) -> None:
+        """The merchant's cap on units of one variant in one buyer's unpaid checkouts."""
+        self.service.manage(
+            "shell",
+            "-c",
+            "from merchants.models import Merchant; "
+            f"Merchant.objects.filter(id='{merchant_id}').update(max_units_per_buyer={units})",
+        )
+
     def stock(self, variant_id: str) -> tuple[int, int]:
         """(on hand, reserved) of a variant."""
         out = self.service.manage(

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from carts.models import Cart
 from clipcart_shared.merchant_access.demo import DEMO_MERCHANTS, STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.fixtures import signed_in
+from clipcart_shared.testing.fixtures import admin_lockout_answers, signed_in
 from clipcart_shared.testing.localstripe import stripe_client
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
@@ -713,3 +713,18 @@ def test_payments_and_carts_are_for_superusers_only_and_read_only(superuser_clie
     assert (
         WebhookEvent.objects.count() == StripeCustomer.objects.count() == Cart.objects.count() == 1
     )
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_the_admin_login_locks_after_repeated_wrong_passwords_even_for_the_right_one():
+    wrong, right = admin_lockout_answers(admin=ADMIN, failures=3)
+
+    assert wrong == [200, 200, 429]
+    assert right == 429
+
+
+def test_the_right_password_signs_in_to_the_admin_below_the_failure_limit():
+    wrong, right = admin_lockout_answers(admin=ADMIN, failures=2)
+
+    assert wrong == [200, 200]
+    assert right == 302

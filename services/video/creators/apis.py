@@ -24,6 +24,7 @@ class CreatorSerializer(serializers.Serializer):
 
 class CreatorCreateApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "writes"
 
     class CreatorInputSerializer(serializers.Serializer):
         handle = serializers.RegexField(

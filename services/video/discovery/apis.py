@@ -205,6 +205,9 @@ def _query_words(query: str | None) -> list[str]:
 
 
 class SearchApi(PublicApiView):
+    throttle_scope = "search"
+    throttle_methods = ("GET",)
+
     @extend_schema(
         operation_id="search",
         parameters=[

@@ -43,6 +43,7 @@ class EventsBatchRequestSerializer(serializers.Serializer):
 
 class EventsApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "events"
 
     class EventsBatchSerializer(serializers.Serializer):
         events = serializers.ListField(child=serializers.JSONField(), allow_empty=True)

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, override_settings
 
+from clipcart_shared.testing.fixtures import admin_lockout_answers
 from creators.models import Creator
 from engagement.models import DailyVideoStats
 from productcards.models import ProductCard
@@ -597,3 +598,18 @@ def test_stats_are_filtered_by_day(superuser_client, creator_video, other_video)
     assert _listed(by_hierarchy) == [first]
     stats_page = superuser_client.get(f"{STATS}/{first.id}/change/")
     assert stats_page.context["has_change_permission"] is False
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_the_admin_login_locks_after_repeated_wrong_passwords_even_for_the_right_one():
+    wrong, right = admin_lockout_answers(admin=ADMIN, failures=3)
+
+    assert wrong == [200, 200, 429]
+    assert right == 429
+
+
+def test_the_right_password_signs_in_to_the_admin_below_the_failure_limit():
+    wrong, right = admin_lockout_answers(admin=ADMIN, failures=2)
+
+    assert wrong == [200, 200]
+    assert right == 302

@@ -104,6 +104,8 @@ def _own_video_or_404(request: Request, video_id: uuid.UUID) -> Video:
 class VideoApi(PublicApiView):
     """Read any published video (or your own draft); change or remove your own."""
 
+    throttle_scope = "writes"
+
     class VideoUpdateSerializer(serializers.Serializer):
         stream_url = serializers.CharField(max_length=500, validators=[web_url], required=False)
         thumbnail_url = serializers.CharField(max_length=500, validators=[web_url], required=False)
@@ -139,6 +141,7 @@ class VideoApi(PublicApiView):
 
 class VideoCreateApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "writes"
 
     class VideoCreateSerializer(serializers.Serializer):
         stream_url = serializers.CharField(max_length=500, validators=[web_url])
@@ -164,6 +167,7 @@ class VideoCreateApi(PublicApiView):
 
 class VideoPublishApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "writes"
 
     @extend_schema(operation_id="videos_publish", request=None, responses=VideoSerializer)
     def post(self, request: Request, video_id: uuid.UUID) -> Response:
@@ -214,6 +218,7 @@ def _tag_render(tag: ProductTag) -> dict[str, Any]:
 
 class TagCreateApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "writes"
 
     @extend_schema(
         operation_id="video_tags_create",
@@ -237,6 +242,7 @@ class TagCreateApi(PublicApiView):
 
 class TagApi(PublicApiView):
     permission_classes = [IsMobileUser]
+    throttle_scope = "writes"
 
     class TagUpdateSerializer(serializers.Serializer):
         start_ms = serializers.IntegerField(min_value=0, max_value=MAX_DURATION_MS, required=False)

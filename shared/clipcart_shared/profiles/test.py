@@ -14,3 +14,21 @@ CELERY_TASK_EAGER_PROPAGATES = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Suites make many requests as one user from one address: rates no suite reaches. The
+# throttle tests set low rates of their own (override_settings(THROTTLE_RATES=...)).
+THROTTLE_RATES = {
+    f"{scope}.{kind}": "100000/min"
+    for scope in ("checkout", "cart", "events", "writes", "search")
+    for kind in ("user", "ip")
+}
+# A service's suite runs in one process, so the counters need no shared store here; kept
+# in memory and cleared before every test (clipcart_shared.testing.fixtures), so that no
+# test inherits another's counts, and the query counts the suites assert stay the
+# service's own. The database cache table the embedded run counts in is tested in the
+# shared package's suite and used by the end-to-end tests' real processes.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "clipcart-tests",
+    }
+}

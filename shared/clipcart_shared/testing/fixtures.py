@@ -7,10 +7,17 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import user_token_mint
+
+
+@pytest.fixture(autouse=True)
+def _throttle_counts_cleared() -> None:
+    """Every test starts with no request counted (the test profile keeps them in memory)."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -51,3 +58,24 @@ def staff_client(staff_user: Any) -> Client:
 def superuser_client() -> Client:
     """Platform staff in the admin."""
     return signed_in(get_user_model().objects.create_superuser(username="platform", password=None))
+
+
+def admin_login(client: Client, *, admin: str, username: str, password: str) -> Any:
+    """Post the admin's own login form, as a browser does (django-axes counts these)."""
+    return client.post(
+        f"{admin}/login/?next={admin}/", {"username": username, "password": password}
+    )
+
+
+def admin_lockout_answers(*, admin: str, failures: int) -> tuple[list[int], int]:
+    """Sign in to the admin at `admin` with a wrong password `failures` times, then with
+    the right one: (the answers to the wrong ones, the answer to the right one)."""
+    get_user_model().objects.create_user(username="locked-out", password="right", is_staff=True)
+    client = Client()
+    wrong = [
+        admin_login(client, admin=admin, username="locked-out", password="wrong").status_code
+        for _ in range(failures)
+    ]
+    return wrong, admin_login(
+        client, admin=admin, username="locked-out", password="right"
+    ).status_code

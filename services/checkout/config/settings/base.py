@@ -60,6 +60,9 @@ STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 # the sweep, which runs this often.
 WEBHOOK_SWEEP_SECONDS = env.int("WEBHOOK_SWEEP_SECONDS", default=60)
 CHECKOUT_RESERVATION_SECONDS = env.int("CHECKOUT_RESERVATION_SECONDS", default=15 * 60)
+# Unpaid, unexpired checkouts one buyer may hold at once (orders.limits); the units of one
+# variant across them are capped by its merchant (catalog's `max_units_per_buyer`).
+MAX_OPEN_CHECKOUTS = env.int("MAX_OPEN_CHECKOUTS", default=3)
 MAX_CART_LINES = 50
 MAX_LINE_QUANTITY = 99
 
@@ -81,6 +84,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.orders_expire",
         "schedule": env.int("ORDER_EXPIRY_SWEEP_SECONDS", default=60),
     },
+    "prune-lapsed-checkout-holds": {"task": "orders.checkout_holds_prune", "schedule": 3600},
     "apply-waiting-stripe-events": {
         "task": "payments.webhook_events_sweep",
         "schedule": WEBHOOK_SWEEP_SECONDS,

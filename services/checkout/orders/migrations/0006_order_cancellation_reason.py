@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_refund_status_pending'),
+        ('orders', '0005_checkout_hold'),
     ]
 
     operations = [
