@@ -143,6 +143,7 @@ def watch(
 
     failures = dict.fromkeys(workers, 0)
     alive_since: dict[str, int] = {}  # the start time of the process that answered
+    started = time.time()
     supervisor = _rpc()
 
     def check(name: str) -> bool:
@@ -170,8 +171,11 @@ def watch(
                     failures[name] = 0
                     alive_since[name] = info["start"]
                     continue
-                if alive_since.get(name) != info["start"] and info["now"] - info["start"] < grace:
-                    continue  # still starting (it has not answered once since): not judged yet
+                # Still starting (it has not answered once since): not judged yet. Longer
+                # while the whole stack starts at once, on a busy machine.
+                allowed = grace * 4 if info["start"] - started < grace else grace
+                if alive_since.get(name) != info["start"] and info["now"] - info["start"] < allowed:
+                    continue
                 failures[name] += 1
                 logger.warning(
                     "liveness: %s (%s) ran no task in %.0f s (%d of %d)",
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         interval=interval,
         timeout=float(environ.get("WORKER_LIVENESS_TIMEOUT_SECONDS", "10")),
         failures_allowed=int(environ.get("WORKER_LIVENESS_FAILURES", "2")),
-        grace=float(environ.get("WORKER_LIVENESS_GRACE_SECONDS", "120")),
+        grace=float(environ.get("WORKER_LIVENESS_GRACE_SECONDS", "30")),
     )
     return 0
 

@@ -37,7 +37,7 @@ LIVENESS = {
     "WORKER_LIVENESS_SECONDS": "3",
     "WORKER_LIVENESS_TIMEOUT_SECONDS": "5",
     "WORKER_LIVENESS_FAILURES": "2",
-    "WORKER_LIVENESS_GRACE_SECONDS": "120",
+    "WORKER_LIVENESS_GRACE_SECONDS": "30",
 }
 
 
@@ -83,7 +83,7 @@ def _fresh_databases(server: str, names: list[str]) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped before the other packages' tests run
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     server = os.environ.get("DATABASE_URL")
     if not server:

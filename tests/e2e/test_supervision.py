@@ -16,18 +16,15 @@ from tests.e2e.test_journey import _checkout
 pytestmark = pytest.mark.e2e
 
 PAID_WITHIN_SECONDS = 60
+# A hung pool is found by two missed round trips, then the worker stopped (SIGKILL after
+# its grace period) and started again: more than a crash takes.
+HUNG_PAID_WITHIN_SECONDS = 120
 
 
 def _pool_children(stack: RunningStack, worker: str) -> list[psutil.Process]:
-    """The pool processes of a Celery worker: its children but the embedded beat (the one
-    holding the beat schedule open)."""
+    """The pool processes of a Celery worker (named by setproctitle), not its embedded beat."""
     main = psutil.Process(stack.stack.pid(worker))
-    schedule = f"{stack.environment['CLIPCART_DATA_DIR']}/{worker.split('-')[0]}-beat"
-    return [
-        child
-        for child in main.children()
-        if not any(item.path.startswith(schedule) for item in child.open_files())
-    ]
+    return [child for child in main.children() if "ForkPoolWorker" in " ".join(child.cmdline())]
 
 
 def _signal_pool(stack: RunningStack, worker: str, signum: int) -> None:
@@ -81,8 +78,8 @@ def test_a_worker_whose_pool_hangs_is_restarted_by_its_liveness_check(stack: Run
     paid_at = time.monotonic()
     assert journey.pay(checkout) == "succeeded"
 
-    journey.wait_for_status(user, order_id, "paid", timeout=PAID_WITHIN_SECONDS)
-    assert time.monotonic() - paid_at < PAID_WITHIN_SECONDS
+    journey.wait_for_status(user, order_id, "paid", timeout=HUNG_PAID_WITHIN_SECONDS)
+    assert time.monotonic() - paid_at < HUNG_PAID_WITHIN_SECONDS
     assert _paid_events(stack, order_id) == [(1,)]
     assert stack.stack.pid("checkout-worker") != hung
     assert "restarting checkout-worker" in stack.stack.log("liveness", 200)
