@@ -119,7 +119,7 @@ class VideoApi(PublicApiView):
     @extend_schema(
         operation_id="videos_retrieve",
         responses=VideoSerializer,
-        auth=[{"mobileUser": []}, {}],
+        auth=[{"mobileUser": []}, {}],  # type: ignore[list-item]  # (stubs: names only)
     )
     def get(self, request: Request, video_id: uuid.UUID) -> HttpResponse:
         return etag_response(request, _rendered(video_id, optional_mobile_user_id(request)))
