@@ -99,7 +99,8 @@ def resource_links(
         links: dict[str, Any] = {}
         for target, target_operations in paths.items():
             rest = target.removeprefix(path)
-            if target == path or rest == target or not rest.startswith("{"):
+            # `/things/{id}/` and `/things/{id}/<action>/`: one parameter more, the new id
+            if target == path or rest == target or not rest.startswith("{") or rest.count("{") > 1:
                 continue
             created, _, _ = rest.partition("}")
             for method, operation in target_operations.items():
