@@ -17,6 +17,11 @@ from gunicorn import util
 
 from clipcart_shared.errors import PROBLEM_CONTENT_TYPE, TYPE_BASE, ErrorCode
 
+# gunicorn's control socket (`gunicornc`) is not used here, and its default path is one per
+# user (~/.gunicorn/gunicorn.ctl), shared by every gunicorn on the machine: the three
+# services of a stack, and any other stack, would take it from each other.
+control_socket_disable = True
+
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: (ErrorCode.MALFORMED_REQUEST, "The request could not be read."),
     403: (ErrorCode.PERMISSION_DENIED, "The request is forbidden."),
