@@ -10,6 +10,7 @@ from celery.signals import before_task_publish, task_prerun, worker_init
 from kombu.transport import sqlalchemy as sqlalchemy_transport
 from sqlalchemy.exc import IntegrityError
 
+from clipcart_shared.liveness import liveness_task_register
 from clipcart_shared.request_id import HEADER, get_request_id, set_request_id
 
 # Celery's Django fixup closes the DB connection after every task unless this is set;
@@ -24,6 +25,10 @@ def celery_app(service: str) -> Celery:
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
     app.autodiscover_tasks(["clipcart_shared.outbox", "clipcart_shared.idempotency"])
+    # Each worker also consumes a queue of its own (`<node>.dq`): the liveness check sends
+    # its round trip there, so it reaches exactly the worker it asks about (ADR 15).
+    app.conf.worker_direct = True
+    liveness_task_register(app)
     return app
 
 

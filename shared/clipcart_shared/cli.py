@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,10 +33,8 @@ LOCAL_DEFAULTS = {
     "JWT_HS256_SECRET": "local-only-jwt-secret-change-me-000000",
     "SERVICE_AUTH_KEYS": "local-only-service-key-change-me-00000",
     "LOG_JSON": "false",
-    # Payments go to the localstripe emulator (infra/Procfile starts it) unless real keys
-    # and STRIPE_API_BASE="" are given.
-    "STRIPE_API_BASE": "http://127.0.0.1:8420",
 }
+STRIPE_EMULATOR_PORT = "8420"
 
 
 def services() -> list[str]:
@@ -71,6 +70,12 @@ def embedded_environment() -> Iterator[dict[str, str]]:
     environment = dict(os.environ)
     for name, value in LOCAL_DEFAULTS.items():
         environment.setdefault(name, value)
+    # Payments go to the localstripe emulator (infra/Procfile starts it, on
+    # STRIPE_EMULATOR_PORT) unless real keys and STRIPE_API_BASE="" are given.
+    environment.setdefault("STRIPE_EMULATOR_PORT", STRIPE_EMULATOR_PORT)
+    environment.setdefault(
+        "STRIPE_API_BASE", f"http://127.0.0.1:{environment['STRIPE_EMULATOR_PORT']}"
+    )
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
     environment.setdefault("CLIPCART_DATA_DIR", str(DATA_DIR))
     server = None
@@ -138,28 +143,62 @@ def _migrate_and_seed(environment: dict[str, str]) -> None:
         _manage(service, "seed_demo", environment=environment)
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM (CI, `timeout`, systemd, a background run) stops the stack as Ctrl-C does:
+    the `finally` clean-ups run, the embedded PostgreSQL included. A second signal while
+    stopping is ignored, so the clean-up is not cut short."""
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def _log_dir(environment: dict[str, str]) -> Path:
+    return Path(environment["CLIPCART_DATA_DIR"]) / "logs"
+
+
 def command_run(arguments: argparse.Namespace) -> int:
-    with embedded_environment() as environment:
-        _migrate_and_seed(environment)
-        print(_banner(environment), flush=True)
-        honcho = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "-f", str(PROCFILE), "-d", str(ROOT), "start"],
-            env=environment,
-            cwd=ROOT,
-        )
-        try:
-            return honcho.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C in a terminal reaches honcho too, and it stops its children; only a
-            # signal sent to this process alone needs passing on.
+    from clipcart_shared.stack import Stack
+
+    stack: Stack | None = None
+    stopped = threading.Event()
+    try:
+        with embedded_environment() as environment:
             try:
-                return honcho.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                honcho.send_signal(signal.SIGINT)
-                return honcho.wait()
+                _migrate_and_seed(environment)
+                print(_banner(environment), flush=True)
+                stack = Stack(environment, _log_dir(environment))
+                stack.start()
+                threading.Thread(
+                    target=stack.follow,
+                    args=(lambda line: print(line, flush=True), stopped),
+                    daemon=True,
+                ).start()
+                while stack.supervisord is not None and stack.supervisord.poll() is None:
+                    time.sleep(1)
+                print("The supervisor stopped by itself.", file=sys.stderr, flush=True)
+                return 1
+            finally:
+                print("Stopping …", flush=True)
+                if stack is not None:
+                    stack.stop_all()
+                stopped.set()
+    except KeyboardInterrupt:
+        return 0
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
+    try:
+        return _demo(arguments)
+    except KeyboardInterrupt:  # stopped while starting: the clean-ups have run
+        return 0
+
+
+def _demo(arguments: argparse.Namespace) -> int:
     import requests
 
     from clipcart_shared.demo_journey import demo_play, demo_tables
@@ -173,7 +212,7 @@ def command_demo(arguments: argparse.Namespace) -> int:
             for service in services()
         }
         stripe = f"http://127.0.0.1:{environment.get('STRIPE_EMULATOR_PORT', '8420')}"
-        stack = Stack(environment, Path(environment["CLIPCART_DATA_DIR"]) / "logs")
+        stack = Stack(environment, _log_dir(environment))
         print(f"\nStarting {len(stack.commands)} processes (logs in {stack.log_dir}) …", flush=True)
         status = 0
         try:
@@ -196,10 +235,10 @@ def command_demo(arguments: argparse.Namespace) -> int:
                 print(f"\nDEMO FAILED: {error}", file=sys.stderr, flush=True)
                 status = 1
             print(_banner(environment, "clipcart is running:"), flush=True)
-            while not arguments.once and not stack.exited():
+            while not arguments.once and stack.supervisord and stack.supervisord.poll() is None:
                 time.sleep(1)
             if dead := stack.exited():
-                print(f"Stopped by themselves: {dead}", file=sys.stderr)
+                print(f"Given up on (they kept exiting): {dead}", file=sys.stderr)
                 status = status or 1
         except KeyboardInterrupt:
             pass
@@ -238,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("user")
     token.add_argument("--ttl", type=int, default=24 * 3600, help="seconds (default one day)")
     arguments = parser.parse_args(argv)
+    if arguments.name in {"run", "demo", "exec"}:
+        _stop_on_signals()
     handlers = {
         "run": command_run,
         "demo": command_demo,

@@ -37,6 +37,8 @@ class ErrorCode(enum.StrEnum):
     NOT_ACCEPTABLE = "not_acceptable"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     REQUEST_TOO_LARGE = "request_too_large"
+    URI_TOO_LONG = "uri_too_long"
+    REQUEST_HEADERS_TOO_LARGE = "request_headers_too_large"
     THROTTLED = "throttled"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"

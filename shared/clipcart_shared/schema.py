@@ -44,7 +44,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 _PROBLEM_REFERENCE = {"$ref": "#/components/schemas/Problem"}
 ERROR_RESPONSES = {
-    "4XX": "A client error (400 malformed, 401, 403, 404, 409, 413, 422, 429): see `code`.",
+    "4XX": (
+        "A client error (400 malformed, 401, 403, 404, 409, 413, 414 `uri_too_long`, 422, "
+        "429, 431 `request_headers_too_large`): see `code`."
+    ),
     "503": "A dependency (database, broker, another service) is unavailable.",
 }
 THROTTLED_RESPONSE: dict[str, Any] = {
@@ -90,3 +93,53 @@ class AutoSchema(openapi.AutoSchema):
         if operation is not None and self.method in throttled_methods(self.view):
             operation.setdefault("responses", {})["429"] = THROTTLED_RESPONSE
         return operation
+
+
+def _response_fields(result: dict[str, Any], response: dict[str, Any]) -> set[str]:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    while "$ref" in schema:
+        schema = result["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return set(schema.get("properties", {}))
+
+
+def resource_links(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Link each create (`POST /things/` answering an object with an `id`) to what can be
+    done with what it created (`/things/{id}/…`): the new id is that path parameter, and
+    the parameters of the create's own path carry over. Clients (and schemathesis's
+    stateful run) follow create → read → update → delete from them."""
+    paths = result.get("paths", {})
+    for path, operations in paths.items():
+        create = operations.get("post")
+        if not create:
+            continue
+        for status in ("201", "200"):
+            response = create.get("responses", {}).get(status)
+            if response and "id" in _response_fields(result, response):
+                break
+        else:
+            continue
+        links: dict[str, Any] = {}
+        for target, target_operations in paths.items():
+            rest = target.removeprefix(path)
+            # `/things/{id}/` and `/things/{id}/<action>/`: one parameter more, the new id
+            if target == path or rest == target or not rest.startswith("{") or rest.count("{") > 1:
+                continue
+            created, _, _ = rest.partition("}")
+            for method, operation in target_operations.items():
+                if method not in _METHODS or "operationId" not in operation:
+                    continue
+                parameters = {
+                    item["name"]: f"$request.path.{item['name']}"
+                    for item in operation.get("parameters", [])
+                    if item.get("in") == "path" and item["name"] != created[1:]
+                }
+                parameters[created[1:]] = "$response.body#/id"
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": parameters,
+                }
+        if links:
+            response["links"] = links
+    return result

@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "clipcart_shared.schema.problem_responses",
+        # create → read → update → delete, as OpenAPI links (clients, schemathesis)
+        "clipcart_shared.schema.resource_links",
     ],
 }
 

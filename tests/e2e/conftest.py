@@ -1,7 +1,8 @@
 """The whole stack for the end-to-end tests: every process of `infra/Procfile` (three
 gunicorn servers, the Celery workers with their schedulers, the attribution worker, the
 Stripe emulator) on free ports, fresh databases and a broker in PostgreSQL, started once
-for the session with `clipcart_shared.stack.Stack` and seeded with the demo data.
+for the session with `clipcart_shared.stack.Stack` — under supervisord and its liveness
+watchdog, as `make run` runs them — and seeded with the demo data.
 
 Runs under `make test`, which provides DATABASE_URL (the embedded PostgreSQL unless one
 is given) and the local secrets (`clipcart exec`).
@@ -31,6 +32,13 @@ RESERVATION_SECONDS = 60  # catalog holds stock for at least 60 s
 SWEEP_SECONDS = 2
 # Attribution reconciliation every few seconds, of events older than a few seconds.
 RECONCILE_SECONDS = 2
+# The liveness watchdog checks every few seconds and restarts a worker after two misses.
+LIVENESS = {
+    "WORKER_LIVENESS_SECONDS": "3",
+    "WORKER_LIVENESS_TIMEOUT_SECONDS": "5",
+    "WORKER_LIVENESS_FAILURES": "2",
+    "WORKER_LIVENESS_GRACE_SECONDS": "30",
+}
 
 
 def database_url(server: str, name: str, scheme: str = "postgresql") -> str:
@@ -75,7 +83,7 @@ def _fresh_databases(server: str, names: list[str]) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped before the other packages' tests run
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     server = os.environ.get("DATABASE_URL")
     if not server:
@@ -100,6 +108,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         "ATTRIBUTION_RECONCILE_SECONDS": str(RECONCILE_SECONDS),
         "ATTRIBUTION_RECONCILE_DELAY_SECONDS": str(RECONCILE_SECONDS),
         "LOG_JSON": "false",
+        **LIVENESS,
     }
     environment.pop("DJANGO_SETTINGS_MODULE", None)
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
@@ -143,5 +152,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()
     running = item.funcargs.get("stack") if hasattr(item, "funcargs") else None
     if report.failed and isinstance(running, RunningStack):
-        for name in running.stack.processes:
+        for name in [*running.stack.commands, "liveness", "supervisord"]:
             report.sections.append((f"log of {name}", running.stack.log(name, 40)))

@@ -1,6 +1,7 @@
 """The shopper's journey end to end, against real processes over real HTTP: the same
 journey `make demo` plays, then the paths around it — 3-D Secure passed and failed, a
-checkout left to expire, a worker killed while it takes an order, and an `order.paid`
+checkout left to expire, a worker killed while it takes an order (and started
+again by the supervisor), and an `order.paid`
 lost on its way to attribution."""
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def test_a_worker_killed_while_taking_an_order_still_ends_paid_and_credited_once
 
     assert journey.pay(checkout) == "succeeded"
     # The moment checkout has logged Stripe's webhook, its worker is taking it (or about
-    # to): kill it there, as a crash would, and start it again.
+    # to): kill it there, as a crash would; the supervisor starts it again.
     journey.wait(
         "the webhook to be logged",
         lambda: stack.query(
@@ -147,8 +148,15 @@ def test_a_worker_killed_while_taking_an_order_still_ends_paid_and_credited_once
         ),
         timeout=30,
     )
-    stack.stack.stop("checkout-worker", kill=True)
-    stack.stack.start("checkout-worker")
+    killed = stack.stack.kill("checkout-worker")
+    journey.wait(
+        "the supervisor to start the worker again",
+        lambda: (
+            stack.stack.state("checkout-worker") == "RUNNING"
+            and stack.stack.pid("checkout-worker") != killed
+        ),
+        timeout=30,
+    )
 
     # Paid through the redelivered task or, if the kill lost it, the sweep.
     journey.wait_for_status(user, order_id, "paid", timeout=60 + SWEEP_SECONDS)
@@ -206,7 +214,7 @@ def test_an_order_paid_lost_on_its_way_to_attribution_is_credited_once_by_reconc
     journey.watch(user, first, tap=tag["id"])
     # The attribution worker is down while the order is paid; its order.paid, waiting in
     # the queue, is then lost as if the worker had taken it and been SIGKILLed.
-    stack.stack.stop("video-attribution", kill=True)
+    stack.stack.stop("video-attribution")
     try:
         checkout = _checkout(journey, user)
         order_id = checkout["order"]["id"]

@@ -150,10 +150,17 @@ def test_health_checks_fit_the_process(service):
             port = bind.rsplit(":", 1)[1]
             assert test[-1] == f"http://127.0.0.1:{port}/readyz", item.name
         elif role == "worker":
-            # This container's own worker must answer, not any worker on the broker.
+            # This container's own worker must answer, not any worker on the broker, and
+            # through its pool: the liveness round trip the embedded run's supervisor uses.
             assert test[0] == "CMD-SHELL"
-            assert test[1].startswith("celery -A config inspect ping"), item.name
-            assert "--destination celery@$HOSTNAME" in test[1], item.name
+            words = test[1].split()
+            assert words[:3] == ["python", "/app/infra/docker/healthcheck.py", "worker"], item.name
+            node = (
+                item.command[item.command.index("--hostname") + 1]
+                if "--hostname" in item.command
+                else "celery@%h"
+            )
+            assert words[3] == node.replace("%h", "$HOSTNAME"), item.name
         elif role == "beat":
             schedule = item.command[item.command.index("--schedule") + 1]
             assert test[-3:-1] == ["fresh", schedule], item.name

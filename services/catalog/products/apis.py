@@ -59,7 +59,13 @@ class ProductListApi(PublicApiView):
         category = serializers.SlugField(
             required=False, max_length=60, help_text="Only products of this category (slug)."
         )
-        q = serializers.CharField(required=False, max_length=200, trim_whitespace=True)
+        q = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=200,
+            trim_whitespace=True,
+            help_text="Full-text search; empty is no search.",
+        )
 
     pagination_class = CursorPagination
 

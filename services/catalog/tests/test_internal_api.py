@@ -150,6 +150,24 @@ def test_quote_names_each_unavailable_line(service_client):
     ]
 
 
+@pytest.mark.parametrize("currency", ["EUX", "eur", "Eur", "EU"])
+def test_quote_takes_only_the_upper_case_codes_its_schema_lists(service_client, currency):
+    variant = VariantFactory(price_amount=1250)
+    lines = [{"variant_id": str(variant.id), "quantity": 1}]
+
+    refused = service_client.post(
+        "/internal/v1/quotes/", {"lines": lines, "currency": currency}, format="json"
+    )
+    accepted = service_client.post(
+        "/internal/v1/quotes/", {"lines": lines, "currency": "EUR"}, format="json"
+    )
+
+    assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["errors"][0]["code"] == "unknown_currency"
+    assert accepted.status_code == 200
+
+
 def test_quote_rejects_an_unknown_currency_and_a_mismatched_one(service_client):
     variant = VariantFactory()
     lines = [{"variant_id": str(variant.id), "quantity": 1}]

@@ -115,3 +115,20 @@ def test_product_list_query_count_is_the_same_for_1_and_50_products(api_client):
         VariantFactory.create_batch(3, product=product)
     fifty = _list_queries(api_client)
     assert one == fifty == 1  # cards are stored: the page is one query
+
+
+def test_an_empty_search_is_no_search_as_the_schema_says(api_client):
+    # `?q=` (a cleared search box) lists every active product; the schema allows it.
+    product = VariantFactory().product
+
+    response = api_client.get("/api/v1/products/?q=")
+    schema = api_client.get("/api/schema/?format=json").json()
+
+    assert response.status_code == 200
+    assert [card["id"] for card in response.json()["results"]] == [str(product.id)]
+    [q] = [
+        parameter
+        for parameter in schema["paths"]["/api/v1/products/"]["get"]["parameters"]
+        if parameter["name"] == "q"
+    ]
+    assert q["schema"].get("minLength", 0) == 0

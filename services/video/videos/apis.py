@@ -117,7 +117,12 @@ class VideoApi(PublicApiView):
     def get_permissions(self) -> list[Any]:
         return [] if self.request.method == "GET" else [IsMobileUser()]
 
-    @extend_schema(operation_id="videos_retrieve", responses=VideoSerializer)
+    # Anyone may read a published video, signed in or not, like the feed.
+    @extend_schema(
+        operation_id="videos_retrieve",
+        responses=VideoSerializer,
+        auth=[{"mobileUser": []}, {}],  # type: ignore[list-item]  # (stubs: names only)
+    )
     def get(self, request: Request, video_id: uuid.UUID) -> HttpResponse:
         return etag_response(request, _rendered(video_id, optional_mobile_user_id(request)))
 

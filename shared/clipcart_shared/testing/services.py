@@ -87,6 +87,8 @@ def running_service(
             "-m",
             "gunicorn",
             "config.wsgi:application",
+            "--config",
+            "python:clipcart_shared.gunicorn",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
