@@ -51,7 +51,8 @@ FOLLOW_INTEREST = 8.0
 INTEREST_WINDOW = timedelta(days=30)
 INTEREST_HALF_LIFE = timedelta(days=7)
 # A skip: an impression watched under a second, or a view under 15 % of the video. It says
-# nothing for the video, and a little against its creator and hashtags.
+# nothing for the video, and a little against its creator and hashtags: it is taken off
+# the interest in them, and what falls short of nothing is aversion.
 SKIP_IMPRESSION_MS = 1000
 SKIP_VIEW_SHARE = 0.15
 SKIP_AVERSION = 0.5
@@ -79,12 +80,13 @@ SCORE_WEIGHTS = {
     "category": 0.4,
     "complement": 1.5,
     "trending": 0.3,
-    "fresh": 0.1,
+    "fresh": 0.5,
 }
-# A video watched to this share of its length sinks below everything unseen; one seen
-# but not finished keeps less than a third of its score.
+# A video watched to this share of its length sinks below everything unseen; one shown
+# before (an impression is enough: the feed should move on) but not finished keeps less
+# than a third of its score.
 FINISHED_SHARE = 0.9
-SEEN_FACTOR = 0.3
+SEEN_FACTOR = 0.1
 # Candidates beside those the user's interests find: the top trending and the newest.
 EXPLORE_CANDIDATES = 200
 # Fresh: published in the last two days with little engagement yet.
@@ -136,7 +138,7 @@ touched AS (
         sum(CASE WHEN is_skip THEN 0 ELSE weight END * decay) AS weight,
         sum(CASE WHEN is_skip THEN decay ELSE 0 END) AS skips,
         bool_or(type = 'view' AND watch_ms >= duration_ms * {FINISHED_SHARE}) AS is_finished,
-        bool_or(type <> 'impression' OR is_skip) AS is_seen
+        true AS is_seen
     FROM events GROUP BY video_id
 ),
 purchases AS (
@@ -181,19 +183,27 @@ signals (kind, key, weight) AS (
     FROM purchases JOIN {ProductPairing._meta.db_table} pairing
         ON pairing.product_id = purchases.product_id
 ),
-affinity AS (
-    SELECT kind, key, sum(weight) / sum(sum(weight)) OVER (PARTITION BY kind) AS share
-    FROM signals WHERE weight > 0 AND key <> ''
-    GROUP BY kind, key HAVING sum(weight) > 0
+-- Interest less skips, per thing: what is left over is the user's interest in it, what
+-- falls short aversion to it.
+net AS (
+    SELECT kind, key, sum(weight) AS weight FROM (
+        SELECT kind, key, weight FROM signals
+        UNION ALL
+        SELECT 'creator', video.creator_id::text, -{SKIP_AVERSION} * touched.skips
+        FROM touched JOIN {_VIDEO} video ON video.id = touched.video_id WHERE touched.skips > 0
+        UNION ALL
+        SELECT 'hashtag', hashtag.tag, -{SKIP_AVERSION} * touched.skips
+        FROM touched JOIN {_HASHTAG} hashtag ON hashtag.video_id = touched.video_id
+        WHERE touched.skips > 0
+    ) weights
+    WHERE key <> '' GROUP BY kind, key
 ),
+affinity AS (
+    SELECT kind, key, weight / sum(weight) OVER (PARTITION BY kind) AS share
+    FROM net WHERE weight > 0
+),
+-- What the user said against (not interested, bought already): it may sink a video.
 against (kind, key, weight) AS (
-    SELECT 'creator', video.creator_id::text, {SKIP_AVERSION} * touched.skips
-    FROM touched JOIN {_VIDEO} video ON video.id = touched.video_id WHERE touched.skips > 0
-    UNION ALL
-    SELECT 'hashtag', hashtag.tag, {SKIP_AVERSION} * touched.skips
-    FROM touched JOIN {_HASHTAG} hashtag ON hashtag.video_id = touched.video_id
-    WHERE touched.skips > 0
-    UNION ALL
     SELECT 'creator', video.creator_id::text, dismissed.decay * {_reason_weight("creator")}
     FROM dismissed JOIN {_VIDEO} video ON video.id = dismissed.video_id
     UNION ALL
@@ -214,8 +224,13 @@ against (kind, key, weight) AS (
         * purchases.weight FROM purchases
 ),
 aversion AS (
-    SELECT kind, key, sum(weight) AS weight FROM against
-    WHERE weight > 0 AND key <> '' GROUP BY kind, key
+    SELECT kind, key, sum(weight) AS weight, sum(weight) FILTER (WHERE is_said) AS said
+    FROM (
+        SELECT kind, key, weight, true AS is_said FROM against WHERE weight > 0 AND key <> ''
+        UNION ALL
+        SELECT kind, key, -weight, false FROM net WHERE weight < 0
+    ) weights
+    GROUP BY kind, key
 ),
 candidates AS (
     SELECT video.id FROM {_VIDEO} video
@@ -264,7 +279,7 @@ tag_terms AS (
         max(merchant.share) AS merchant_share, max(complement.share) AS complement_share,
         max(merchant_aversion.weight) AS merchant_aversion,
         -- Every product it tags is one the user is averse to (bought, dismissed).
-        min(coalesce(product_aversion.weight, 0)) AS product_aversion
+        min(coalesce(product_aversion.said, 0)) AS product_aversion
     FROM shown JOIN {_TAG} tag ON tag.video_id = shown.id
     LEFT JOIN affinity merchant
         ON merchant.kind = 'merchant' AND merchant.key = tag.merchant_id::text
@@ -288,7 +303,7 @@ scored AS (
     SELECT shown.id, shown.creator_id, shown.published_at,
         coalesce(touched.is_finished, false) AS is_finished,
         coalesce(touched.is_seen, false) AS is_seen,
-        coalesce(creator_aversion.weight, 0) >= {SHUN_AVERSION}
+        coalesce(creator_aversion.said, 0) >= {SHUN_AVERSION}
             OR coalesce(tag_terms.product_aversion, 0) >= {SHUN_AVERSION} AS is_shunned,
         shown.published_at > %(as_of)s - %(fresh_window)s * interval '1 second'
             AND coalesce(trend.score, 0) < {FRESH_TREND_MAX} AS is_fresh,

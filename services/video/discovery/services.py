@@ -268,8 +268,8 @@ SELECT one.product_id, other.product_id, count(DISTINCT one.user_id)
 FROM {SaleLine._meta.db_table} one
 JOIN {SaleLine._meta.db_table} other
     ON other.user_id = one.user_id AND other.product_id <> one.product_id
-    AND other.paid_at > %(since)s
-WHERE one.paid_at > %(since)s
+    AND other.paid_at > %(since)s AND other.paid_at <= %(now)s
+WHERE one.paid_at > %(since)s AND one.paid_at <= %(now)s
 GROUP BY one.product_id, other.product_id
 """
 
@@ -302,7 +302,7 @@ def trending_recompute(*, now: datetime | None = None) -> FeedSnapshot:
         cursor.execute(f"DELETE FROM {ProductSocialProof._meta.db_table}")
         cursor.execute(_SOCIAL_PROOF, {"since": now - SOCIAL_PROOF_WINDOW})
         cursor.execute(f"DELETE FROM {ProductPairing._meta.db_table}")
-        cursor.execute(_PAIRINGS, {"since": now - PAIRING_WINDOW})
+        cursor.execute(_PAIRINGS, {"since": now - PAIRING_WINDOW, "now": now})
     dropped, _ = FeedSnapshot.objects.filter(
         created_at__lt=now - timedelta(seconds=settings.FEED_SNAPSHOT_SECONDS)
     ).delete()

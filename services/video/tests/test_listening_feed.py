@@ -255,10 +255,10 @@ def test_a_share_of_the_first_page_goes_to_fresh_videos(
 ):
     settings.FEED_FRESH_SHARE = share
     now = timezone.now()
-    established = [VideoFactory(published_at=now - timedelta(days=3)) for _ in range(15)]
+    established = [VideoFactory(published_at=now - timedelta(hours=26)) for _ in range(15)]
     for video in established:
-        _trending(video, fans=5)
-    fresh = VideoFactory.create_batch(3, published_at=now - timedelta(hours=2))
+        _trending(video, fans=5)  # not fresh: engaged with
+    fresh = VideoFactory.create_batch(3, published_at=now - timedelta(hours=30))
     trending_recompute()
 
     body = client_for(SHOPPER).get(f"{FEED}?limit=10").json()
