@@ -152,6 +152,10 @@ class GenUser:
     creators: set[int]
     hashtags: set[str]
     sessions: int
+    disliked: set[int] = field(default_factory=set)  # creators they skip and dismiss
+    # After a purchase: the products bought with it (wanted next) and those bought.
+    wanted: set[uuid.UUID] = field(default_factory=set)
+    bought: set[uuid.UUID] = field(default_factory=set)
 
 
 @dataclass
@@ -160,6 +164,19 @@ class Holdout:
     video_id: uuid.UUID
     as_of: datetime
     matches_taste: bool
+    kind: str = "last"  # the user's last tap, or "post_purchase": the first after a purchase
+
+
+@dataclass
+class Session:
+    """One session's rows, written unless it is held out."""
+
+    start: datetime
+    events: list[tuple[Any, ...]]
+    tapped: uuid.UUID | None
+    dismissed: list[tuple[uuid.UUID, int, datetime]] = field(default_factory=list)
+    sales: list[tuple[uuid.UUID, uuid.UUID, datetime]] = field(default_factory=list)
+    has_purchase: bool = False
 
 
 def main() -> int:
@@ -181,18 +198,21 @@ def main() -> int:
     started = time.monotonic()
     creators, products, videos = catalogue(rng, now)
     users = people(rng, creators)
-    rows, holdouts, log = engagement_log(rng, now, videos, users)
-    write(rng, now, creators, products, videos, rows)
+    partners = pairs(rng, products)
+    rows, holdouts, log, extras = engagement_log(rng, now, videos, users, partners)
+    write(rng, now, creators, products, videos, rows, extras)
     indexed = search_index_rebuild()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     say(
         f"seeded {len(videos)} videos, {len(users)} users, {len(rows):,} events "
-        f"({log['sessions']:,} sessions, {log['taps']:,} taps) in "
+        f"({log['sessions']:,} sessions, {log['taps']:,} taps, {log['likes']:,} likes, "
+        f"{log['shares']:,} shares, {log['skips']:,} skips, {log['dismissals']:,} not "
+        f"interested, {log['follows']:,} follows, {log['purchases']:,} purchases) in "
         f"{time.monotonic() - started:.1f} s"
     )
 
-    evaluation = evaluate(videos, holdouts)
+    evaluation = evaluate(videos, holdouts, extras["dismissed_creators"])
 
     trending_recompute(now=timezone.now())
     with connection.cursor() as cursor:
@@ -292,8 +312,13 @@ def people(rng: random.Random, creators: list[GenCreator]) -> list[GenUser]:
         hashtags.add(rng.choice(TOPICS[rng.choice(topics)]))
         # A few heavy users, many light ones.
         sessions = max(4, min(30, round(rng.lognormvariate(2.3, 0.5))))
+        # One or two creators they cannot stand (never a favourite).
+        others = [c for c in range(len(creators)) if c not in favourites]
+        disliked = set(rng.sample(others, rng.randint(1, 2)))
         users.append(
-            GenUser(f"bench-discovery-user-{n:03d}", liked, favourites, hashtags, sessions)
+            GenUser(
+                f"bench-discovery-user-{n:03d}", liked, favourites, hashtags, sessions, disliked
+            )
         )
     return users
 
@@ -301,53 +326,119 @@ def people(rng: random.Random, creators: list[GenCreator]) -> list[GenUser]:
 def taste(user: GenUser, video: GenVideo) -> float:
     """How well a video matches the user's hidden tastes: 1 for a favourite creator, 0.6
     for each favourite hashtag, 0.2 for a liked topic."""
+    products = {product for _, product in video.tags}
     return (
         (1.0 if video.creator in user.creators else 0.0)
         + 0.6 * len(user.hashtags.intersection(video.hashtags))
         + (0.2 if video.topic in user.topics else 0.0)
+        # After a purchase: what goes with it, not the same thing again.
+        + (1.5 if not user.wanted.isdisjoint(products) else 0.0)
+        - (0.5 if products <= user.bought else 0.0)
     )
 
 
 def follows(user: GenUser, video: GenVideo) -> bool:
-    """By a favourite creator or with a favourite hashtag."""
-    return video.creator in user.creators or not user.hashtags.isdisjoint(video.hashtags)
+    """By a favourite creator, with a favourite hashtag, or of a product wanted since a
+    purchase."""
+    return (
+        video.creator in user.creators
+        or not user.hashtags.isdisjoint(video.hashtags)
+        or any(product in user.wanted for _, product in video.tags)
+    )
+
+
+def pairs(rng: random.Random, products: list[GenProduct]) -> dict[uuid.UUID, uuid.UUID]:
+    """Products that go together, two by two within a topic: who buys one often buys the
+    other, in the same order or a later one."""
+    partners: dict[uuid.UUID, uuid.UUID] = {}
+    for topic in TOPICS:
+        ids = [product.id for product in products if product.topic == topic]
+        rng.shuffle(ids)
+        for one, other in zip(ids[::2], ids[1::2], strict=False):
+            partners[one], partners[other] = other, one
+    return partners
 
 
 def engagement_log(
-    rng: random.Random, now: datetime, videos: list[GenVideo], users: list[GenUser]
-) -> tuple[list[tuple[Any, ...]], list[Holdout], dict[str, int]]:
+    rng: random.Random,
+    now: datetime,
+    videos: list[GenVideo],
+    users: list[GenUser],
+    partners: dict[uuid.UUID, uuid.UUID],
+) -> tuple[list[tuple[Any, ...]], list[Holdout], dict[str, int], dict[str, Any]]:
     """Every user's sessions; returns the rows to write (the held-out sessions left out),
-    the held-out taps, and counts."""
+    the held-out taps, counts, and what else to write: follows, "not interested", sales
+    (with the held-out sessions' left out too), and each user's dismissed creators."""
     rows: list[tuple[Any, ...]] = []
     holdouts: list[Holdout] = []
-    counts = {"sessions": 0, "taps": 0}
+    counts = dict.fromkeys(
+        ("sessions", "taps", "likes", "shares", "skips", "dismissals", "follows", "purchases"), 0
+    )
+    extras: dict[str, Any] = {"follows": [], "dismissed": [], "sales": []}
+    extras["dismissed_creators"] = {}
+    by_id = {video.id: video for video in videos}
     for user in users:
         starts = sorted(
             now - timedelta(seconds=rng.uniform(3600, LOG_DAYS * 86400))
             for _ in range(user.sessions)
         )
+        # Most follow some of their favourite creators, at some point of their history.
+        for creator in sorted(user.creators):
+            if rng.random() < 0.5:
+                extras["follows"].append((user.id, creator, rng.choice(starts)))
+                counts["follows"] += 1
         shown: set[uuid.UUID] = set()
-        sessions: list[tuple[datetime, list[tuple[Any, ...]], uuid.UUID | None]] = []
+        sessions: list[Session] = []
         for start in starts:
             # Only what was out a minute before the session starts.
             out = [v for v in videos if v.published_at <= start - timedelta(minutes=1)]
             unseen = [v for v in out if v.id not in shown]
             picked = session_videos(rng, user, start, unseen, rng.randint(8, 15))
             shown.update(video.id for video in picked)
-            events, tapped = session_events(rng, user, start, picked)
-            sessions.append((start, events, tapped))
+            session = session_events(rng, user, start, picked, partners)
+            sessions.append(session)
             counts["sessions"] += 1
-            counts["taps"] += sum(1 for event in events if event[2] == "tag_tap")
-        last_tap = max((i for i, s in enumerate(sessions) if s[2] is not None), default=None)
-        for i, (start, events, tapped) in enumerate(sessions):
-            if i == last_tap and tapped is not None:
-                video = next(v for v in videos if v.id == tapped)
-                holdouts.append(
-                    Holdout(user.id, tapped, start - timedelta(seconds=1), follows(user, video))
-                )
+            for event in session.events:
+                kind = event[2]
+                counts["taps"] += kind == "tag_tap"
+                counts["likes"] += kind == "like"
+                counts["shares"] += kind == "share"
+                counts["skips"] += kind == "impression" and (event[7] or 0) < 1000
+            counts["dismissals"] += len(session.dismissed)
+            counts["purchases"] += len(session.sales)
+        last_tap = max((i for i, s in enumerate(sessions) if s.tapped is not None), default=None)
+        bought_in = next((i for i, s in enumerate(sessions) if s.has_purchase), None)
+        after_purchase = next(
+            (
+                i
+                for i, s in enumerate(sessions)
+                if bought_in is not None and i > bought_in and s.tapped is not None
+            ),
+            None,
+        )
+        held = {i for i in (last_tap, after_purchase) if i is not None}
+        for i, session in enumerate(sessions):
+            if i in held and session.tapped is not None:
+                video = by_id[session.tapped]
+                for kind, index in (("last", last_tap), ("post_purchase", after_purchase)):
+                    if index == i:
+                        holdouts.append(
+                            Holdout(
+                                user.id,
+                                session.tapped,
+                                session.start - timedelta(seconds=1),
+                                follows(user, video),
+                                kind,
+                            )
+                        )
                 continue
-            rows.extend(events)
-    return rows, holdouts, counts
+            rows.extend(session.events)
+            extras["dismissed"].extend((user.id, *item) for item in session.dismissed)
+            extras["sales"].extend((user.id, *item) for item in session.sales)
+            extras["dismissed_creators"].setdefault(user.id, []).extend(
+                (creator, at) for _, creator, at in session.dismissed
+            )
+    return rows, holdouts, counts, extras
 
 
 def session_videos(
@@ -382,29 +473,46 @@ def age_weight(start: datetime, video: GenVideo, *, days: float) -> float:
 
 
 def session_events(
-    rng: random.Random, user: GenUser, start: datetime, picked: list[GenVideo]
-) -> tuple[list[tuple[Any, ...]], uuid.UUID | None]:
-    """The session's rows (EVENT_COLUMNS, received_at filled at write time) and the last
-    video tapped in it, if any."""
-    events: list[tuple[Any, ...]] = []
-    tapped = None
+    rng: random.Random,
+    user: GenUser,
+    start: datetime,
+    picked: list[GenVideo],
+    partners: dict[uuid.UUID, uuid.UUID],
+) -> Session:
+    """The session's rows (EVENT_COLUMNS, received_at filled at write time), the last video
+    tapped in it, if any, and what the user dismissed and bought in it. A video of a
+    creator the user dislikes is skipped (under a second) and often dismissed; one they
+    watch may be liked or shared the more it matches; an add-to-cart is often bought, and
+    what goes with the product becomes wanted."""
+    session = Session(start, [], None)
+    events = session.events
     clock = start
     top_popularity = 1.0
     for video in picked:
+        if video.creator in user.disliked:
+            events.append(row(user.id, "impression", video, clock, rng.randint(200, 900)))
+            if rng.random() < 0.5:
+                session.dismissed.append((video.id, video.creator, clock + timedelta(seconds=1)))
+            clock += timedelta(seconds=2)
+            continue
         match = taste(user, video)
-        events.append(row(user.id, "impression", video, clock))
         if rng.random() < min(0.95, 0.45 + 0.25 * match):
+            events.append(row(user.id, "impression", video, clock, rng.randint(1000, 3000)))
             share = min(1.0, rng.betavariate(1.5 + 2 * match, 2.0))
             watch_ms = max(3000, int(share * video.duration_ms))
             events.append(row(user.id, "view", video, clock + timedelta(seconds=1), watch_ms))
             clock += timedelta(milliseconds=watch_ms)
+            if rng.random() < min(0.6, 0.2 * match):
+                events.append(row(user.id, "like", video, clock))
+            if rng.random() < min(0.2, 0.04 * match):
+                events.append(row(user.id, "share", video, clock + timedelta(seconds=1)))
             tap_probability = min(
                 0.9, 0.02 + 0.25 * match + 0.15 * (video.popularity / top_popularity) ** 0.5
             )
             if rng.random() < tap_probability:
                 tag_id, product_id = rng.choice(video.tags)
                 events.append(row(user.id, "tag_tap", video, clock, tag=(tag_id, product_id)))
-                tapped = video.id
+                session.tapped = video.id
                 if rng.random() < 0.5:
                     clock += timedelta(seconds=5)
                     events.append(
@@ -415,8 +523,37 @@ def session_events(
                         events.append(
                             row(user.id, "add_to_cart", video, clock, tag=(None, product_id))
                         )
+                        if rng.random() < 0.6:
+                            buy(rng, user, session, video, product_id, clock, partners)
+        else:  # scrolled past: under a second, or a little longer
+            events.append(row(user.id, "impression", video, clock, rng.randint(300, 2500)))
         clock += timedelta(seconds=2)
-    return events, tapped
+    return session
+
+
+def buy(
+    rng: random.Random,
+    user: GenUser,
+    session: Session,
+    video: GenVideo,
+    product_id: uuid.UUID,
+    clock: datetime,
+    partners: dict[uuid.UUID, uuid.UUID],
+) -> None:
+    """A purchase of the product (from the video), and sometimes of what goes with it."""
+    paid_at = clock + timedelta(seconds=60)
+    session.sales.append((product_id, video.id, paid_at))
+    session.has_purchase = True
+    user.bought.add(product_id)
+    partner = partners.get(product_id)
+    if partner is None:
+        return
+    if rng.random() < 0.3:
+        session.sales.append((partner, video.id, paid_at))
+        user.bought.add(partner)
+    else:
+        user.wanted.add(partner)
+    user.wanted -= user.bought
 
 
 def row(
@@ -441,27 +578,34 @@ def write(
     products: list[GenProduct],
     videos: list[GenVideo],
     rows: list[tuple[Any, ...]],
+    extras: dict[str, Any],
 ) -> None:
     """Empty the bench database's video tables, then write the world and the log (the
-    events with one COPY)."""
+    events with one COPY), the follows, "not interested" and the sales."""
     from django.db import connection, transaction
 
     from attribution.models import Credit, SaleLine
     from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
-    from creators.models import Creator
+    from creators.models import Creator, Follow
     from discovery.models import (
         FeedSnapshot,
+        NotInterested,
+        ProductPairing,
         ProductSocialProof,
         SearchDocument,
         SearchTerm,
         VideoHashtag,
         VideoTrend,
     )
-    from engagement.models import DailyVideoStats, EngagementEvent
+    from engagement.models import DailyVideoStats, EngagementEvent, VideoLike
     from productcards.models import ProductCard
     from videos.models import ProductTag, Video
 
     wiped = [
+        Follow,
+        NotInterested,
+        ProductPairing,
+        VideoLike,
         Credit,
         SaleLine,
         EngagementEvent,
@@ -546,6 +690,42 @@ def write(
                 for position, (tag_id, product_id) in enumerate(video.tags)
             ]
         )
+        Follow.objects.bulk_create(
+            [
+                Follow(user_id=user_id, creator_id=creators[creator].id, created_at=at)
+                for user_id, creator, at in extras["follows"]
+            ]
+        )
+        NotInterested.objects.bulk_create(
+            [
+                NotInterested(user_id=user_id, video_id=video_id, reason="creator", created_at=at)
+                for user_id, video_id, _, at in extras["dismissed"]
+            ],
+            ignore_conflicts=True,
+        )
+        tags = {
+            (video.id, product_id): tag_id for video in videos for tag_id, product_id in video.tags
+        }
+        SaleLine.objects.bulk_create(
+            [
+                SaleLine(
+                    line_id=new_id(rng),
+                    order_id=uuid.uuid5(uuid.NAMESPACE_OID, f"{user_id}-{paid_at.isoformat()}"),
+                    user_id=user_id,
+                    merchant_id=merchants[product_id],
+                    product_id=product_id,
+                    variant_id=product_id,
+                    quantity=1,
+                    amount=2990,
+                    currency="EUR",
+                    paid_at=paid_at,
+                    source_video_id=video_id,
+                    source_tag_id=tags.get((video_id, product_id)),
+                    touch_count=1,
+                )
+                for user_id, product_id, video_id, paid_at in extras["sales"]
+            ]
+        )
         statement = f"COPY {EngagementEvent._meta.db_table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             for event in rows:
@@ -555,7 +735,14 @@ def write(
 # --------------------------------------------------------------------------- evaluation
 
 
-def evaluate(videos: list[GenVideo], holdouts: list[Holdout]) -> dict[str, Any]:
+def evaluate(
+    videos: list[GenVideo],
+    holdouts: list[Holdout],
+    dismissed: dict[str, list[tuple[int, datetime]]],
+) -> dict[str, Any]:
+    """Hit at 10 of each ranking for the users' last taps and, apart, for the first taps
+    after a purchase; and the share of "for you"'s top 10 by creators the user had said
+    "not interested" to by then."""
     from django.db import connection
 
     from discovery.models import FeedSnapshot
@@ -563,9 +750,12 @@ def evaluate(videos: list[GenVideo], holdouts: list[Holdout]) -> dict[str, Any]:
     from discovery.services import trending_recompute
 
     published = {video.id: video.published_at for video in videos}
+    creator_of = {video.id: video.creator for video in videos}
     newest_first = sorted(videos, key=lambda video: (video.published_at, video.id), reverse=True)
-    hits = {"for_you": 0, "chronological": 0, "trending": 0}
-    taste_hits = {"for_you": 0, "chronological": 0, "trending": 0}
+    names = ("for_you", "chronological", "trending")
+    hits = {kind: dict.fromkeys(names, 0) for kind in ("last", "post_purchase")}
+    taste_hits = dict.fromkeys(names, 0)
+    recommended = recommended_dismissed = 0
     by_hour: dict[datetime, list[Holdout]] = defaultdict(list)
     for holdout in holdouts:
         by_hour[holdout.as_of.replace(minute=0, second=0, microsecond=0)].append(holdout)
@@ -574,7 +764,9 @@ def evaluate(videos: list[GenVideo], holdouts: list[Holdout]) -> dict[str, Any]:
 
     def rank(holdout: Holdout) -> tuple[list[uuid.UUID], float]:
         clock = time.perf_counter()
-        ranking = for_you_video_ids(user_id=holdout.user_id, as_of=holdout.as_of, size=TOP)
+        ranking = for_you_video_ids(
+            user_id=holdout.user_id, as_of=holdout.as_of, size=TOP, first_page=TOP
+        )
         return ranking, time.perf_counter() - clock
 
     # The users of one hour are ranked side by side (a connection per thread): the time
@@ -597,17 +789,50 @@ def evaluate(videos: list[GenVideo], holdouts: list[Holdout]) -> dict[str, Any]:
                     ("trending", trending),
                 ):
                     if holdout.video_id in ranking:
-                        hits[name] += 1
-                        taste_hits[name] += holdout.matches_taste
+                        hits[holdout.kind][name] += 1
+                        if holdout.kind == "last":
+                            taste_hits[name] += holdout.matches_taste
+                if holdout.kind == "last":
+                    shunned = {
+                        creator
+                        for creator, at in dismissed.get(holdout.user_id, [])
+                        if at <= holdout.as_of
+                    }
+                    recommended += len(for_you)
+                    recommended_dismissed += sum(creator_of[v] in shunned for v in for_you)
         # Each thread's connection, before the threads go.
         list(pool.map(lambda _: connection.close(), range(4 * RANKING_THREADS)))
     seconds = time.monotonic() - began
     say(f"evaluated {len(holdouts)} held-out taps in {seconds:.1f} s")
+    last = [holdout for holdout in holdouts if holdout.kind == "last"]
+    after_purchase = len(holdouts) - len(last)
+    rates = {
+        kind: {
+            name: count / max(1, len(last) if kind == "last" else after_purchase)
+            for name, count in by_name.items()
+        }
+        for kind, by_name in hits.items()
+    }
+    report = [
+        "  with dislikes and purchases: "
+        f"{sum(1 for user in dismissed.values() if user)} users said not interested to a "
+        f"creator; top 10s of for you holding a video by such a creator (as of then): "
+        f"{recommended_dismissed} of {recommended} videos "
+        f"({recommended_dismissed / max(1, recommended):.3f})",
+        f"  held-out first tap after a purchase ({after_purchase} users): hit@10 for you "
+        f"{rates['post_purchase']['for_you']:.3f} ({hits['post_purchase']['for_you']}) | "
+        f"chronological {rates['post_purchase']['chronological']:.3f} | trending "
+        f"{rates['post_purchase']['trending']:.3f}",
+    ]
     return {
-        "users": len(holdouts),
-        "hits": hits,
-        "matching_taste": sum(holdout.matches_taste for holdout in holdouts),
+        "users": len(last),
+        "hits": hits["last"],
+        "matching_taste": sum(holdout.matches_taste for holdout in last),
         "hits_matching_taste": taste_hits,
+        "post_purchase_users": after_purchase,
+        "post_purchase_hits": hits["post_purchase"],
+        "dismissed_share": recommended_dismissed / max(1, recommended),
+        "report": report,
         "trending_recomputes": len(by_hour),
         "trending_seconds": trending_seconds,
         "for_you_seconds": for_you_seconds,

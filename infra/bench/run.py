@@ -1694,6 +1694,8 @@ def run_discovery(arguments: argparse.Namespace) -> int:
         f"{evaluated}; found among those: for you {matching_hits['for_you']}, chronological "
         f"{matching_hits['chronological']}, trending {matching_hits['trending']}"
     )
+    for line in evaluation.get("report", []):  # bench_discovery.py's own figures
+        print(line)
     print(
         f"  evaluation took {evaluation['seconds']:.1f} s: {evaluation['trending_recomputes']} "
         f"trending recomputes (one per hour holding an as_of) "

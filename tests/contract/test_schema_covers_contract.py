@@ -66,7 +66,9 @@ CREATOR = ("id", "handle", "display_name", "avatar_url")
 ORDER_STATUSES = frozenset(
     {"pending_payment", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded"}
 )
-EVENT_TYPES = frozenset({"impression", "view", "tag_tap", "product_view", "add_to_cart"})
+EVENT_TYPES = frozenset(
+    {"impression", "view", "tag_tap", "product_view", "add_to_cart", "like", "unlike", "share"}
+)
 
 
 def _page(fields: tuple[str, ...]) -> tuple[str, ...]:
@@ -321,6 +323,52 @@ PROMISES: list[Any] = [
             "videos[].settled.net",
             "videos[].settled.commission",
         ),
+    ),
+    # Social and feedback (issue 19)
+    Promise(
+        "video",
+        "POST",
+        "/api/v1/creators/{id}/follow/",
+        "Social: POST/DELETE /api/v1/creators/{id}/follow/ (idempotent); creator cards carry "
+        "followers",
+        status="200",
+        response=(*CREATOR, "followers"),
+    ),
+    Promise(
+        "video",
+        "DELETE",
+        "/api/v1/creators/{id}/follow/",
+        "Social: POST/DELETE /api/v1/creators/{id}/follow/ (idempotent)",
+        status="204",
+    ),
+    Promise(
+        "video",
+        "GET",
+        "/api/v1/creators/me/following/",
+        "GET /api/v1/creators/me/following/",
+        status="200",
+        response=_page(tuple(f"creator.{name}" for name in (*CREATOR, "followers"))),
+    ),
+    pytest.param(
+        Promise(
+            "video",
+            "GET",
+            "/api/v1/feed/",
+            "?mode=following on the feed; creator cards carry followers, video cards likes.",
+            status="200",
+            parameters=("mode",),
+            response=("results[].likes", "results[].creator.followers"),
+        ),
+        id="GET /api/v1/feed/ following, likes, followers",
+    ),
+    Promise(
+        "video",
+        "POST",
+        "/api/v1/videos/{id}/not-interested/",
+        "POST /api/v1/videos/{id}/not-interested/ {reason?: creator | product | seen_too_often}",
+        status="204",
+        request=("reason",),
+        enums={"request.reason": frozenset({"creator", "product", "seen_too_often"})},
     ),
     # --- checkout
     Promise(

@@ -29,6 +29,11 @@ api_v1 = [
         video_apis.VideoPublishApi.as_view(),
         name="video-publish",
     ),
+    path(
+        "videos/<uuid:video_id>/not-interested/",
+        discovery_apis.NotInterestedApi.as_view(),
+        name="video-not-interested",
+    ),
     path("videos/<uuid:video_id>/tags/", video_apis.TagCreateApi.as_view(), name="tag-create"),
     path(
         "videos/<uuid:video_id>/tags/<uuid:tag_id>/",
@@ -37,6 +42,16 @@ api_v1 = [
     ),
     path("creators/", creator_apis.CreatorCreateApi.as_view(), name="creator-create"),
     path("creators/me/", creator_apis.CreatorMeApi.as_view(), name="creator-me"),
+    path(
+        "creators/me/following/",
+        creator_apis.CreatorFollowingApi.as_view(),
+        name="creator-following",
+    ),
+    path(
+        "creators/<uuid:creator_id>/follow/",
+        creator_apis.CreatorFollowApi.as_view(),
+        name="creator-follow",
+    ),
     path(
         "creators/me/earnings/",
         attribution_apis.CreatorEarningsApi.as_view(),

@@ -8,6 +8,8 @@ class VideoErrorCode(enum.StrEnum):
     ALREADY_A_CREATOR = "already_a_creator"
     HANDLE_TAKEN = "handle_taken"
     VIDEO_NOT_FOUND = "video_not_found"
+    CREATOR_NOT_FOUND = "creator_not_found"
+    CANNOT_FOLLOW_YOURSELF = "cannot_follow_yourself"
     TAG_OUTSIDE_VIDEO = "tag_outside_video"
     TOO_MANY_TAGS = "too_many_tags"
     UNKNOWN_PRODUCT = "unknown_product"

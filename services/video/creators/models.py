@@ -28,6 +28,9 @@ class Creator(models.Model):
     )
     # A brand's own creator account: that merchant's staff may tag its videos.
     brand_merchant_id = models.UUIDField(null=True, blank=True)
+    # Kept by `creators.services.follow_*` in the follow's transaction: the creator card
+    # shows it without a COUNT per request.
+    followers_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -43,3 +46,22 @@ class Creator(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.handle}"
+
+
+class Follow(models.Model):
+    """A mobile user following a creator: their videos fill the `following` feed and weigh
+    as a strong interest in "for you" for as long as the follow lasts."""
+
+    id = models.BigAutoField(primary_key=True)
+    user_id = models.CharField(max_length=128)
+    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "creator"], name="follow_once"),
+        ]
+        indexes = [models.Index(fields=["user_id", "-created_at"], name="follow_user_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.creator_id}"

@@ -16,26 +16,27 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from clipcart_shared.auth import optional_mobile_user_id
+from clipcart_shared.auth import IsMobileUser, mobile_user_id, optional_mobile_user_id
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.etag import etag_json_response
 from clipcart_shared.pagination import CursorPagination
 from clipcart_shared.views import PublicApiView
 from core.errors import VideoErrorCode
-from discovery.models import FeedSnapshot
+from discovery.models import FeedSnapshot, NotInterested
 from discovery.selectors import SEARCH_TYPES, search
-from discovery.services import ranked_feed_page
+from discovery.services import not_interested_record, ranked_feed_page
 from discovery.text import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, hashtag_normalize, words
 from videos.apis import TagProductSerializer, VideoSerializer
 from videos.models import Video
 from videos.selectors import FeedVideo, FeedVideos, feed_videos
 
-MODES = ("for_you", "trending", "latest")
+MODES = ("for_you", "trending", "latest", "following")
 
 _CURSOR = OpenApiParameter("cursor", str, description="From the previous page's `next`.")
 _LIMIT = OpenApiParameter("limit", int, description="Page size, default 20, at most 100.")
@@ -102,7 +103,8 @@ class FeedApi(PublicApiView):
                 description="`for_you` (the default with a token): ranked for you from "
                 "what you watch, tap and buy, mixed with trending. `trending` (the default "
                 "without, and what `for_you` gives anonymous callers): the most engaging "
-                "videos of the last 48 hours. `latest`: newest first.",
+                "videos of the last 48 hours. `latest`: newest first. `following` (a token "
+                "required, else 401): the newest from the creators you follow.",
             ),
             _CURSOR,
             _LIMIT,
@@ -120,6 +122,10 @@ class FeedApi(PublicApiView):
             raise ValidationError({"mode": [f"One of {', '.join(MODES)}."]})
         if mode == "latest":
             return _latest_page(request, self, feed_videos())
+        if mode == "following":
+            if user_id is None:
+                raise NotAuthenticated("The following feed is yours: send your token.")
+            return _latest_page(request, self, feed_videos(followed_by=user_id))
         if user_id is None:
             mode = "trending"
         cursor = _cursor_decode(request, "snapshot", "offset")
@@ -181,6 +187,7 @@ class SearchCreatorSerializer(serializers.Serializer):
     handle = serializers.CharField()
     display_name = serializers.CharField()
     avatar_url = serializers.URLField(allow_null=True)
+    followers = serializers.IntegerField(min_value=0)
 
 
 def _query_words(query: str | None) -> list[str]:
@@ -261,3 +268,33 @@ class SearchApi(PublicApiView):
         return _list_response(
             request, ",".join(hit.json for hit in page), _next_link(request, next_position)
         )
+
+
+class NotInterestedApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+    throttle_scope = "writes"
+
+    class NotInterestedSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(
+            NotInterested.Reason.choices, required=False, allow_null=True
+        )
+
+    @extend_schema(
+        operation_id="videos_not_interested",
+        request=NotInterestedSerializer,
+        responses={204: None},
+        description="This video never comes back to you (in `for_you`, `trending` and "
+        "`following`); with a `reason`, `creator` (that creator's videos sink to the end of "
+        "`for_you` for weeks), `product` (its products, their merchant and category weigh "
+        "less), `seen_too_often` (its creator and hashtags, a little), or none (its hashtags, "
+        "a little). Saying it again keeps the latest reason. 404 `video_not_found`.",
+    )
+    def post(self, request: Request, video_id: uuid.UUID) -> Response:
+        data = self.NotInterestedSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        not_interested_record(
+            user_id=mobile_user_id(request),
+            video_id=video_id,
+            reason=data.validated_data.get("reason") or "",
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -126,3 +126,51 @@ class ProductSocialProof(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}: {self.units_30d}"
+
+
+class NotInterested(models.Model):
+    """A user's "not interested" in a video: it never comes back in their ranked feeds, and
+    what it stood for (by `reason`) weighs against similar videos, fading like interest."""
+
+    class Reason(models.TextChoices):
+        CREATOR = "creator"  # this creator
+        PRODUCT = "product"  # these products, their merchant and category
+        SEEN_TOO_OFTEN = "seen_too_often"  # this creator and these hashtags, a little
+
+    id = models.BigAutoField(primary_key=True)
+    user_id = models.CharField(max_length=128)
+    video_id = models.UUIDField()
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "video_id"], name="not_interested_once"),
+        ]
+        indexes = [
+            models.Index(fields=["user_id", "created_at"], name="not_interested_user_idx"),
+        ]
+        verbose_name_plural = "not interested"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: not {self.video_id} ({self.reason or 'no reason'})"
+
+
+class ProductPairing(models.Model):
+    """How many buyers bought both products (attributed sale lines of the last 90 days,
+    one order or several); rewritten by `trending_recompute`. After a purchase, "for you"
+    leans to the products most often bought with it."""
+
+    product_id = models.UUIDField()
+    other_product_id = models.UUIDField()
+    buyers = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_id", "other_product_id"], name="product_pairing_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} + {self.other_product_id}: {self.buyers}"

@@ -8,219 +8,30 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
 
-from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
-from attribution.models import SaleLine
 from creators.models import Creator
 from discovery.models import (
     FeedSnapshot,
+    NotInterested,
     ProductSocialProof,
     SearchDocument,
     SearchTerm,
-    VideoHashtag,
     VideoTrend,
 )
+from discovery.ranking import EVENT_WEIGHT_SQL, for_you_video_ids
 from discovery.text import lexeme_quoted, trigrams
-from engagement.models import EngagementEvent
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
 from videos.selectors import PRODUCT_CARD_FIELDS, VIDEO_JSON, creator_json, videos_json_sql
 
-# --- "for you" ----------------------------------------------------------------------------
-
-# What one event says, before decay by its age: about the video, for trending, and about
-# the taste of the user who did it, for "for you". Impressions say nothing.
-EVENT_WEIGHTS = {
-    EngagementEvent.Type.VIEW: 1.0,
-    EngagementEvent.Type.TAG_TAP: 3.0,
-    EngagementEvent.Type.PRODUCT_VIEW: 2.0,
-    EngagementEvent.Type.ADD_TO_CART: 5.0,
-}
-# SQL for the weight of event `e`.
-EVENT_WEIGHT_SQL = (
-    "CASE e.type "
-    + " ".join(f"WHEN '{kind.value}' THEN {weight}" for kind, weight in EVENT_WEIGHTS.items())
-    + " ELSE 0 END"
-)
-PURCHASE_INTEREST = 8.0
-INTEREST_WINDOW = timedelta(days=30)
-INTEREST_HALF_LIFE = timedelta(days=7)
-# How a candidate's score adds up: the user's share of interest in its creator, its
-# hashtags (summed), its merchants and categories (the best of each), trending (relative to
-# the top video) and freshness (halved every day), so new users and creators get reach.
-SCORE_WEIGHTS = {
-    "creator": 1.0,
-    "hashtag": 0.6,
-    "merchant": 0.4,
-    "category": 0.4,
-    "trending": 0.3,
-    "fresh": 0.1,
-}
-# A video watched to this share of its length sinks below everything unseen; one seen
-# but not finished keeps less than a third of its score.
-FINISHED_SHARE = 0.9
-SEEN_FACTOR = 0.3
-# Candidates beside those the user's interests find: the top trending and the newest.
-EXPLORE_CANDIDATES = 200
+__all__ = ["EVENT_WEIGHT_SQL", "for_you_video_ids"]  # ranked in discovery.ranking
 
 _VIDEO = Video._meta.db_table
 _TAG = ProductTag._meta.db_table
 _CARD = ProductCard._meta.db_table
-_HASHTAG = VideoHashtag._meta.db_table
 _TREND = VideoTrend._meta.db_table
-
-FOR_YOU_SQL = f"""
-WITH events AS (
-    SELECT e.video_id, e.type, e.watch_ms, {EVENT_WEIGHT_SQL} * power(0.5,
-        extract(epoch FROM %(as_of)s - e.occurred_at) / %(half_life)s) AS weight
-    FROM {EngagementEvent._meta.db_table} e
-    WHERE e.user_id = %(user_id)s AND e.occurred_at > %(since)s AND e.occurred_at <= %(as_of)s
-),
-touched AS (
-    SELECT events.video_id, sum(events.weight) AS weight,
-        bool_or(events.type = 'view'
-            AND events.watch_ms >= video.duration_ms * {FINISHED_SHARE}) AS is_finished,
-        bool_or(events.type <> 'impression') AS is_seen
-    FROM events JOIN {_VIDEO} video ON video.id = events.video_id
-    GROUP BY events.video_id
-),
-purchases AS (
-    SELECT sale.product_id, sale.merchant_id, sale.source_video_id, {PURCHASE_INTEREST}
-        * power(0.5, extract(epoch FROM %(as_of)s - sale.paid_at) / %(half_life)s) AS weight
-    FROM {SaleLine._meta.db_table} sale
-    WHERE sale.user_id = %(user_id)s AND sale.paid_at > %(since)s AND sale.paid_at <= %(as_of)s
-),
-signals (kind, key, weight) AS (
-    SELECT 'creator', video.creator_id::text, touched.weight
-    FROM touched JOIN {_VIDEO} video ON video.id = touched.video_id
-    UNION ALL
-    SELECT 'hashtag', hashtag.tag, touched.weight
-    FROM touched JOIN {_HASHTAG} hashtag ON hashtag.video_id = touched.video_id
-    UNION ALL
-    SELECT 'merchant', tag.merchant_id::text, touched.weight
-    FROM touched JOIN {_TAG} tag ON tag.video_id = touched.video_id
-    UNION ALL
-    SELECT 'category', card.category_slug, touched.weight
-    FROM touched JOIN {_TAG} tag ON tag.video_id = touched.video_id
-    JOIN {_CARD} card ON card.product_id = tag.product_id
-    UNION ALL
-    SELECT 'merchant', purchases.merchant_id::text, purchases.weight FROM purchases
-    UNION ALL
-    SELECT 'category', card.category_slug, purchases.weight
-    FROM purchases JOIN {_CARD} card ON card.product_id = purchases.product_id
-    UNION ALL
-    SELECT 'creator', video.creator_id::text, purchases.weight
-    FROM purchases JOIN {_VIDEO} video ON video.id = purchases.source_video_id
-),
-affinity AS (
-    SELECT kind, key, sum(weight) / sum(sum(weight)) OVER (PARTITION BY kind) AS share
-    FROM signals WHERE weight > 0 AND key <> ''
-    GROUP BY kind, key
-),
-candidates AS (
-    SELECT video.id FROM {_VIDEO} video
-    JOIN affinity ON affinity.kind = 'creator' AND affinity.key = video.creator_id::text
-    UNION
-    SELECT hashtag.video_id FROM {_HASHTAG} hashtag
-    JOIN affinity ON affinity.kind = 'hashtag' AND affinity.key = hashtag.tag
-    UNION
-    SELECT tag.video_id FROM {_TAG} tag
-    JOIN affinity ON affinity.kind = 'merchant' AND affinity.key = tag.merchant_id::text
-    UNION
-    SELECT tag.video_id FROM {_TAG} tag
-    JOIN {_CARD} card ON card.product_id = tag.product_id
-    JOIN affinity ON affinity.kind = 'category' AND affinity.key = card.category_slug
-    UNION
-    (SELECT video_id FROM {_TREND} ORDER BY score DESC, video_id LIMIT {EXPLORE_CANDIDATES})
-    UNION
-    (SELECT id FROM {_VIDEO} WHERE status = 'published' AND published_at <= %(as_of)s
-     ORDER BY published_at DESC, id DESC LIMIT {EXPLORE_CANDIDATES})
-),
-shown AS (
-    SELECT video.id, video.creator_id, video.published_at
-    FROM candidates
-    JOIN {_VIDEO} video ON video.id = candidates.id
-        AND video.status = 'published' AND video.published_at <= %(as_of)s
-),
--- Each term once over all candidates (not per candidate, which probed every card of a
--- liked category for each one).
-hashtag_terms AS (
-    SELECT hashtag.video_id, sum(affinity.share) AS share
-    FROM shown JOIN {_HASHTAG} hashtag ON hashtag.video_id = shown.id
-    JOIN affinity ON affinity.kind = 'hashtag' AND affinity.key = hashtag.tag
-    GROUP BY hashtag.video_id
-),
-merchant_terms AS (
-    SELECT tag.video_id, max(affinity.share) AS share
-    FROM shown JOIN {_TAG} tag ON tag.video_id = shown.id
-    JOIN affinity ON affinity.kind = 'merchant' AND affinity.key = tag.merchant_id::text
-    GROUP BY tag.video_id
-),
-category_terms AS (
-    SELECT tag.video_id, max(affinity.share) AS share
-    FROM shown JOIN {_TAG} tag ON tag.video_id = shown.id
-    JOIN {_CARD} card ON card.product_id = tag.product_id
-    JOIN affinity ON affinity.kind = 'category' AND affinity.key = card.category_slug
-    GROUP BY tag.video_id
-),
-scored AS (
-    SELECT shown.id, shown.published_at,
-        coalesce(touched.is_finished, false) AS is_finished,
-        coalesce(touched.is_seen, false) AS is_seen,
-        {SCORE_WEIGHTS["creator"]} * coalesce(creator.share, 0)
-        + {SCORE_WEIGHTS["hashtag"]} * coalesce(hashtag_terms.share, 0)
-        + {SCORE_WEIGHTS["merchant"]} * coalesce(merchant_terms.share, 0)
-        + {SCORE_WEIGHTS["category"]} * coalesce(category_terms.share, 0)
-        + {SCORE_WEIGHTS["trending"]} * coalesce(
-            trend.score / nullif((SELECT max(score) FROM {_TREND}), 0), 0)
-        + {SCORE_WEIGHTS["fresh"]} * power(0.5,
-            extract(epoch FROM %(as_of)s - shown.published_at) / 86400)
-        AS score
-    FROM shown
-    LEFT JOIN affinity creator
-        ON creator.kind = 'creator' AND creator.key = shown.creator_id::text
-    LEFT JOIN hashtag_terms ON hashtag_terms.video_id = shown.id
-    LEFT JOIN merchant_terms ON merchant_terms.video_id = shown.id
-    LEFT JOIN category_terms ON category_terms.video_id = shown.id
-    LEFT JOIN {_TREND} trend ON trend.video_id = shown.id
-    LEFT JOIN touched ON touched.video_id = shown.id
-)
-SELECT id FROM scored
-ORDER BY is_finished, score * CASE WHEN is_seen THEN {SEEN_FACTOR} ELSE 1 END DESC,
-    published_at DESC, id DESC
-LIMIT %(size)s
-"""
-
-
-def for_you_parameters(*, user_id: str, as_of: datetime, size: int) -> dict[str, Any]:
-    return {
-        "user_id": user_id,
-        "as_of": as_of,
-        "since": as_of - INTEREST_WINDOW,
-        "half_life": INTEREST_HALF_LIFE.total_seconds(),
-        "size": size,
-    }
-
-
-def for_you_video_ids(
-    *, user_id: str, as_of: datetime | None = None, size: int | None = None
-) -> list[uuid.UUID]:
-    """The user's "for you" ranking as of a time (now by default), best first: what they
-    engaged with and bought before then, mixed with trending and freshness."""
-    parameters = for_you_parameters(
-        user_id=user_id,
-        as_of=as_of or timezone.now(),
-        size=size or settings.FEED_SNAPSHOT_SIZE,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(FOR_YOU_SQL, parameters)
-        return [row[0] for row in cursor.fetchall()]
-
 
 # --- pages of snapshots -------------------------------------------------------------------
 
@@ -245,7 +56,11 @@ def _snapshot_page_sql(where: str) -> str:
         f"""SELECT video.*, slot.position
         FROM snapshot,
             unnest(snapshot.video_ids[%(start)s:%(stop)s]) WITH ORDINALITY AS slot(id, position)
-        JOIN {_VIDEO} video ON video.id = slot.id AND video.status = 'published'""",
+        JOIN {_VIDEO} video ON video.id = slot.id AND video.status = 'published'
+        -- Said "not interested" to since the snapshot was ranked: not shown either.
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {NotInterested._meta.db_table} said
+            WHERE said.user_id = %(user_id)s AND said.video_id = slot.id)""",
     )
     return f"""
 WITH snapshot AS (SELECT id, video_ids FROM {FeedSnapshot._meta.db_table} WHERE {where})

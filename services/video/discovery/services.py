@@ -23,19 +23,16 @@ from core.errors import VideoErrorCode
 from creators.models import Creator
 from discovery.models import (
     FeedSnapshot,
+    NotInterested,
+    ProductPairing,
     ProductSocialProof,
     SearchDocument,
     SearchTerm,
     VideoHashtag,
     VideoTrend,
 )
-from discovery.selectors import (
-    EVENT_WEIGHT_SQL,
-    FOR_YOU_SQL,
-    SnapshotPage,
-    for_you_parameters,
-    snapshot_page,
-)
+from discovery.ranking import EVENT_WEIGHT_SQL, for_you_video_ids
+from discovery.selectors import SnapshotPage, snapshot_page
 from discovery.text import hashtags_parse, lexeme_quoted, trigrams, words
 from engagement.models import EngagementEvent
 from productcards.models import ProductCard
@@ -220,6 +217,7 @@ PURCHASE_WEIGHT = 10.0
 TREND_WINDOW = timedelta(hours=48)
 TREND_HALF_LIFE = timedelta(hours=12)
 SOCIAL_PROOF_WINDOW = timedelta(days=30)
+PAIRING_WINDOW = timedelta(days=90)
 
 _TRENDS = f"""
 INSERT INTO {VideoTrend._meta.db_table} (video_id, score, computed_at)
@@ -263,11 +261,25 @@ GROUP BY product_id
 """
 
 
+# Products bought by the same buyer (in one order or several), each pair both ways.
+_PAIRINGS = f"""
+INSERT INTO {ProductPairing._meta.db_table} (product_id, other_product_id, buyers)
+SELECT one.product_id, other.product_id, count(DISTINCT one.user_id)
+FROM {SaleLine._meta.db_table} one
+JOIN {SaleLine._meta.db_table} other
+    ON other.user_id = one.user_id AND other.product_id <> one.product_id
+    AND other.paid_at > %(since)s AND other.paid_at <= %(now)s
+WHERE one.paid_at > %(since)s AND one.paid_at <= %(now)s
+GROUP BY one.product_id, other.product_id
+"""
+
+
 @transaction.atomic
 def trending_recompute(*, now: datetime | None = None) -> FeedSnapshot:
-    """Score every video on its last 48 hours (views, taps, add-to-carts and attributed
-    purchases, halved every 12 hours of age), write the trending feed's new snapshot,
-    recount units sold through videos, and drop snapshots no cursor should still use."""
+    """Score every video on its last 48 hours (views, taps, add-to-carts, likes, shares and
+    attributed purchases, halved every 12 hours of age), write the trending feed's new
+    snapshot, recount units sold through videos and products bought together, and drop
+    snapshots no cursor should still use."""
     now = now or timezone.now()
     snapshot_id = uuid.uuid4()
     with connection.cursor() as cursor:
@@ -289,6 +301,8 @@ def trending_recompute(*, now: datetime | None = None) -> FeedSnapshot:
         )
         cursor.execute(f"DELETE FROM {ProductSocialProof._meta.db_table}")
         cursor.execute(_SOCIAL_PROOF, {"since": now - SOCIAL_PROOF_WINDOW})
+        cursor.execute(f"DELETE FROM {ProductPairing._meta.db_table}")
+        cursor.execute(_PAIRINGS, {"since": now - PAIRING_WINDOW, "now": now})
     dropped, _ = FeedSnapshot.objects.filter(
         created_at__lt=now - timedelta(seconds=settings.FEED_SNAPSHOT_SECONDS)
     ).delete()
@@ -296,22 +310,20 @@ def trending_recompute(*, now: datetime | None = None) -> FeedSnapshot:
     return FeedSnapshot.objects.get(id=snapshot_id)
 
 
-_FOR_YOU_SNAPSHOT = f"""
-INSERT INTO {FeedSnapshot._meta.db_table} (id, mode, user_id, video_ids, created_at)
-SELECT %(snapshot_id)s, 'for_you', %(user_id)s, ARRAY({FOR_YOU_SQL}), %(as_of)s
-"""
-
-
-def for_you_snapshot_create(*, user_id: str, now: datetime | None = None) -> uuid.UUID:
-    """Rank the feed for this user as of now and keep the ranking, so that their cursor
-    pages through one stable order. One statement."""
-    snapshot_id = uuid.uuid4()
-    parameters = for_you_parameters(
-        user_id=user_id, as_of=now or timezone.now(), size=settings.FEED_SNAPSHOT_SIZE
+def for_you_snapshot_create(
+    *, user_id: str, first_page: int, now: datetime | None = None
+) -> uuid.UUID:
+    """Rank the feed for this user as of now (`discovery.ranking`, its first page
+    `first_page` videos long) and keep the ranking, so that their cursor pages through one
+    stable order. Two statements."""
+    now = now or timezone.now()
+    snapshot = FeedSnapshot.objects.create(
+        mode=FeedSnapshot.Mode.FOR_YOU,
+        user_id=user_id,
+        video_ids=for_you_video_ids(user_id=user_id, as_of=now, first_page=first_page),
+        created_at=now,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(_FOR_YOU_SNAPSHOT, {**parameters, "snapshot_id": snapshot_id})
-    return snapshot_id
+    return snapshot.id
 
 
 def ranked_feed_page(
@@ -327,7 +339,7 @@ def ranked_feed_page(
     if none exists yet); with one, it must be the caller's and still kept (else 400
     `invalid_cursor`)."""
     if snapshot_id is None and mode == FeedSnapshot.Mode.FOR_YOU and user_id is not None:
-        snapshot_id = for_you_snapshot_create(user_id=user_id)
+        snapshot_id = for_you_snapshot_create(user_id=user_id, first_page=limit)
     which = mode.value if snapshot_id is not None else "latest_trending"
     page = snapshot_page(
         which=which, offset=offset, limit=limit, snapshot_id=snapshot_id, user_id=user_id
@@ -343,3 +355,23 @@ def ranked_feed_page(
             errors=[{"field": "cursor", "code": "invalid_cursor", "message": "Start again."}],
         )
     return page
+
+
+# --- feedback -------------------------------------------------------------------------------
+
+
+def not_interested_record(*, user_id: str, video_id: uuid.UUID, reason: str = "") -> None:
+    """The user is not interested in this published video (`reason`: "", or one of
+    `NotInterested.Reason`): it never comes back in their ranked or following feeds, and
+    what it stood for weighs against similar videos (`discovery.ranking`). Saying it again
+    keeps the latest reason and time. 404 `video_not_found`."""
+    if not Video.objects.filter(id=video_id, status=Video.Status.PUBLISHED).exists():
+        raise ApplicationError(
+            VideoErrorCode.VIDEO_NOT_FOUND, "There is no such video.", status=404
+        )
+    NotInterested.objects.update_or_create(
+        user_id=user_id,
+        video_id=video_id,
+        defaults={"reason": reason, "created_at": timezone.now()},
+    )
+    logger.info("Not interested", extra={"video_id": str(video_id), "reason": reason or None})

@@ -13,6 +13,9 @@ class EngagementEvent(models.Model):
         TAG_TAP = "tag_tap"
         PRODUCT_VIEW = "product_view"
         ADD_TO_CART = "add_to_cart"
+        LIKE = "like"
+        UNLIKE = "unlike"  # takes back the user's like of the video
+        SHARE = "share"
 
     event_id = models.UUIDField(primary_key=True)
     user_id = models.CharField(max_length=128)
@@ -62,3 +65,23 @@ class DailyVideoStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.video_id} {self.day}"
+
+
+class VideoLike(models.Model):
+    """Whether a user likes a video now: the latest of their `like` and `unlike` events
+    (by `occurred_at`, so a late-arriving older event changes nothing)."""
+
+    id = models.BigAutoField(primary_key=True)
+    user_id = models.CharField(max_length=128)
+    video_id = models.UUIDField()
+    is_liked = models.BooleanField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "video_id"], name="video_like_once"),
+        ]
+        indexes = [models.Index(fields=["video_id"], name="video_like_video_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'likes' if self.is_liked else 'unliked'} {self.video_id}"

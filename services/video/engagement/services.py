@@ -7,11 +7,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from engagement.models import DailyVideoStats, EngagementEvent
+from engagement.models import DailyVideoStats, EngagementEvent, VideoLike
 from videos.models import ProductTag, Video
 
 MAX_EVENTS_PER_BATCH = 500
@@ -132,7 +132,9 @@ def events_ingest(*, user_id: str, events: list[Any]) -> dict[str, Any]:
             duplicates += 1
             continue
         rows[row["event_id"]] = row
-    inserted = _insert(user_id=user_id, rows=list(rows.values()))
+    with transaction.atomic():
+        inserted = _insert(user_id=user_id, rows=list(rows.values()))
+        likes_apply(user_id=user_id, rows=[row for row in rows.values() if row["type"] in LIKES])
     rejected.sort(key=lambda rejection: rejection["index"])
     return {
         "accepted": inserted,
@@ -158,6 +160,60 @@ def _insert(*, user_id: str, rows: list[dict[str, Any]]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, params)
         return int(cursor.rowcount)
+
+
+LIKES = frozenset({EngagementEvent.Type.LIKE, EngagementEvent.Type.UNLIKE})
+
+# Each video's latest like or unlike in the batch becomes the user's state for it unless a
+# later one is already known; the videos' counters move by what changed, in one statement.
+_LIKES_APPLY = f"""
+WITH batch AS (
+    SELECT DISTINCT ON (video_id) video_id, type = 'like' AS is_liked, occurred_at
+    FROM unnest(%(video_ids)s::uuid[], %(types)s::text[], %(times)s::timestamptz[])
+        AS batch(video_id, type, occurred_at)
+    ORDER BY video_id, occurred_at DESC, type DESC
+),
+before AS (
+    SELECT video_id, is_liked FROM {VideoLike._meta.db_table}
+    WHERE user_id = %(user_id)s AND video_id IN (SELECT video_id FROM batch)
+),
+changed AS (
+    INSERT INTO {VideoLike._meta.db_table} AS state (user_id, video_id, is_liked, changed_at)
+    SELECT %(user_id)s, video_id, is_liked, occurred_at FROM batch
+    ON CONFLICT (user_id, video_id) DO UPDATE
+        SET is_liked = EXCLUDED.is_liked, changed_at = EXCLUDED.changed_at
+        WHERE state.changed_at < EXCLUDED.changed_at
+    RETURNING video_id, is_liked
+)
+UPDATE {Video._meta.db_table} video
+SET likes_count = greatest(0, video.likes_count + delta.change)
+FROM (
+    SELECT changed.video_id,
+        changed.is_liked::int - coalesce(before.is_liked, false)::int AS change
+    FROM changed LEFT JOIN before USING (video_id)
+) delta
+WHERE video.id = delta.video_id AND delta.change <> 0
+"""
+
+
+def likes_apply(*, user_id: str, rows: list[dict[str, Any]]) -> None:
+    """Take in the user's like and unlike events: whether they like each video now (the
+    latest event wins, whatever order they arrive in) and the videos' like counters. Run
+    inside the ingesting transaction; one user's batches are applied one at a time, so a
+    counter never counts one user twice."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"likes:{user_id}"])
+        cursor.execute(
+            _LIKES_APPLY,
+            {
+                "user_id": user_id,
+                "video_ids": [row["video_id"] for row in rows],
+                "types": [str(row["type"]) for row in rows],
+                "times": [row["occurred_at"] for row in rows],
+            },
+        )
 
 
 _ROLL_UP = f"""

@@ -98,6 +98,7 @@ def test_a_typo_in_a_handle_finds_the_creator(api_client, shop):
             "handle": "clarabeauty",
             "display_name": "Clara Night",
             "avatar_url": "https://img.example.com/avatar.jpg",
+            "followers": 0,
         }
     ]
 

@@ -70,6 +70,7 @@ class VideoCreatorSerializer(serializers.Serializer):
     handle = serializers.CharField()
     display_name = serializers.CharField()
     avatar_url = serializers.URLField(allow_null=True)
+    followers = serializers.IntegerField(min_value=0)
 
 
 class VideoSerializer(serializers.Serializer):
@@ -82,6 +83,7 @@ class VideoSerializer(serializers.Serializer):
     duration_ms = serializers.IntegerField()
     published_at = serializers.DateTimeField(allow_null=True)
     tags = TagSerializer(many=True)
+    likes = serializers.IntegerField(min_value=0, help_text="Users who like it now.")
 
 
 def _rendered(video_id: uuid.UUID, user_id: str | None) -> dict[str, Any]:

@@ -30,6 +30,9 @@ class Video(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Users who like it now, kept by `engagement.services.likes_apply` as like and unlike
+    # events come in: the video card shows it without a COUNT per request.
+    likes_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 
-from creators.models import Creator
-from discovery.models import ProductSocialProof, VideoHashtag
+from creators.models import Creator, Follow
+from discovery.models import NotInterested, ProductSocialProof, VideoHashtag
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
 
@@ -49,7 +49,8 @@ def creator_json(alias: str) -> str:
         'id', {alias}.id,
         'handle', {alias}.handle,
         'display_name', {alias}.display_name,
-        'avatar_url', nullif({alias}.avatar_url, '')
+        'avatar_url', nullif({alias}.avatar_url, ''),
+        'followers', {alias}.followers_count
     )"""
 
 
@@ -75,7 +76,8 @@ VIDEO_JSON = f"""json_build_object(
     'caption', v.caption,
     'duration_ms', v.duration_ms,
     'published_at', {_rfc3339("v.published_at")},
-    'tags', coalesce(t.tags, '[]'::json)
+    'tags', coalesce(t.tags, '[]'::json),
+    'likes', v.likes_count
 )"""
 
 
@@ -120,16 +122,24 @@ _VIDEO_SQL = videos_json_sql(
 )
 
 
-def _feed_sql(order: str, compare: str | None, *, has_hashtag: bool) -> str:
+def _feed_sql(order: str, compare: str | None, *, has_hashtag: bool, is_following: bool) -> str:
     """A page of the feed as DRF's cursor pagination asks for it: by (published_at, id),
     newest first (DESC) or, for a reversed cursor, oldest first (ASC); with a cursor, only
     videos published before (<) or after (>) its position; optionally only the videos
-    with a hashtag."""
+    with a hashtag, or only those of the creators a user follows (less the ones they said
+    "not interested" to)."""
     after = "" if compare is None else f" AND published_at {compare} %(position)s"
     if has_hashtag:
         after += (
             f" AND id IN (SELECT video_id FROM {VideoHashtag._meta.db_table}"
             " WHERE tag = %(hashtag)s)"
+        )
+    if is_following:
+        after += (
+            f" AND creator_id IN (SELECT creator_id FROM {Follow._meta.db_table}"
+            " WHERE user_id = %(user_id)s)"
+            f" AND id NOT IN (SELECT video_id FROM {NotInterested._meta.db_table}"
+            " WHERE user_id = %(user_id)s)"
         )
     return videos_json_sql(
         f"{_rfc3339('v.published_at')}, {VIDEO_JSON}::text",
@@ -142,10 +152,13 @@ def _feed_sql(order: str, compare: str | None, *, has_hashtag: bool) -> str:
 
 
 _FEED_SQL = {
-    (order, compare, has_hashtag): _feed_sql(order, compare, has_hashtag=has_hashtag)
+    (order, compare, has_hashtag, is_following): _feed_sql(
+        order, compare, has_hashtag=has_hashtag, is_following=is_following
+    )
     for order in ("DESC", "ASC")
     for compare in (None, "<", ">")
     for has_hashtag in (False, True)
+    for is_following in (False, True)
 }
 
 
@@ -170,15 +183,16 @@ class FeedVideos:
         compare: str | None = None,
         position: datetime | None = None,
         hashtag: str | None = None,
+        followed_by: str | None = None,
     ) -> None:
         self._order, self._compare, self._position = order, compare, position
-        self._hashtag = hashtag
+        self._hashtag, self._followed_by = hashtag, followed_by
 
     def order_by(self, *fields: str) -> FeedVideos:
         if fields not in (self.ORDERING, self._REVERSED):
             raise ValueError(f"The feed is ordered by {self.ORDERING}, not {fields}.")
         order = "DESC" if fields == self.ORDERING else "ASC"
-        return FeedVideos(order, self._compare, self._position, self._hashtag)
+        return FeedVideos(order, self._compare, self._position, self._hashtag, self._followed_by)
 
     def filter(self, **lookups: str) -> FeedVideos:
         ((lookup, value),) = lookups.items()
@@ -190,14 +204,22 @@ class FeedVideos:
             position = None
         if position is None:  # a cursor with a made-up position (the ORM answered 500)
             raise ValidationError({"cursor": ["This cursor is not valid."]})
-        return FeedVideos(self._order, self._COMPARE[lookup], position, self._hashtag)
+        return FeedVideos(
+            self._order, self._COMPARE[lookup], position, self._hashtag, self._followed_by
+        )
 
     def __getitem__(self, page: slice) -> list[FeedVideo]:
         offset = page.start or 0
         with connection.cursor() as cursor:
             cursor.execute(
-                _FEED_SQL[self._order, self._compare, self._hashtag is not None],
+                _FEED_SQL[
+                    self._order,
+                    self._compare,
+                    self._hashtag is not None,
+                    self._followed_by is not None,
+                ],
                 {
+                    "user_id": self._followed_by,
                     "offset": offset,
                     "limit": page.stop - offset,
                     "position": self._position,
@@ -207,10 +229,11 @@ class FeedVideos:
             return [FeedVideo(*row) for row in cursor.fetchall()]
 
 
-def feed_videos(*, hashtag: str | None = None) -> FeedVideos:
-    """Published videos, newest first (only those with `hashtag`, a normalized tag, when
-    given): page them with the feed's `CursorPagination`."""
-    return FeedVideos(hashtag=hashtag)
+def feed_videos(*, hashtag: str | None = None, followed_by: str | None = None) -> FeedVideos:
+    """Published videos, newest first (only those with `hashtag`, a normalized tag, or only
+    those of the creators the user `followed_by` follows, when given): page them with the
+    feed's `CursorPagination`."""
+    return FeedVideos(hashtag=hashtag, followed_by=followed_by)
 
 
 def video_for_viewer(*, video_id: uuid.UUID, user_id: str | None) -> dict[str, Any] | None:

@@ -81,3 +81,6 @@ CELERY_BEAT_SCHEDULE = {
 # which cursors page through for this long.
 FEED_SNAPSHOT_SIZE = env.int("FEED_SNAPSHOT_SIZE", default=500)
 FEED_SNAPSHOT_SECONDS = env.int("FEED_SNAPSHOT_SECONDS", default=24 * 3600)
+# "For you": the share of every first page that goes to fresh videos (published in the last
+# two days, little engagement yet), so that new creators get reach.
+FEED_FRESH_SHARE = env.float("FEED_FRESH_SHARE", default=0.10)
