@@ -100,7 +100,8 @@ def running_service(
         env=running.environment,
     )
     try:
-        deadline = time.monotonic() + 30
+        # Generous: a loaded 2-core machine starts gunicorn and Django slowly.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if requests.get(f"{running.url}/healthz", timeout=2).ok:
