@@ -14,16 +14,10 @@ from typing import Any
 
 import pytest
 import requests
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
-from django.test import Client, TestCase
+from django.test import TestCase
 
-from clipcart_shared.merchant_access.demo import DEMO_MERCHANTS, STAFF_GROUP, demo_id
-from clipcart_shared.merchant_access.models import MerchantMembership
-from clipcart_shared.testing.fixtures import signed_in
 from clipcart_shared.testing.localstripe import localstripe_server
 from clipcart_shared.testing.services import RunningService, free_port, running_service
-from core.management.commands.seed_demo import STAFF_PERMISSIONS
 
 pytest_plugins = ["clipcart_shared.testing.fixtures"]
 
@@ -262,72 +256,3 @@ def _variants(_catalog_process: Catalog) -> list[dict[str, Any]]:
 @pytest.fixture
 def variants(catalog: Catalog, _variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _variants
-
-
-# --- the admin's merchants and people (test_admin, test_admin_refunds) ------------------
-
-REFUND_PERMISSION = ("orders", "add_refund")
-MERCHANT_IDS = {slug: demo_id("merchant", slug) for slug in DEMO_MERCHANTS}
-
-
-def _merchant_name(merchant_id: uuid.UUID) -> str:
-    (slug,) = (slug for slug, known in MERCHANT_IDS.items() if known == merchant_id)
-    return DEMO_MERCHANTS[slug]
-
-
-@pytest.fixture
-def merchant_a(variants: list[dict[str, Any]]) -> uuid.UUID:
-    return uuid.UUID(variants[0]["merchant_id"])
-
-
-@pytest.fixture
-def merchant_b(merchant_a: uuid.UUID) -> uuid.UUID:
-    (other,) = (merchant for merchant in MERCHANT_IDS.values() if merchant != merchant_a)
-    return other
-
-
-@pytest.fixture(scope="session")
-def _variant_of_b(_catalog_process: Catalog, _variants: list[dict[str, Any]]) -> dict[str, Any]:
-    merchant_a = _variants[0]["merchant_id"]
-    variant = next(v for v in _catalog_process.variants() if v["merchant_id"] != merchant_a)
-    _catalog_process.set_stock(variant["id"], 100_000)
-    return variant
-
-
-@pytest.fixture
-def variant_of_b(catalog: Catalog, _variant_of_b: dict[str, Any]) -> dict[str, Any]:
-    return _variant_of_b
-
-
-def _group(name: str, permissions: list[tuple[str, str]]) -> Group:
-    group, _ = Group.objects.get_or_create(name=name)
-    group.permissions.set(
-        [
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in permissions
-        ]
-    )
-    return group
-
-
-def _staff(username: str, merchant_id: uuid.UUID, group: Group) -> Any:
-    user = get_user_model().objects.create_user(username=username, is_staff=True)
-    user.groups.add(group)
-    MerchantMembership.objects.create(
-        user=user, merchant_id=merchant_id, merchant_name=_merchant_name(merchant_id)
-    )
-    return user
-
-
-@pytest.fixture
-def staff_client(merchant_a: uuid.UUID) -> Client:
-    """Staff of A, in the seed's group plus the refund permission."""
-    group = _group(STAFF_GROUP, [*STAFF_PERMISSIONS, REFUND_PERMISSION])
-    return signed_in(_staff("staff-of-a", merchant_a, group))
-
-
-@pytest.fixture
-def seed_staff_client(merchant_a: uuid.UUID) -> Client:
-    """Staff of A who may look at orders but not refund them."""
-    view_only = [permission for permission in STAFF_PERMISSIONS if permission != REFUND_PERMISSION]
-    return signed_in(_staff("seed-staff-of-a", merchant_a, _group("View only", view_only)))

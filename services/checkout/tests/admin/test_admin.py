@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -26,109 +24,20 @@ from clipcart_shared.testing.fixtures import admin_lockout_answers, signed_in
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
 from payments.models import StripeCustomer, WebhookEvent
-from tests.conftest import (
-    ADDRESS,
+from tests.admin.conftest import (
+    ADMIN,
+    ORDERS,
     REFUND_PERMISSION,
-    Catalog,
     _group,
-    _merchant_name,
+    _inline_objects,
+    _line,
+    _line_of,
+    _listed,
+    _order,
     _staff,
 )
 
 pytestmark = pytest.mark.django_db
-
-ADMIN = "/checkout/admin"
-ORDERS = f"{ADMIN}/orders/order"
-# What refunding needs besides viewing orders (the seed gives it to merchant staff).
-# --- orders made as rows (for looking) ------------------------------------------------------
-
-
-def _line(variant: dict[str, Any], merchant_id: uuid.UUID, *, unit: int, quantity: int = 1):
-    return {
-        "variant_id": variant["id"],
-        "product_id": variant["product_id"],
-        "merchant_id": merchant_id,
-        "merchant_name": _merchant_name(merchant_id),
-        "sku": variant["sku"],
-        "title": f"{variant['title']} ({variant['sku']})",
-        "quantity": quantity,
-        "unit_price_amount": unit,
-        "line_total_amount": unit * quantity,
-    }
-
-
-def _order(
-    email: str, lines: list[dict[str, Any]], *, status: str = "paid", shipping: int = 490
-) -> Order:
-    subtotal = sum(line["line_total_amount"] for line in lines)
-    order = Order.objects.create(
-        user_id=f"user-{email}",
-        email=email,
-        shipping_address=ADDRESS,
-        status=status,
-        currency="EUR",
-        subtotal_amount=subtotal,
-        shipping_amount=shipping,
-        total_amount=subtotal + shipping,
-        reservation_id=uuid.uuid4(),
-        payment_intent_id=f"pi_rows_{uuid.uuid4().hex}",
-        stripe_customer_id="cus_rows",
-        expires_at=timezone.now() + timedelta(minutes=15),
-    )
-    OrderLine.objects.bulk_create([OrderLine(order=order, **line) for line in lines])
-    return order
-
-
-@pytest.fixture
-def variant_b_row(catalog: Catalog, merchant_b: uuid.UUID) -> dict[str, Any]:
-    """One of B's demo variants, as catalog lists it (no stock needed: no checkout)."""
-    return next(v for v in catalog.variants() if v["merchant_id"] == str(merchant_b))
-
-
-@pytest.fixture
-def order_of_a(variants, merchant_a) -> Order:
-    return _order("ada@example.com", [_line(variants[0], merchant_a, unit=1250)])
-
-
-@pytest.fixture
-def order_of_both(variants, variant_b_row, merchant_a, merchant_b) -> Order:
-    """A's line (2 x €31.00) and B's line (€17.75); shipping €4.90; €84.65 in all."""
-    return _order(
-        "bo@example.com",
-        [
-            _line(variants[1], merchant_a, unit=3100, quantity=2),
-            _line(variant_b_row, merchant_b, unit=1775),
-        ],
-    )
-
-
-@pytest.fixture
-def order_of_b(variant_b_row, merchant_b) -> Order:
-    return _order("cy@example.com", [_line(variant_b_row, merchant_b, unit=4400)])
-
-
-def _listed(response: Any) -> set[uuid.UUID]:
-    assert response.status_code == 200
-    return {order.id for order in response.context["cl"].result_list}
-
-
-def _inline_objects(response: Any, model: type) -> list[Any]:
-    assert response.status_code == 200
-    (formset,) = [
-        inline.formset
-        for inline in response.context["inline_admin_formsets"]
-        if inline.formset.model is model
-    ]
-    return [form.instance for form in formset.forms]
-
-
-def _messages(response: Any) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def _line_of(order: Order, merchant_id: uuid.UUID) -> OrderLine:
-    return order.lines.get(merchant_id=merchant_id)
-
 
 # --- the order list ---------------------------------------------------------------------------
 

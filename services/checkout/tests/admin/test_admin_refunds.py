@@ -1,114 +1,27 @@
 """The checkout admin's refund page: merchant staff refund their own lines, platform staff
-any line or the whole order, through the real Stripe SDK against the emulator. Orders
-refunded are real: checked out against the real catalog, paid on the emulator, and
-announced by a signed webhook. (The people and orders are `test_admin`'s fixtures.)
+any line or the whole order, through the real Stripe SDK against the emulator (the people
+and the orders are `tests/admin/conftest.py`'s).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.test import Client
 
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.localstripe import stripe_client
 from orders.models import Order, Refund
-from tests.conftest import (
-    ADDRESS,
-    STRIPE_KEY,
-    intent_object,
-    stripe_event,
-    webhook_post,
+from tests.admin.conftest import (
+    ORDERS,
+    _line_of,
+    _messages,
+    _nothing_refunded,
+    _refund,
+    _refund_form,
+    _stripe_refunds,
 )
-from tests.test_admin import ORDERS, _line_of, _messages
 
 pytestmark = pytest.mark.django_db
-
-# --- real orders (for refunding) -----------------------------------------------------------
-
-
-@pytest.fixture
-def checkout(client_for, catalog, stripe_emulator) -> Callable[..., Order]:
-    def make(*lines: dict[str, Any]) -> Order:
-        response = client_for("buyer").post(
-            "/api/v1/checkouts/",
-            {
-                "email": "buyer@example.com",
-                "shipping_address": ADDRESS,
-                "lines": [{"variant_id": variant["id"], "quantity": 1} for variant in lines],
-            },
-            format="json",
-            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
-        )
-        assert response.status_code == 201, response.json()
-        return Order.objects.get(id=response.json()["order"]["id"])
-
-    return make
-
-
-def _pay(order: Order, emulator: str, api_client: Any) -> None:
-    """Pay on the emulator, then deliver Stripe's signed `payment_intent.succeeded`
-    (the worker applies it when the request commits; tasks run eagerly in tests)."""
-    stripe = stripe_client(emulator, STRIPE_KEY)
-    stripe.v1.payment_intents.update(order.payment_intent_id, {"payment_method": "pm_card_visa"})
-    assert stripe.v1.payment_intents.confirm(order.payment_intent_id).status == "succeeded"
-    response = webhook_post(
-        api_client, stripe_event("payment_intent.succeeded", intent_object(order))
-    )
-    assert response.status_code == 200
-    order.refresh_from_db()
-    assert order.status == "paid"
-
-
-@pytest.fixture
-def paid_order_of_both(checkout, variants, variant_of_b, stripe_emulator, api_client) -> Order:
-    """A real order of one line of A and one of B, paid."""
-    order = checkout(variants[0], variant_of_b)
-    _pay(order, stripe_emulator, api_client)
-    return order
-
-
-def _stripe_refunds(emulator: str, order: Order) -> list[int]:
-    refunds = stripe_client(emulator, STRIPE_KEY).v1.refunds.list(
-        {"payment_intent": order.payment_intent_id}
-    )
-    return sorted(refund.amount for refund in refunds.data)
-
-
-def _refund_form(client: Client, order: Order) -> Any:
-    response = client.get(f"{ORDERS}/{order.id}/refund/")
-    assert response.status_code == 200
-    return response.context["form"]
-
-
-def _refund(client: Client, order: Order, **overrides: Any) -> Any:
-    """Submit the refund page as shown, with `overrides` (lines: ids; amount: text)."""
-    form = _refund_form(client, order)
-    data = {
-        "lines": [str(line_id) for line_id in form.initial["lines"]],
-        "amount": str(form.initial["amount"]),
-        "reason": "Arrived damaged",
-        "refunded_when_shown": str(form.initial["refunded_when_shown"]),
-    }
-    data.update(overrides)
-    return client.post(f"{ORDERS}/{order.id}/refund/", data)
-
-
-def _nothing_refunded(order: Order, emulator: str | None = None) -> None:
-    status = order.status
-    order.refresh_from_db()
-    assert (order.status, order.refunded_amount) == (status, 0)
-    assert list(order.lines.values_list("refunded_amount", flat=True)) == [0] * order.lines.count()
-    # A refund Stripe refused or could not be asked about stays on record, failed.
-    assert Refund.objects.exclude(status=Refund.Status.FAILED).count() == 0
-    assert OutboxEvent.objects.filter(type="order.refunded").count() == 0
-    if emulator:
-        assert _stripe_refunds(emulator, order) == []
-
 
 # --- refunds ----------------------------------------------------------------------------------
 
