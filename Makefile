@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test lint format typecheck migrations-check bench token clean
+.PHONY: help install run demo test lint format typecheck imports-check migrations-check bench token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -47,10 +47,11 @@ _test-suites:
 	echo "== shared"; (cd shared && ../$(BIN)/pytest -q $(PYTEST_ARGS)); \
 	echo "== tests (cross-service)"; (cd tests && ../$(BIN)/pytest -q $(PYTEST_ARGS))
 
-lint: install ## ruff (lint + format check), mypy, and a check that no migration is missing
+lint: install ## ruff (lint + format check), mypy, import contracts, and a check that no migration is missing
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
+	$(MAKE) --no-print-directory imports-check
 	$(MAKE) --no-print-directory migrations-check
 
 format: install ## Let ruff fix what it can and format the code
@@ -62,6 +63,12 @@ typecheck: install ## mypy with django-stubs, one service at a time (each has it
 		echo "== mypy $$service"; \
 		(cd services/$$service && DATABASE_URL=postgresql://localhost/typecheck \
 			../../$(BIN)/mypy --config-file ../../pyproject.toml .); \
+	done
+
+imports-check: install ## Fail on an import cycle between a service's apps or an import of another service (import-linter)
+	@set -e; for service in $(SERVICES); do \
+		echo "== imports $$service"; \
+		(cd services/$$service && ../../$(BIN)/lint-imports --no-cache --config .importlinter); \
 	done
 
 migrations-check: install ## Fail when a model change has no migration

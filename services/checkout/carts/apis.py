@@ -17,7 +17,11 @@ from carts.services import cart_for_user, cart_line_add, cart_line_remove, cart_
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
 from clipcart_shared.serializers import MoneySerializer, UUIDField
 from clipcart_shared.views import PublicApiView
-from orders.apis import SourceSerializer
+
+
+class SourceSerializer(serializers.Serializer):
+    video_id = UUIDField()
+    tag_id = UUIDField(required=False, allow_null=True)
 
 
 class CartLineSerializer(serializers.Serializer):

@@ -1,8 +1,38 @@
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from carts.models import Cart
+from carts.models import Cart, CartLine
+
+
+@dataclass(frozen=True)
+class CartLineForCheckout:
+    """A cart line as the checkout takes it: what, how many, and where it was picked."""
+
+    id: uuid.UUID
+    variant_id: uuid.UUID
+    quantity: int
+    source_video_id: uuid.UUID | None
+    source_tag_id: uuid.UUID | None
+    added_at: datetime
+
+
+def cart_lines_for_checkout(*, user_id: str) -> list[CartLineForCheckout]:
+    """The user's cart lines, oldest first (none when the user has no cart)."""
+    return [
+        CartLineForCheckout(
+            row.id,
+            row.variant_id,
+            row.quantity,
+            row.source_video_id,
+            row.source_tag_id,
+            row.added_at,
+        )
+        for row in CartLine.objects.filter(cart__user_id=user_id).order_by("added_at")
+    ]
 
 
 def cart_render(cart: Cart) -> dict[str, Any]:

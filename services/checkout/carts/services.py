@@ -147,6 +147,13 @@ def cart_line_remove(*, user_id: str, line_id: uuid.UUID) -> None:
         raise CartLine.DoesNotExist
 
 
+def cart_lines_take(*, user_id: str, line_ids: list[uuid.UUID]) -> None:
+    """The checkout took these lines (read by `cart_lines_for_checkout`): they leave the
+    user's cart. Called inside the transaction that records the order, so the cart is
+    emptied exactly when the order exists."""
+    CartLine.objects.filter(cart__user_id=user_id, id__in=line_ids).delete()
+
+
 def carts_prune(*, batch_size: int = 500) -> int:
     """Delete carts with no line that were created (or last saved) more than
     `EMPTY_CART_RETENTION_DAYS` ago, in batches; a user's next cart call makes a new one

@@ -9,7 +9,6 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
     service_urlpatterns,
 )
 from orders import apis as order_apis
-from payments import apis as payment_apis
 
 api_v1 = [
     path("cart/", cart_apis.CartApi.as_view(), name="cart"),
@@ -23,7 +22,7 @@ api_v1 = [
         order_apis.OrderCancelApi.as_view(),
         name="order-cancel",
     ),
-    path("webhooks/stripe/", payment_apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
+    path("webhooks/stripe/", order_apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
 ]
 
 internal_v1 = [

@@ -13,6 +13,7 @@ class CheckoutErrorCode(enum.StrEnum):
     OUT_OF_STOCK = "out_of_stock"
     CATALOG_UNAVAILABLE = "catalog_unavailable"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    PAYMENT_PROVIDER_REJECTED = "payment_provider_rejected"
     ORDER_NOT_CANCELLABLE = "order_not_cancellable"
     INVALID_SIGNATURE = "invalid_signature"
     REFUND_TOO_LARGE = "refund_too_large"

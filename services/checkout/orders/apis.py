@@ -15,6 +15,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from carts.apis import SourceSerializer
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
 from clipcart_shared.pagination import CursorPagination
 from clipcart_shared.serializers import MoneySerializer, UUIDField
@@ -28,12 +29,7 @@ from orders.selectors import (
     orders_paid_between,
     refunds_published_between,
 )
-from orders.services import CheckoutLine, checkout_create, order_cancel
-
-
-class SourceSerializer(serializers.Serializer):
-    video_id = UUIDField()
-    tag_id = UUIDField(required=False, allow_null=True)
+from orders.services import CheckoutLine, checkout_create, order_cancel, stripe_webhook_accept
 
 
 class AddressSerializer(serializers.Serializer):
@@ -265,3 +261,27 @@ class OrderEventListApi(InternalApiView):
             )
             events = [order_refunded_event(refund.order, refund) for refund in refunds or []]
         return paginator.get_paginated_response(events)
+
+
+class WebhookAnswerSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    duplicate = serializers.BooleanField()
+
+
+class StripeWebhookApi(PublicApiView):
+    # Stripe authenticates by signature, not by token.
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+    @extend_schema(
+        operation_id="stripe_webhook",
+        request={"application/json": dict},
+        responses={200: WebhookAnswerSerializer},
+        description="Signature checked on the raw body (400 `invalid_signature`, nothing "
+        "written). Answers at once; the worker applies the event, once.",
+    )
+    def post(self, request: Request) -> Response:
+        _, is_new = stripe_webhook_accept(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+        return Response({"received": True, "duplicate": not is_new})

@@ -16,28 +16,17 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import F, QuerySet
+from django.db.models import F
 
 from clipcart_shared.money import Money, currency_exponent
 from orders.models import Order, OrderLine
-from orders.selectors import order_refundable_amount
+from orders.selectors import order_lines_of_merchants, order_refundable_amount
 
 STALE = "stale"
 STALE_MESSAGE = (
     "This order was refunded since the page was opened, so nothing was refunded now. "
     "Check what is left and refund again if it is still needed."
 )
-
-
-# A read of the order; it belongs in `orders/selectors.py` with `order_refundable_amount`.
-
-
-def order_lines_of_merchants(
-    *, order: Order, merchant_ids: list[uuid.UUID] | None
-) -> QuerySet[OrderLine]:
-    """The order's lines these merchants sold; every line for None (platform staff)."""
-    lines = OrderLine.objects.filter(order=order).order_by("title", "id")
-    return lines if merchant_ids is None else lines.filter(merchant_id__in=merchant_ids)
 
 
 class RefundLinesField(forms.ModelMultipleChoiceField):

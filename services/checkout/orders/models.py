@@ -43,6 +43,10 @@ class Order(models.Model):
     is_disputed = models.BooleanField(default=False)
     expires_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The payment succeeded and its stock was asked of catalog at this time (recorded and
+    # committed before the call, so no order row is locked while catalog answers); the
+    # answer then makes the order paid, or cancelled when the stock is gone.
+    stock_commit_requested_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # Why it was cancelled ("expired", "stock gone before payment", the buyer's words…).
     cancellation_reason = models.CharField(max_length=200, blank=True)

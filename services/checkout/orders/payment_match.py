@@ -3,9 +3,14 @@ currency. Every amount Stripe sends is checked against the order's own."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from clipcart_shared.errors import ApplicationError
+from core.errors import CheckoutErrorCode
 from orders.models import Order
+
+logger = logging.getLogger(__name__)
 
 
 def payment_intent_of(obj: dict[str, Any]) -> Any:
@@ -53,3 +58,21 @@ def payment_mismatch(*, event_type: str, obj: dict[str, Any], order: Order) -> s
                 f"order's total {order.total_amount}"
             )
     return ""
+
+
+def payment_intent_check(*, order: Order, intent: dict[str, Any]) -> None:
+    """Raise 409 `payment_mismatch` (logged as an error) when the PaymentIntent Stripe
+    gave us is not the order's: its id, status, amount or currency."""
+    mismatch = payment_mismatch(
+        event_type=f"payment_intent.{intent.get('status')}", obj=intent, order=order
+    )
+    if mismatch:
+        logger.error(
+            "Stripe's PaymentIntent does not match its order; not applied",
+            extra={"order_id": str(order.id), "reason": mismatch},
+        )
+        raise ApplicationError(
+            CheckoutErrorCode.PAYMENT_MISMATCH,
+            "The payment does not match the order; platform staff were told.",
+            status=409,
+        )

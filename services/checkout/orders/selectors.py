@@ -5,9 +5,22 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import Combinable
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 
 from orders.models import Order, OrderLine, Refund
+from orders.payment_match import payment_intent_of
 
 
 def order_lines_refundable(*, order: Order, lines: Iterable[OrderLine]) -> list[int]:
@@ -106,3 +119,94 @@ def refunds_published_between(*, since: datetime, until: datetime) -> QuerySet[R
         order__paid_at__isnull=False,
         status=Refund.Status.SUCCEEDED,
     ).select_related("order")
+
+
+def order_for_stripe_object(*, obj: dict[str, Any]) -> tuple[Order | None, str]:
+    """The order, by the event's PaymentIntent, else by `metadata.order_id`; or None
+    with the reason."""
+    payment_intent_id = payment_intent_of(obj)
+    if isinstance(payment_intent_id, str) and payment_intent_id:
+        order = Order.objects.filter(payment_intent_id=payment_intent_id).first()
+        if order is not None:
+            return order, ""
+    metadata = obj.get("metadata")
+    named = metadata.get("order_id") if isinstance(metadata, dict) else None
+    if named is None:
+        return None, f"no order has PaymentIntent {payment_intent_id!r}"
+    try:
+        order_id = uuid.UUID(str(named))
+    except ValueError:
+        return None, f"metadata.order_id {str(named)[:60]!r} is not an order id"
+    order = Order.objects.filter(id=order_id).first()
+    if order is None:
+        return None, f"metadata.order_id {order_id} is no order here (another environment?)"
+    return order, ""
+
+
+# --- the admin's reads ------------------------------------------------------------------
+
+# An id typed in part must have this many hex digits, so that a short word searched for
+# in emails ("face") does not also list every order whose id happens to start with it.
+ID_PREFIX_MIN_DIGITS = 6
+HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def order_id_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The ids that begin with `term` (a whole id or its beginning, hyphens optional) as
+    the first and the last id of that range: a range scan of the primary key instead of
+    reading every id as text. None when the term cannot be (part of) an id."""
+    digits = term.lower().replace("-", "")
+    if not ID_PREFIX_MIN_DIGITS <= len(digits) <= 32 or not set(digits) <= HEX_DIGITS:
+        return None
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
+
+
+def orders_of_merchants(orders: QuerySet[Order], merchant_ids: list[uuid.UUID]) -> QuerySet[Order]:
+    """The orders holding a line of these merchants."""
+    own_lines = OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids)
+    return orders.filter(Exists(own_lines))
+
+
+def orders_with_merchant_share(
+    orders: QuerySet[Order], merchant_ids: list[uuid.UUID]
+) -> QuerySet[Order]:
+    """Each order with `merchant_subtotal` and `merchant_refunded`: the sums over these
+    merchants' lines (computed in the same query, whatever the number of orders)."""
+    own_lines = (
+        OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids)
+        .order_by()
+        .values("order")
+    )
+    return orders.annotate(
+        merchant_subtotal=Subquery(
+            own_lines.annotate(amount=Sum("line_total_amount")).values("amount")
+        ),
+        merchant_refunded=Subquery(
+            own_lines.annotate(amount=Sum("refunded_amount")).values("amount")
+        ),
+    )
+
+
+def refunds_with_share_of_lines(
+    refunds: QuerySet[Refund], line_ids: list[uuid.UUID]
+) -> QuerySet[Refund]:
+    """The refunds that gave money back on these lines, each with `line_share`: how much
+    of it went to them (`Refund.lines` maps each line's id to its part)."""
+    if not line_ids:
+        return refunds.none()
+    parts: list[Combinable] = [
+        Coalesce(Cast(KeyTextTransform(str(line_id), "lines"), IntegerField()), Value(0))
+        for line_id in line_ids
+    ]
+    share = parts[0]
+    for part in parts[1:]:
+        share = share + part
+    return refunds.annotate(line_share=share).filter(line_share__gt=0)
+
+
+def order_lines_of_merchants(
+    *, order: Order, merchant_ids: list[uuid.UUID] | None
+) -> QuerySet[OrderLine]:
+    """The order's lines these merchants sold; every line for None (platform staff)."""
+    lines = OrderLine.objects.filter(order=order).order_by("title", "id")
+    return lines if merchant_ids is None else lines.filter(merchant_id__in=merchant_ids)

@@ -2,6 +2,10 @@ from celery import shared_task
 
 from orders.limits import checkout_holds_prune as _checkout_holds_prune
 from orders.services import orders_expire as _orders_expire
+from orders.services import payments_reconcile as _payments_reconcile
+from orders.services import refunds_reconcile as _refunds_reconcile
+from orders.services import stripe_events_sweep as _stripe_events_sweep
+from orders.services import stripe_logged_event_apply as _stripe_logged_event_apply
 
 
 @shared_task(name="orders.orders_expire", time_limit=600, soft_time_limit=570)
@@ -12,3 +16,30 @@ def orders_expire() -> int:
 @shared_task(name="orders.checkout_holds_prune", time_limit=300, soft_time_limit=270)
 def checkout_holds_prune() -> int:
     return _checkout_holds_prune()
+
+
+@shared_task(
+    name="orders.stripe_event_apply",
+    # Safe to run twice: the event is claimed, applied through idempotent services, and
+    # settled once.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=12,
+    time_limit=120,
+)
+def stripe_event_apply(event_id: str) -> str:
+    return _stripe_logged_event_apply(event_id=event_id)
+
+
+@shared_task(name="orders.payments_reconcile", time_limit=600, soft_time_limit=570)
+def payments_reconcile() -> int:
+    # Refunds left pending by a stopped process are finished on the same schedule.
+    return _payments_reconcile() + _refunds_reconcile()
+
+
+@shared_task(name="orders.stripe_events_sweep", time_limit=600, soft_time_limit=570)
+def stripe_events_sweep() -> int:
+    return _stripe_events_sweep()

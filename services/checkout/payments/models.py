@@ -34,6 +34,9 @@ class WebhookEvent(models.Model):
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Claimed by an applier (orders' worker) at this time: the row is not locked while the
+    # event is applied, so this keeps a second applier off it for a while.
+    applying_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

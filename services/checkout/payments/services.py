@@ -1,4 +1,6 @@
-"""Stripe's webhooks: verified and logged at once, applied once by the worker."""
+"""Stripe's side of checkout, knowing no orders: the buyer's Stripe customer, the
+PaymentIntent, and the webhook log (events verified and logged by Stripe's id, claimed
+and settled by whoever applies them — orders' worker)."""
 
 from __future__ import annotations
 
@@ -6,13 +8,11 @@ import json
 import logging
 from datetime import timedelta
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from payments import stripe_api
-from payments.models import WebhookEvent
+from payments.models import StripeCustomer, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -23,86 +23,87 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING id
 """
 
+# How long a claimed event is left to its applier before another may take it (longer
+# than the applying task's time limit: an applier still running is never overtaken).
+WEBHOOK_APPLY_LEASE = timedelta(seconds=150)
+
 
 def webhook_receive(*, payload: bytes, signature: str) -> tuple[str, bool]:
     """Verify the signature on the raw body and log the event by Stripe's id. Returns
-    (event id, whether it is new); a new event is processed by the worker after commit.
-    Raises `stripe_api.InvalidSignature` with nothing written."""
+    (event id, whether it is new). 400 `invalid_signature` (`stripe_api.InvalidSignature`)
+    with nothing written."""
     event = stripe_api.webhook_event_verify(payload=payload, signature=signature)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_LOG_ONCE, [event["id"], event["type"], json.dumps(event)])
         is_new = cursor.fetchone() is not None
-        if is_new:
-            transaction.on_commit(lambda: _process_soon(event["id"]))
     return event["id"], is_new
 
 
-def _process_soon(event_id: str) -> None:
-    # The broker may be down: the event is logged, and the periodic sweep applies it.
-    from payments.tasks import webhook_event_process
-
-    try:
-        webhook_event_process.delay(event_id)
-    except Exception:
-        logger.warning(
-            "Could not queue a Stripe event; the sweep will", extra={"event_id": event_id}
-        )
-
-
-def webhook_events_sweep(*, older_than: timedelta | None = None) -> int:
-    """Apply logged events still waiting (their task was lost: broker down, worker gone)
-    after `older_than` (default `WEBHOOK_SWEEP_SECONDS`), oldest first, each on its own:
-    one that fails is backed off and the others still applied. Returns how many it
-    applied."""
-    if older_than is None:
-        older_than = timedelta(seconds=settings.WEBHOOK_SWEEP_SECONDS)
-    waiting = (
-        WebhookEvent.objects.filter(
-            status=WebhookEvent.Status.RECEIVED, received_at__lt=timezone.now() - older_than
-        )
-        .exclude(event_id__in=rows_backed_off(task=SWEEP_TASK))
-        .order_by("received_at", "id")
-        .values_list("event_id", flat=True)
-    )
-    statuses = rows_each(
-        task=SWEEP_TASK,
-        rows=list(waiting[:500]),
-        handle=lambda event_id: webhook_event_process(event_id=event_id),
-    )
-    return sum(status != WebhookEvent.Status.RECEIVED for status in statuses)
-
-
-SWEEP_TASK = "payments.webhook_events_sweep"
-
-
-def webhook_event_process(*, event_id: str) -> str:
-    """Apply one logged event, once. Returns the event's final status. A failure that
-    can recover (catalog or Stripe unreachable) raises, leaving the event to retry; an
-    event that is not about an order of ours is `ignored`, and one that does not match
-    its order is a `mismatch`, each with the reason."""
-    from orders.stripe_events import stripe_event_apply
-
+def webhook_event_claim(*, event_id: str) -> tuple[str, WebhookEvent | None]:
+    """Take a logged event to apply it, in one short transaction: (its status, the event)
+    when it waits and nobody else is applying it; (its status, None) otherwise — settled
+    already, or claimed by another applier less than `WEBHOOK_APPLY_LEASE` ago. The row is
+    not kept locked while the event is applied."""
     with transaction.atomic():
         logged = WebhookEvent.objects.select_for_update().get(event_id=event_id)
         if logged.status != WebhookEvent.Status.RECEIVED:
-            return logged.status
-        data = logged.payload.get("data") if isinstance(logged.payload, dict) else None
-        outcome = stripe_event_apply(
-            event_type=logged.type, obj=data.get("object") if isinstance(data, dict) else None
+            return logged.status, None
+        now = timezone.now()
+        if logged.applying_since and logged.applying_since > now - WEBHOOK_APPLY_LEASE:
+            return logged.status, None
+        logged.applying_since = now
+        logged.save(update_fields=["applying_since"])
+    return logged.status, logged
+
+
+def webhook_event_settle(*, event_id: str, status: str, reason: str) -> None:
+    """Record what became of a claimed event (`processed`, `ignored`, `mismatch`), once."""
+    WebhookEvent.objects.filter(event_id=event_id, status=WebhookEvent.Status.RECEIVED).update(
+        status=status, error=reason, processed_at=timezone.now(), applying_since=None
+    )
+
+
+def webhook_event_unclaim(*, event_id: str) -> None:
+    """Applying failed (it will be retried): the event waits again for the next attempt."""
+    WebhookEvent.objects.filter(event_id=event_id, status=WebhookEvent.Status.RECEIVED).update(
+        applying_since=None
+    )
+
+
+def stripe_customer_for_user(*, user_id: str, email: str, replacing: str | None = None) -> str:
+    """The user's Stripe customer: the stored one, or a new one (also when `replacing`,
+    the stored one, no longer exists on Stripe's side)."""
+    known = StripeCustomer.objects.filter(user_id=user_id).values_list("customer_id", flat=True)
+    if known and known[0] != replacing:
+        return known[0]
+    customer_id = stripe_api.customer_create(user_id=user_id, email=email, replacing=replacing)
+    try:
+        with transaction.atomic():
+            StripeCustomer.objects.update_or_create(
+                user_id=user_id, defaults={"customer_id": customer_id}
+            )
+    except IntegrityError:
+        pass  # a concurrent checkout of the same user stored it (the same customer)
+    return customer_id
+
+
+def payment_intent_for_checkout(
+    *, checkout_id: str, amount: int, currency: str, user_id: str, email: str
+) -> tuple[str, str, str]:
+    """(PaymentIntent id, client secret, customer id) of one checkout, keyed by its id. A
+    stored customer that Stripe no longer knows (deleted in the dashboard; the emulator
+    restarted) is replaced once. Raises `stripe_api`'s errors."""
+    customer_id = stripe_customer_for_user(user_id=user_id, email=email)
+    try:
+        payment_intent_id, client_secret = stripe_api.payment_intent_create(
+            order_id=checkout_id, amount=amount, currency=currency, customer_id=customer_id
         )
-        logged.status = outcome.status
-        logged.error = outcome.reason
-        logged.processed_at = timezone.now()
-        logged.save(update_fields=["status", "error", "processed_at"])
-    extra = {
-        "event_id": event_id,
-        "event_type": logged.type,
-        "status": outcome.status,
-        "reason": outcome.reason,
-        "order_id": str(outcome.order_id) if outcome.order_id else None,
-    }
-    if outcome.status == WebhookEvent.Status.MISMATCH:
-        logger.error("Stripe event does not match its order; not applied", extra=extra)
-    else:
-        logger.info("Stripe event applied", extra=extra)
-    return outcome.status
+    except stripe_api.PaymentProviderRejected as error:
+        if not error.is_missing:
+            raise
+        logger.warning("Stripe customer gone; creating another", extra={"customer": customer_id})
+        customer_id = stripe_customer_for_user(user_id=user_id, email=email, replacing=customer_id)
+        payment_intent_id, client_secret = stripe_api.payment_intent_create(
+            order_id=checkout_id, amount=amount, currency=currency, customer_id=customer_id
+        )
+    return payment_intent_id, client_secret, customer_id

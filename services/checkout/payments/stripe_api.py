@@ -19,27 +19,39 @@ from core.errors import CheckoutErrorCode
 logger = logging.getLogger(__name__)
 
 
-class PaymentProviderUnavailable(Exception):
-    """Stripe could not be reached or failed on its side: worth retrying later."""
+class PaymentProviderUnavailable(ApplicationError):
+    """Stripe could not be reached or failed on its side: worth retrying later (503
+    `payment_provider_unavailable`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE, message, status=503)
 
 
-class PaymentProviderRejected(Exception):
-    """Stripe refused the request (bad state, bad parameters): retrying will not help."""
+class PaymentProviderRejected(ApplicationError):
+    """Stripe refused the request (bad state, bad parameters): retrying will not help
+    (502 `payment_provider_rejected`). `stripe_code` and `stripe_status` are Stripe's own
+    answer (its error code, its HTTP status)."""
 
-    def __init__(self, message: str, *, code: str | None = None, status: int = 0) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
+    def __init__(
+        self, message: str, *, stripe_code: str | None = None, stripe_status: int = 0
+    ) -> None:
+        super().__init__(CheckoutErrorCode.PAYMENT_PROVIDER_REJECTED, message, status=502)
+        self.stripe_code = stripe_code
+        self.stripe_status = stripe_status
 
     @property
     def is_missing(self) -> bool:
         """An object named in the request does not exist (Stripe: `resource_missing`; the
         emulator answers a bare 404)."""
-        return self.code == "resource_missing" or self.status == 404
+        return self.stripe_code == "resource_missing" or self.stripe_status == 404
 
 
-class InvalidSignature(Exception):
-    """A webhook whose signature does not verify with any configured secret."""
+class InvalidSignature(ApplicationError):
+    """A webhook whose signature does not verify with any configured secret (400
+    `invalid_signature`, nothing written)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(CheckoutErrorCode.INVALID_SIGNATURE, message, status=400)
 
 
 @cache
@@ -70,7 +82,7 @@ def _call(operation: str, function: Any, *args: Any, **kwargs: Any) -> Any:
             raise PaymentProviderUnavailable(str(error)) from error
         logger.info("Stripe refused", extra={"operation": operation, "status": status})
         raise PaymentProviderRejected(
-            str(error), code=getattr(error, "code", None), status=status
+            str(error), stripe_code=getattr(error, "code", None), stripe_status=status
         ) from error
 
 

@@ -18,6 +18,7 @@ from clipcart_shared.testing.services import free_port
 from orders import services
 from orders.models import Order, Refund
 from orders.selectors import order_refundable_amount
+from orders.services import refunds
 from payments import stripe_api
 from tests.conftest import STRIPE_KEY, intent_object, stripe_event, webhook_post
 from tests.test_webhooks_and_orders import (  # noqa: F401 (the `order` fixture)
@@ -180,7 +181,7 @@ def test_stripes_refund_webhook_arriving_while_ours_is_pending_records_nothing_m
 def test_a_refund_made_in_stripes_dashboard_is_recorded_beside_a_pending_one(
     api_client, paid_order
 ):
-    held = services._refund_reserve(
+    held = refunds._refund_reserve(
         order_id=paid_order.id, amount=100, line_ids=None, created_by="admin:a", reason=""
     )
     charge = {
@@ -206,7 +207,7 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded_beside_a_pending_one(
 def test_a_refund_left_pending_by_a_stopped_process_is_finished_once_by_reconciliation(
     paid_order, stripe_emulator
 ):
-    held = services._refund_reserve(
+    held = refunds._refund_reserve(
         order_id=paid_order.id, amount=150, line_ids=None, created_by="admin:a", reason=""
     )
     assert services.refunds_reconcile() == 0  # not stale yet: its request may be under way

@@ -17,9 +17,10 @@ from clipcart_shared.sweeps.models import SweepBackoff
 from core import catalog as catalog_client
 from orders import services
 from orders.models import Order, Refund
+from orders.services import payment_events
+from orders.services import stripe_events_sweep as webhook_events_sweep
 from payments import stripe_api
 from payments.models import WebhookEvent
-from payments.services import webhook_events_sweep
 from tests.conftest import ADDRESS, intent_object, stripe_event, webhook_post
 from tests.test_refunds import _stripe_refunds
 from tests.test_webhooks_and_orders import _pay_on_the_emulator
@@ -203,7 +204,7 @@ def test_a_poisoned_event_does_not_stop_the_webhook_sweep_and_events_go_oldest_f
 ):
     poisoned, healthy = (_buy(client_for, f"swept-{n}", variants[0]) for n in range(2))
     applied: list[str] = []
-    real_apply = services.order_payment_succeeded
+    real_apply = payment_events.order_payment_succeeded
 
     def apply(*, order_id: uuid.UUID) -> Order:
         applied.append(str(order_id))
@@ -224,7 +225,7 @@ def test_a_poisoned_event_does_not_stop_the_webhook_sweep_and_events_go_oldest_f
             received_at=timezone.now() - timedelta(minutes=10 - age)
         )
 
-    with mock.patch.object(services, "order_payment_succeeded", apply):
+    with mock.patch.object(payment_events, "order_payment_succeeded", apply):
         assert webhook_events_sweep(older_than=timedelta(0)) == 2
 
     assert applied == [str(healthy.id), str(poisoned.id), str(healthy.id)]

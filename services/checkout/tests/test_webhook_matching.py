@@ -47,7 +47,7 @@ def test_a_signed_success_that_does_not_match_the_order_leaves_it_unpaid(
     caplog,
 ):
     event = stripe_event("payment_intent.succeeded", FORGERIES[forgery](order))
-    with caplog.at_level(logging.ERROR, logger="payments.services"):
+    with caplog.at_level(logging.ERROR, logger="orders.services.stripe_events"):
         response = webhook_post(api_client, event)
 
     assert response.status_code == 200

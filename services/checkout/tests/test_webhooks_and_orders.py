@@ -348,7 +348,7 @@ def test_broker_down_the_webhook_is_still_logged_and_everything_drains_when_it_i
     from kombu.exceptions import OperationalError
 
     from clipcart_shared.outbox.services import outbox_relay
-    from payments.services import webhook_events_sweep
+    from orders.services import stripe_events_sweep as webhook_events_sweep
 
     settings.EVENT_ROUTES = {"order.paid": ["checkout.events"]}
     broker_down = OperationalError("broker unreachable")

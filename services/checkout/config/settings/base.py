@@ -86,11 +86,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "prune-lapsed-checkout-holds": {"task": "orders.checkout_holds_prune", "schedule": 3600},
     "apply-waiting-stripe-events": {
-        "task": "payments.webhook_events_sweep",
+        "task": "orders.stripe_events_sweep",
         "schedule": WEBHOOK_SWEEP_SECONDS,
     },
     "reconcile-pending-payments": {
-        "task": "payments.payments_reconcile",
+        "task": "orders.payments_reconcile",
         "schedule": env.int("PAYMENT_RECONCILE_SECONDS", default=300),
     },
 }

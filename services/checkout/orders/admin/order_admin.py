@@ -1,17 +1,4 @@
-"""Orders for platform staff and for merchants' staff.
-
-A merchant's staff see the orders that hold lines they sold, and on them only those
-lines and their share of the money: the lines' totals and what was refunded on them;
-never other merchants' lines, the buyer's total, or shipping (the order keeps one
-shipping amount for all its merchants). Other orders are 404 to them.
-
-Nobody adds, changes or deletes an order here: checkout makes them and the services move
-them on. Refunds are made on the order's refund page through
-`orders.services.order_refund` (the amount held by a pending refund under the order's
-lock, then Stripe, then the lines, the status and `order.refunded`), by holders of
-`orders.add_refund`: merchant staff on their own lines, platform staff also on the whole
-order.
-"""
+"""The order admin: the list, the order's page and its refund page."""
 
 from __future__ import annotations
 
@@ -21,167 +8,30 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.expressions import Combinable
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from clipcart_shared.admin import ReadOnlyAdminMixin
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
-from clipcart_shared.money import Money
 from core.errors import CheckoutErrorCode
+from orders.admin.display import is_platform_staff, money, short_id
+from orders.admin.inlines import OrderLineInline, RefundInline
 from orders.forms import STALE_MESSAGE, OrderRefundForm
-from orders.models import Order, OrderLine, Refund
-from orders.selectors import order_refundable_amount
+from orders.models import Order
+from orders.selectors import (
+    ID_PREFIX_MIN_DIGITS,
+    order_id_range,
+    order_refundable_amount,
+    orders_of_merchants,
+    orders_with_merchant_share,
+    refunds_with_share_of_lines,
+)
 from orders.services import order_refund
 from payments import stripe_api
 
 REFUND_PERMISSION = "orders.add_refund"
-# An id typed in part must have this many hex digits, so that a short word searched for
-# in emails ("face") does not also list every order whose id happens to start with it.
-ID_PREFIX_MIN_DIGITS = 6
-HEX_DIGITS = frozenset("0123456789abcdef")
-
-
-def is_platform_staff(request: HttpRequest) -> bool:
-    return request_merchant_ids(request) is None
-
-
-def money(amount: int | None, currency: str) -> str:
-    return Money(amount or 0, currency).format()
-
-
-def short_id(order_id: uuid.UUID) -> str:
-    """The id's first eight digits: how the buyer's confirmation email names the order."""
-    return str(order_id)[:8]
-
-
-# --- reads the admin needs (they belong in `orders/selectors.py`) -----------------------
-
-
-def order_id_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
-    """The ids that begin with `term` (a whole id or its beginning, hyphens optional) as
-    the first and the last id of that range: a range scan of the primary key instead of
-    reading every id as text. None when the term cannot be (part of) an id."""
-    digits = term.lower().replace("-", "")
-    if not ID_PREFIX_MIN_DIGITS <= len(digits) <= 32 or not set(digits) <= HEX_DIGITS:
-        return None
-    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
-
-
-def orders_of_merchants(orders: QuerySet[Order], merchant_ids: list[uuid.UUID]) -> QuerySet[Order]:
-    """The orders holding a line of these merchants."""
-    own_lines = OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids)
-    return orders.filter(Exists(own_lines))
-
-
-def orders_with_merchant_share(
-    orders: QuerySet[Order], merchant_ids: list[uuid.UUID]
-) -> QuerySet[Order]:
-    """Each order with `merchant_subtotal` and `merchant_refunded`: the sums over these
-    merchants' lines (computed in the same query, whatever the number of orders)."""
-    own_lines = (
-        OrderLine.objects.filter(order=OuterRef("pk"), merchant_id__in=merchant_ids)
-        .order_by()
-        .values("order")
-    )
-    return orders.annotate(
-        merchant_subtotal=Subquery(
-            own_lines.annotate(amount=Sum("line_total_amount")).values("amount")
-        ),
-        merchant_refunded=Subquery(
-            own_lines.annotate(amount=Sum("refunded_amount")).values("amount")
-        ),
-    )
-
-
-def refunds_with_share_of_lines(
-    refunds: QuerySet[Refund], line_ids: list[uuid.UUID]
-) -> QuerySet[Refund]:
-    """The refunds that gave money back on these lines, each with `line_share`: how much
-    of it went to them (`Refund.lines` maps each line's id to its part)."""
-    if not line_ids:
-        return refunds.none()
-    parts: list[Combinable] = [
-        Coalesce(Cast(KeyTextTransform(str(line_id), "lines"), IntegerField()), Value(0))
-        for line_id in line_ids
-    ]
-    share = parts[0]
-    for part in parts[1:]:
-        share = share + part
-    return refunds.annotate(line_share=share).filter(line_share__gt=0)
-
-
-# --- inlines ---------------------------------------------------------------------------------
-
-
-class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [str(field) for field in self.get_fields(request, obj)]
-
-
-class OrderLineInline(_ReadOnlyInline):
-    """The order's lines the user may see: a merchant's staff, their own."""
-
-    model = OrderLine
-    verbose_name_plural = "Lines"
-    fields = ["title", "sku", "quantity", "unit_price", "line_total", "refunded"]
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        fields = list(self.fields)
-        return [*fields, "merchant_name"] if is_platform_staff(request) else fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
-        lines = super().get_queryset(request).select_related("order")
-        merchant_ids = request_merchant_ids(request)
-        return lines if merchant_ids is None else lines.filter(merchant_id__in=merchant_ids)
-
-    @admin.display(description="Unit price")
-    def unit_price(self, line: OrderLine) -> str:
-        return money(line.unit_price_amount, line.order.currency)
-
-    @admin.display(description="Line total")
-    def line_total(self, line: OrderLine) -> str:
-        return money(line.line_total_amount, line.order.currency)
-
-    @admin.display(description="Refunded")
-    def refunded(self, line: OrderLine) -> str:
-        return money(line.refunded_amount, line.order.currency)
-
-
-class RefundInline(_ReadOnlyInline):
-    """The order's refunds. A merchant's staff see those that touched their lines, each
-    with the part that went to their lines (`OrderAdmin.get_formset_kwargs` narrows
-    them: which lines are theirs depends on the order)."""
-
-    model = Refund
-    fields = ["created_at", "status", "amount_refunded", "reason", "created_by"]
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        if is_platform_staff(request):
-            return [*self.fields, "stripe_refund_id", "failure"]
-        return ["on_your_lines" if field == "amount_refunded" else field for field in self.fields]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
-        return super().get_queryset(request).select_related("order")
-
-    @admin.display(description="Amount")
-    def amount_refunded(self, refund: Refund) -> str:
-        return money(refund.amount, refund.order.currency)
-
-    @admin.display(description="On your lines")
-    def on_your_lines(self, refund: Refund) -> str:
-        return money(getattr(refund, "line_share", 0), refund.order.currency)
-
-
-# --- orders ------------------------------------------------------------------------------
 
 
 ORDER_FIELDS = ["id", "status", "fulfilment_status", "email", "shipping_to", "created_at"]
@@ -347,12 +197,6 @@ class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
                 )
             except ApplicationError as error:
                 messages.error(request, self._refusal(error, form))
-            except stripe_api.PaymentProviderRejected as error:
-                # The service lets Stripe's refusal through; it should be an
-                # ApplicationError of its own (refund_refused) like the others.
-                messages.error(
-                    request, f"Stripe refused the refund ({error}). Nothing was refunded."
-                )
             else:
                 messages.success(
                     request,
@@ -395,6 +239,8 @@ class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
 
     @staticmethod
     def _refusal(error: ApplicationError, form: OrderRefundForm) -> str:
+        if isinstance(error, stripe_api.PaymentProviderRejected):
+            return f"Stripe refused the refund ({error}). Nothing was refunded."
         if error.code == CheckoutErrorCode.REFUND_TOO_LARGE:
             remaining = money(form.refundable_for_choice, form.order.currency)
             where = "this order" if form.line_ids is None else "the ticked lines"

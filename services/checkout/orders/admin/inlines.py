@@ -1,0 +1,76 @@
+"""The order's lines and refunds, read-only, as the user may see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from clipcart_shared.admin import ReadOnlyAdminMixin
+from clipcart_shared.merchant_access.admin import request_merchant_ids
+from orders.admin.display import is_platform_staff, money
+from orders.models import OrderLine, Refund
+
+
+class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [str(field) for field in self.get_fields(request, obj)]
+
+
+class OrderLineInline(_ReadOnlyInline):
+    """The order's lines the user may see: a merchant's staff, their own."""
+
+    model = OrderLine
+    verbose_name_plural = "Lines"
+    fields = ["title", "sku", "quantity", "unit_price", "line_total", "refunded"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = list(self.fields)
+        return [*fields, "merchant_name"] if is_platform_staff(request) else fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        lines = super().get_queryset(request).select_related("order")
+        merchant_ids = request_merchant_ids(request)
+        return lines if merchant_ids is None else lines.filter(merchant_id__in=merchant_ids)
+
+    @admin.display(description="Unit price")
+    def unit_price(self, line: OrderLine) -> str:
+        return money(line.unit_price_amount, line.order.currency)
+
+    @admin.display(description="Line total")
+    def line_total(self, line: OrderLine) -> str:
+        return money(line.line_total_amount, line.order.currency)
+
+    @admin.display(description="Refunded")
+    def refunded(self, line: OrderLine) -> str:
+        return money(line.refunded_amount, line.order.currency)
+
+
+class RefundInline(_ReadOnlyInline):
+    """The order's refunds. A merchant's staff see those that touched their lines, each
+    with the part that went to their lines (`OrderAdmin.get_formset_kwargs` narrows
+    them: which lines are theirs depends on the order)."""
+
+    model = Refund
+    fields = ["created_at", "status", "amount_refunded", "reason", "created_by"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if is_platform_staff(request):
+            return [*self.fields, "stripe_refund_id", "failure"]
+        return ["on_your_lines" if field == "amount_refunded" else field for field in self.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description="Amount")
+    def amount_refunded(self, refund: Refund) -> str:
+        return money(refund.amount, refund.order.currency)
+
+    @admin.display(description="On your lines")
+    def on_your_lines(self, refund: Refund) -> str:
+        return money(getattr(refund, "line_share", 0), refund.order.currency)

@@ -1,0 +1,215 @@
+"""Checkout: quote, reserve the stock, create the PaymentIntent, then record the order
+(taking the buyer's cart lines with it)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from carts.selectors import cart_lines_for_checkout
+from carts.services import cart_lines_take, cart_source_check
+from clipcart_shared.errors import ApplicationError
+from core import catalog
+from core.errors import CheckoutErrorCode
+from orders.limits import checkout_hold_claim, checkout_holds_released
+from orders.models import Order, OrderLine
+from payments import stripe_api
+from payments.services import payment_intent_for_checkout
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckoutLine:
+    variant_id: uuid.UUID
+    quantity: int
+    source_video_id: uuid.UUID | None = None
+    source_tag_id: uuid.UUID | None = None
+    # When the buyer picked it from the video: the cart line's time, or the checkout's.
+    source_added_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order: Order
+    client_secret: str
+    customer_id: str
+    customer_keys: dict[str, str | None]
+
+
+def _quantities(lines: list[CheckoutLine]) -> list[tuple[uuid.UUID, int]]:
+    return [(line.variant_id, line.quantity) for line in lines]
+
+
+@checkout_holds_released
+def checkout_create(
+    *,
+    user_id: str,
+    email: str,
+    shipping_address: dict[str, Any],
+    lines: list[CheckoutLine] | None = None,
+) -> Checkout:
+    """Quote, reserve stock, create the PaymentIntent, then record the order — in that
+    order, so a failure at any step writes nothing here and gives the stock back.
+
+    422 `cart_empty`, `mixed_currencies`, `variant_unavailable`, `invalid_source` (a "buy
+    now" line's source), `amount_too_small` / `amount_too_large`; 409 `out_of_stock`,
+    `too_many_open_checkouts`, `unit_limit_exceeded` (the buyer's caps, claimed as a hold
+    before anything is reserved); 503 `catalog_unavailable` or
+    `payment_provider_unavailable`.
+    """
+    cart_line_ids: list[uuid.UUID] = []
+    if lines is None:
+        cart_lines = cart_lines_for_checkout(user_id=user_id)
+        lines = [
+            CheckoutLine(
+                line.variant_id,
+                line.quantity,
+                line.source_video_id,
+                line.source_tag_id,
+                line.added_at,
+            )
+            for line in cart_lines
+        ]
+        cart_line_ids = [line.id for line in cart_lines]
+    if not lines:
+        raise ApplicationError(CheckoutErrorCode.CART_EMPTY, "The cart is empty.", status=422)
+    quote = catalog.quote(lines=[(line.variant_id, line.quantity) for line in lines])
+    if not cart_line_ids:
+        _sources_check(lines, quote["lines"])
+    currencies = {quoted["unit_price"]["currency"] for quoted in quote["lines"]}
+    if len(currencies) > 1:
+        raise ApplicationError(
+            CheckoutErrorCode.MIXED_CURRENCIES,
+            "One order is paid in one currency; these lines are in "
+            f"{', '.join(sorted(currencies))}.",
+            status=422,
+        )
+    currency = currencies.pop()
+    order_id = checkout_hold_claim(user_id=user_id, lines=_quantities(lines), quote=quote)
+    subtotal = sum(quoted["line_total"]["amount"] for quoted in quote["lines"])
+    merchants = {merchant["id"]: merchant for merchant in quote["merchants"]}
+    shipping = sum(merchant["shipping_fee"]["amount"] for merchant in merchants.values())
+    stripe_api.charge_amount_check(amount=subtotal + shipping, currency=currency)
+    reservation = catalog.reservation_create(
+        key=f"order-{order_id}",
+        lines=[(line.variant_id, line.quantity) for line in lines],
+        ttl_seconds=settings.CHECKOUT_RESERVATION_SECONDS,
+    )
+    payment_intent_id = None
+    try:
+        payment_intent_id, client_secret, customer_id = payment_intent_for_checkout(
+            checkout_id=str(order_id),
+            amount=subtotal + shipping,
+            currency=currency,
+            user_id=user_id,
+            email=email,
+        )
+        customer_keys = stripe_api.mobile_customer_key(customer_id=customer_id)
+        with transaction.atomic():
+            order = Order.objects.create(
+                id=order_id,
+                user_id=user_id,
+                email=email,
+                shipping_address=shipping_address,
+                currency=currency,
+                subtotal_amount=subtotal,
+                shipping_amount=shipping,
+                total_amount=subtotal + shipping,
+                reservation_id=reservation["id"],
+                payment_intent_id=payment_intent_id,
+                stripe_customer_id=customer_id,
+                expires_at=timezone.now()
+                + timedelta(seconds=settings.CHECKOUT_RESERVATION_SECONDS),
+            )
+            OrderLine.objects.bulk_create(
+                [
+                    OrderLine(
+                        order=order,
+                        variant_id=line.variant_id,
+                        product_id=quoted["product_id"],
+                        merchant_id=quoted["merchant_id"],
+                        merchant_name=merchants[quoted["merchant_id"]]["name"],
+                        sku=quoted["sku"],
+                        title=quoted["title"],
+                        quantity=line.quantity,
+                        unit_price_amount=quoted["unit_price"]["amount"],
+                        line_total_amount=quoted["line_total"]["amount"],
+                        source_video_id=line.source_video_id,
+                        source_tag_id=line.source_tag_id,
+                        source_added_at=None
+                        if line.source_video_id is None
+                        else line.source_added_at or timezone.now(),
+                    )
+                    for line, quoted in zip(lines, quote["lines"], strict=True)
+                ]
+            )
+            if cart_line_ids:
+                cart_lines_take(user_id=user_id, line_ids=cart_line_ids)
+    except (stripe_api.PaymentProviderUnavailable, stripe_api.PaymentProviderRejected) as error:
+        _undo_checkout(reservation_id=reservation["id"], payment_intent_id=payment_intent_id)
+        if isinstance(error, stripe_api.PaymentProviderRejected) and error.stripe_code in (
+            CheckoutErrorCode.AMOUNT_TOO_SMALL,
+            CheckoutErrorCode.AMOUNT_TOO_LARGE,
+        ):
+            # Stripe's own limit, for a currency the table above does not know.
+            raise ApplicationError(
+                CheckoutErrorCode(error.stripe_code),
+                f"Stripe cannot charge this amount in {currency}: {error}",
+                status=422,
+            ) from error
+        # Any other refusal is our side's fault (a key, a setting), not the buyer's:
+        # logged, and the buyer told the same as for an outage.
+        if isinstance(error, stripe_api.PaymentProviderRejected):
+            logger.error("Stripe refused a checkout", extra={"error": str(error)})
+        raise ApplicationError(
+            CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+            "Payments cannot be taken right now; nothing was charged or kept. Try again.",
+            status=503,
+        ) from error
+    except BaseException:
+        _undo_checkout(reservation_id=reservation["id"], payment_intent_id=payment_intent_id)
+        raise
+    logger.info("Checkout created", extra={"order_id": str(order_id), "total": order.total_amount})
+    return Checkout(order, client_secret, customer_id, customer_keys)
+
+
+def _sources_check(lines: list[CheckoutLine], quoted_lines: list[dict[str, Any]]) -> None:
+    """ "Buy now" lines name their source here (cart lines were checked when added):
+    422 `invalid_source` naming `lines[i].source…`, as the cart answers it."""
+    for index, (line, quoted) in enumerate(zip(lines, quoted_lines, strict=True)):
+        if line.source_video_id is None:
+            continue
+        try:
+            cart_source_check(
+                video_id=line.source_video_id,
+                tag_id=line.source_tag_id,
+                product_id=uuid.UUID(str(quoted["product_id"])),
+            )
+        except ApplicationError as error:
+            error.errors = [
+                {**field, "field": f"lines[{index}].{field['field']}"} for field in error.errors
+            ]
+            raise
+
+
+def _undo_checkout(*, reservation_id: str, payment_intent_id: str | None) -> None:
+    """Give the stock back and void the PaymentIntent of a checkout that failed. Best
+    effort: what fails here lapses anyway (the reservation expires, and a PaymentIntent
+    nobody holds a client secret for is never confirmed)."""
+    try:
+        catalog.reservation_release(reservation_id=uuid.UUID(reservation_id))
+    except ApplicationError:
+        logger.warning("Could not release after a failed checkout", extra={"id": reservation_id})
+    if payment_intent_id:
+        try:
+            stripe_api.payment_intent_cancel(payment_intent_id=payment_intent_id)
+        except (stripe_api.PaymentProviderUnavailable, stripe_api.PaymentProviderRejected):
+            logger.warning("Could not cancel a PaymentIntent", extra={"id": payment_intent_id})

@@ -1,0 +1,257 @@
+"""Refunds: made here (staff; an unwanted payment) and asked of Stripe, or made in
+Stripe's dashboard and recorded here. An amount is held under the order's lock before
+Stripe is asked, and Stripe is never asked while a row is locked."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from clipcart_shared.errors import ApplicationError
+from clipcart_shared.outbox.services import events_publish
+from core.errors import CheckoutErrorCode
+from orders.events import order_refunded_event
+from orders.models import Order, OrderLine, Refund
+from orders.selectors import order_lines_refundable, order_refundable_amount
+from orders.services.status import order_locked, status_after_refunds
+from payments import stripe_api
+
+logger = logging.getLogger(__name__)
+
+
+def allocate(amount: int, weights: list[int]) -> list[int]:
+    """Split `amount` over `weights` in proportion, exactly (largest remainder; ties to
+    the earlier weight)."""
+    total = sum(weights)
+    if total == 0:
+        return [0] * len(weights)
+    shares = [amount * weight // total for weight in weights]
+    remainders = sorted(
+        range(len(weights)), key=lambda index: (-(amount * weights[index] % total), index)
+    )
+    for index in remainders[: amount - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+# A refunded order is checked like the others: 422, nothing left (not "nothing paid").
+REFUNDABLE_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.FULFILLED,
+    Order.Status.PARTIALLY_REFUNDED,
+    Order.Status.REFUNDED,
+    Order.Status.CANCELLED,
+)
+# A pending refund older than this was left by a process that stopped between asking
+# Stripe and recording the answer (Stripe calls time out well before): ask again.
+REFUND_PENDING_TIMEOUT = timedelta(minutes=10)
+
+
+def order_refund(
+    *,
+    order: Order,
+    amount: int,
+    created_by: str,
+    line_ids: list[uuid.UUID] | None = None,
+    reason: str = "",
+    stripe_refund_id: str | None = None,
+) -> Order:
+    """Give money back: on Stripe (unless `stripe_refund_id` says it already happened
+    there), recorded per line, reflected in the order's status, `order.refunded`
+    published. 422 `refund_too_large`, 409 `order_not_refundable`, 503
+    `payment_provider_unavailable`; Stripe's refusal is raised as
+    `stripe_api.PaymentProviderRejected` (502 `payment_provider_rejected`).
+
+    The amount is reserved first (a pending refund, written under the order's lock and
+    counted by every later check), so refunds made at the same moment can never together
+    give back more than is left, on Stripe or here. Stripe refusing marks the refund
+    failed, which frees the amount again; Stripe unreachable (a timeout, a 5xx) leaves it
+    pending, to be asked again with the same key by `refunds_reconcile`."""
+    if stripe_refund_id is not None:
+        return _refund_record(
+            order_id=order.id,
+            amount=amount,
+            created_by=created_by,
+            reason=reason,
+            stripe_refund_id=stripe_refund_id,
+            line_ids=line_ids,
+        )
+    refund = _refund_reserve(
+        order_id=order.id, amount=amount, line_ids=line_ids, created_by=created_by, reason=reason
+    )
+    try:
+        stripe_refund_id = stripe_api.refund_create(
+            payment_intent_id=order.payment_intent_id, amount=amount, refund_key=str(refund.id)
+        )
+    except stripe_api.PaymentProviderUnavailable as error:
+        # A timeout may have reached Stripe: neither made nor failed. The refund stays
+        # pending (its amount held) and `refunds_reconcile` asks again with the same key.
+        logger.warning(
+            "Stripe unreachable during a refund; it stays pending",
+            extra={"refund_id": str(refund.id), "error": str(error)},
+        )
+        raise ApplicationError(
+            CheckoutErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+            "Payments cannot be reached. The refund is pending and is retried "
+            "automatically; nothing more needs doing.",
+            status=503,
+        ) from error
+    except stripe_api.PaymentProviderRejected as error:
+        refund_fail(refund_id=refund.id, failure=f"Stripe refused: {error}")
+        raise
+    return refund_succeed(refund_id=refund.id, stripe_refund_id=stripe_refund_id)
+
+
+def _refund_reserve(
+    *,
+    order_id: uuid.UUID,
+    amount: int,
+    line_ids: list[uuid.UUID] | None,
+    created_by: str,
+    reason: str,
+) -> Refund:
+    """Check and hold `amount` in one short transaction under the order's lock: a pending
+    refund with its share of each line. Committed before Stripe is asked."""
+    with transaction.atomic():
+        order = order_locked(order_id)
+        if order.status not in REFUNDABLE_STATUSES:
+            raise ApplicationError(
+                CheckoutErrorCode.ORDER_NOT_REFUNDABLE,
+                f"The order is {order.status}; nothing was paid to refund.",
+                status=409,
+            )
+        lines = _order_lines(order, line_ids)
+        lines_refundable = order_lines_refundable(order=order, lines=lines)
+        refundable = (
+            order_refundable_amount(order=order, lines=None)
+            if line_ids is None
+            else sum(lines_refundable)
+        )
+        if not 0 < amount <= refundable:
+            raise ApplicationError(
+                CheckoutErrorCode.REFUND_TOO_LARGE,
+                f"At most {max(refundable, 0)} can be refunded here.",
+                status=422,
+            )
+        return Refund.objects.create(
+            order=order,
+            status=Refund.Status.PENDING,
+            amount=amount,
+            lines=_line_shares(lines, lines_refundable, amount),
+            reason=reason,
+            created_by=created_by,
+        )
+
+
+def _order_lines(order: Order, line_ids: list[uuid.UUID] | None) -> list[OrderLine]:
+    wanted = None if line_ids is None else set(line_ids)
+    return [line for line in order.lines.order_by("id") if wanted is None or line.id in wanted]
+
+
+def _line_shares(lines: list[OrderLine], refundable: list[int], amount: int) -> dict[str, int]:
+    """A refund's share of each line, {line id: amount}: as much of `amount` as the lines
+    have left, in proportion to what each has left (largest remainder)."""
+    shares = allocate(min(amount, sum(refundable)), refundable)
+    return {str(line.id): share for line, share in zip(lines, shares, strict=True) if share}
+
+
+def refund_succeed(*, refund_id: uuid.UUID, stripe_refund_id: str) -> Order:
+    """Stripe gave the pending refund back: apply its reserved shares to the lines and
+    the order, publish `order.refunded`. Once only: a refund no longer pending is left."""
+    with transaction.atomic():
+        order = order_locked(Refund.objects.values_list("order_id", flat=True).get(id=refund_id))
+        refund = Refund.objects.select_for_update().get(id=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return order
+        refund.status = Refund.Status.SUCCEEDED
+        refund.stripe_refund_id = stripe_refund_id
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["status", "stripe_refund_id", "completed_at"])
+        _refund_apply(order, refund)
+    logger.info(
+        "Order refunded",
+        extra={"order_id": str(order.id), "refund_id": str(refund.id), "amount": refund.amount},
+    )
+    return order
+
+
+def refund_fail(*, refund_id: uuid.UUID, failure: str) -> None:
+    """Stripe gave nothing back: the pending refund's amount is free again."""
+    Refund.objects.filter(id=refund_id, status=Refund.Status.PENDING).update(
+        status=Refund.Status.FAILED, failure=failure[:300], completed_at=timezone.now()
+    )
+    logger.warning("Refund failed", extra={"refund_id": str(refund_id), "failure": failure})
+
+
+def _refund_record(
+    *,
+    order_id: uuid.UUID,
+    amount: int,
+    created_by: str,
+    reason: str,
+    stripe_refund_id: str,
+    line_ids: list[uuid.UUID] | None = None,
+) -> Order:
+    """A refund Stripe already made (its dashboard; `order_charge_refunded` works out the
+    amount): recorded at once, over what the lines have left beside pending refunds."""
+    with transaction.atomic():
+        order = order_locked(order_id)
+        lines = _order_lines(order, line_ids)
+        refund = Refund.objects.create(
+            order=order,
+            status=Refund.Status.SUCCEEDED,
+            amount=amount,
+            lines=_line_shares(lines, order_lines_refundable(order=order, lines=lines), amount),
+            stripe_refund_id=stripe_refund_id,
+            reason=reason,
+            created_by=created_by,
+            completed_at=timezone.now(),
+        )
+        _refund_apply(order, refund)
+    logger.info("Order refunded", extra={"order_id": str(order.id), "amount": amount})
+    return order
+
+
+def _refund_apply(order: Order, refund: Refund) -> None:
+    """Add a succeeded refund to its lines and its (locked) order; `order.refunded` once
+    the order is paid (a refund before the payment is published with `order.paid`)."""
+    lines = list(order.lines.filter(id__in=list(refund.lines)))
+    for line in lines:
+        line.refunded_amount = min(
+            line.line_total_amount, line.refunded_amount + refund.lines[str(line.id)]
+        )
+    OrderLine.objects.bulk_update(lines, ["refunded_amount"])
+    order.refunded_amount = min(order.total_amount, order.refunded_amount + refund.amount)
+    if order.status in (
+        Order.Status.PAID,
+        Order.Status.FULFILLED,
+        Order.Status.PARTIALLY_REFUNDED,
+    ):
+        order.status = status_after_refunds(order)
+        events_publish(events=[order_refunded_event(order, refund)])
+    order.save(update_fields=["refunded_amount", "status", "updated_at"])
+
+
+def order_charge_refunded(*, order_id: uuid.UUID, amount_refunded: int) -> Order:
+    """Stripe says the charge has `amount_refunded` refunded in all. What clipcart did
+    not record yet (a refund made in Stripe's dashboard) is recorded now; the rest was
+    recorded when we refunded, or is a pending refund of ours that Stripe made and we
+    are about to record. Works before the payment event too."""
+    with transaction.atomic():
+        order = order_locked(order_id)
+        # Refunded here or held by a pending refund of ours: the total less what is left.
+        accounted = order.total_amount - order_refundable_amount(order=order, lines=None)
+        missing = min(amount_refunded, order.total_amount) - accounted
+        if missing <= 0:
+            return order
+        return _refund_record(
+            order_id=order.id,
+            amount=missing,
+            created_by="stripe",
+            reason="Refunded in Stripe",
+            stripe_refund_id="",
+        )

@@ -1,0 +1,51 @@
+"""What every change of an order shares: its row locked, its status after refunds, and
+its cancellation (recorded with `order.cancelled`)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.utils import timezone
+
+from clipcart_shared.outbox.services import events_publish
+from orders.models import Order
+
+logger = logging.getLogger(__name__)
+
+ORDER_CANCELLED = "order.cancelled"
+STOCK_GONE = "stock gone before payment"
+
+
+def status_after_refunds(order: Order) -> str:
+    if order.refunded_amount >= order.total_amount:
+        return Order.Status.REFUNDED
+    if order.refunded_amount > 0:
+        return Order.Status.PARTIALLY_REFUNDED
+    return Order.Status.PAID
+
+
+def order_locked(order_id: uuid.UUID) -> Order:
+    return Order.objects.select_for_update().get(id=order_id)
+
+
+def order_cancelled_record(order: Order, *, reason: str) -> None:
+    order.status = Order.Status.CANCELLED
+    order.cancelled_at = timezone.now()
+    order.cancellation_reason = reason[:200]
+    order.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    events_publish(
+        events=[
+            {
+                "type": ORDER_CANCELLED,
+                "subject": str(order.id),
+                "data": {
+                    "order_id": str(order.id),
+                    "user_id": order.user_id,
+                    "cancelled_at": order.cancelled_at.isoformat(),
+                    "reason": reason,
+                },
+            }
+        ]
+    )
+    logger.info("Order cancelled", extra={"order_id": str(order.id), "reason": reason})
