@@ -22,7 +22,7 @@ from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core import catalog
 from core.errors import CheckoutErrorCode
 from orders.emails import order_unwanted_payment_email
-from orders.events import order_paid_event, order_refunded_event
+from orders.events import order_cancelled_event, order_paid_event, order_refunded_event
 from orders.limits import checkout_hold_claim, checkout_holds_released
 from orders.models import Order, OrderLine, Refund
 from orders.payment_match import payment_mismatch
@@ -31,8 +31,6 @@ from payments import stripe_api
 from payments.models import StripeCustomer
 
 logger = logging.getLogger(__name__)
-
-ORDER_CANCELLED = "order.cancelled"
 
 
 @dataclass(frozen=True)
@@ -388,20 +386,7 @@ def _cancel(order: Order, *, reason: str) -> None:
     order.cancelled_at = timezone.now()
     order.cancellation_reason = reason[:200]
     order.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
-    events_publish(
-        events=[
-            {
-                "type": ORDER_CANCELLED,
-                "subject": str(order.id),
-                "data": {
-                    "order_id": str(order.id),
-                    "user_id": order.user_id,
-                    "cancelled_at": order.cancelled_at.isoformat(),
-                    "reason": reason,
-                },
-            }
-        ]
-    )
+    events_publish(events=[order_cancelled_event(order, reason=reason)])
     logger.info("Order cancelled", extra={"order_id": str(order.id), "reason": reason})
 
 
