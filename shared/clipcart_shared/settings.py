@@ -270,6 +270,9 @@ SWEEP_BACKOFF_SECONDS = env.int("SWEEP_BACKOFF_SECONDS", default=60)
 SWEEP_BACKOFF_MAX_SECONDS = env.int("SWEEP_BACKOFF_MAX_SECONDS", default=3600)
 # Which queues each event type is delivered to (subscriber service queues).
 EVENT_ROUTES: dict[str, list[str]] = {}
+# The dotted path of the service's table of event handlers, {type: handler} (ADR 19);
+# each service names its `config/event_handlers.py`. Empty: it consumes no events.
+EVENT_HANDLERS = ""
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_JSON = env.bool("LOG_JSON", default=True)

@@ -35,6 +35,7 @@ def main() -> None:
     from django.core.management import get_commands
 
     import config.wsgi
+    from clipcart_shared.outbox.services import event_handlers
     from config.celery import app as celery_app
 
     database = settings.DATABASES["default"]
@@ -55,6 +56,7 @@ def main() -> None:
         "broker_url": settings.CELERY_BROKER_URL,
         "default_queue": settings.CELERY_TASK_DEFAULT_QUEUE,
         "event_routes": settings.EVENT_ROUTES,
+        "event_handlers": sorted(event_handlers()),
         "task_route_queues": _task_route_queues(getattr(settings, "CELERY_TASK_ROUTES", None)),
         "static_root": str(settings.STATIC_ROOT) if settings.STATIC_ROOT else None,
         "static_url": settings.STATIC_URL,

@@ -9,14 +9,13 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from clipcart_shared.outbox.services import events_publish
+from clipcart_shared.outbox.services import Event, events_publish
+from products.events import ProductChanged, product_changed_event
 from products.models import Product
 from products.selectors import product_cards_compute
 
-PRODUCT_CHANGED = "product.changed"
 
-
-def _card_hash(card: dict[str, object]) -> str:
+def _card_hash(card: ProductChanged) -> str:
     return hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()
 
 
@@ -32,14 +31,14 @@ def product_changes_publish(*, product_ids: Iterable[uuid.UUID]) -> int:
     ids = list(product_ids)
     published = dict(Product.objects.filter(id__in=ids).values_list("id", "published_card_hash"))
     changed: list[Product] = []
-    events: list[dict[str, object]] = []
+    events: list[Event[ProductChanged]] = []
     for product_id, status, card in product_cards_compute(product_ids=ids):
-        event_data = {**card, "status": status}
-        card_hash = _card_hash(event_data)
+        event = product_changed_event(product_id=product_id, status=status, card=card)
+        card_hash = _card_hash(event["data"])
         if card_hash == published.get(product_id):
             continue
         changed.append(Product(id=product_id, card=card, published_card_hash=card_hash))
-        events.append({"type": PRODUCT_CHANGED, "subject": str(product_id), "data": event_data})
+        events.append(event)
     if changed:
         Product.objects.bulk_update(changed, ["card", "published_card_hash"])
         events_publish(events=events)

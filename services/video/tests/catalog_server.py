@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from clipcart_shared.testing.services import running_service
+from clipcart_shared.testing.services import RunningService, running_service
 
 # Must match SERVICE_AUTH_KEYS of the test settings, so catalog accepts our calls.
 SERVICE_KEY = "test-only-service-key-current-0000000"
@@ -20,6 +20,7 @@ class CatalogServer:
     url: str
     active_products: list[dict[str, Any]]
     archived_product_id: str
+    service: RunningService
 
 
 @contextmanager
@@ -42,4 +43,5 @@ def catalog_server() -> Iterator[CatalogServer]:
             url=catalog.url,
             active_products=products["results"],
             archived_product_id=archived["id"],
+            service=catalog,
         )

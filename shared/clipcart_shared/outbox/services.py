@@ -1,16 +1,23 @@
-"""Write, relay and consume events."""
+"""Write, relay and consume events.
+
+A producer builds each event it publishes in its `events.py` (the type as a constant, the
+payload as a type) and records it with `events_publish`. A consumer lists the handlers it
+registers in one table, named by the setting `EVENT_HANDLERS` (every service's is
+`config/event_handlers.py`); `event_consume` looks each delivered type up there (ADR 19).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypedDict, TypeVar
 
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
 from clipcart_shared.retention import rows_delete, rows_retire
@@ -21,10 +28,20 @@ EVENT_TASK_NAME = "clipcart.events.receive"
 RELAY_TASK_NAME = "clipcart.outbox.relay"
 
 EventHandler = Callable[[dict[str, Any]], None]
-_handlers: dict[str, EventHandler] = {}
+
+DataT = TypeVar("DataT")
 
 
-def events_publish(*, events: list[dict[str, Any]]) -> list[OutboxEvent]:
+class Event(TypedDict, Generic[DataT]):
+    """An event as its producer's `events.py` builds it: the type (a constant there), the
+    id of what it is about, and the payload (a type declared there)."""
+
+    type: str
+    subject: str
+    data: DataT
+
+
+def events_publish(*, events: Sequence[Event[Any]]) -> list[OutboxEvent]:
     """Record events (`type`, `subject`, `data` each) in the caller's transaction; they are
     relayed once it commits. One INSERT however many events.
 
@@ -119,14 +136,15 @@ def processed_events_prune(*, batch_size: int = 500) -> int:
     )
 
 
-def event_handler(event_type: str) -> Callable[[EventHandler], EventHandler]:
-    """Register the function that applies one event type in this service."""
-
-    def register(function: EventHandler) -> EventHandler:
-        _handlers[event_type] = function
-        return function
-
-    return register
+def event_handlers() -> Mapping[str, EventHandler]:
+    """This service's table of handlers, {event type: function}: the object the setting
+    `EVENT_HANDLERS` names by its dotted path (empty when it names none). The one place a
+    service says which events it consumes."""
+    path: str = settings.EVENT_HANDLERS
+    if not path:
+        return {}
+    table: Mapping[str, EventHandler] = import_string(path)
+    return table
 
 
 def event_consume(*, envelope: dict[str, Any], consumer: str | None = None) -> bool:
@@ -136,7 +154,7 @@ def event_consume(*, envelope: dict[str, Any], consumer: str | None = None) -> b
     concurrently delivered event finds the row and does nothing.
     """
     consumer = consumer or settings.SERVICE_NAME
-    handler = _handlers.get(envelope["type"])
+    handler = event_handlers().get(envelope["type"])
     if handler is None:
         logger.info("No handler for event type", extra={"event_type": envelope["type"]})
         return False

@@ -43,7 +43,11 @@ LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
 RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+# What this service publishes, and to whom: each type is a constant of its app's
+# `events.py` (products/events.py); each queue's service has a handler for it (ADR 19).
 EVENT_ROUTES = {"product.changed": env.list("PRODUCT_CHANGED_QUEUES", default=["video.events"])}
+# What it consumes: nothing (config/event_handlers.py).
+EVENT_HANDLERS = "config.event_handlers.EVENT_HANDLERS"
 CELERY_BEAT_SCHEDULE = {
     **SHARED_BEAT_SCHEDULE,
     "release-expired-reservations": {

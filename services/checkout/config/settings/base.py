@@ -70,14 +70,19 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@clipcart.local")
 
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+# What this service publishes, and to whom: each type is a constant of orders/events.py;
+# each queue's service has a handler for it (ADR 19). `order.cancelled` is written to the
+# outbox but goes nowhere: no service consumes it (video has nothing to credit for an order
+# never paid).
 EVENT_ROUTES = {
     "order.paid": [
         "checkout.events",
         *env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
     ],
     "order.refunded": env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
-    "order.cancelled": env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
 }
+# What it consumes: its own `order.paid`, for fulfilment (config/event_handlers.py).
+EVENT_HANDLERS = "config.event_handlers.EVENT_HANDLERS"
 CELERY_BEAT_SCHEDULE = {
     **SHARED_BEAT_SCHEDULE,
     "expire-unpaid-orders": {

@@ -9,11 +9,11 @@ import uuid
 from django.utils import timezone
 
 from clipcart_shared.outbox.services import events_publish
+from orders.events import order_cancelled_event
 from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
-ORDER_CANCELLED = "order.cancelled"
 STOCK_GONE = "stock gone before payment"
 
 
@@ -34,18 +34,5 @@ def order_cancelled_record(order: Order, *, reason: str) -> None:
     order.cancelled_at = timezone.now()
     order.cancellation_reason = reason[:200]
     order.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
-    events_publish(
-        events=[
-            {
-                "type": ORDER_CANCELLED,
-                "subject": str(order.id),
-                "data": {
-                    "order_id": str(order.id),
-                    "user_id": order.user_id,
-                    "cancelled_at": order.cancelled_at.isoformat(),
-                    "reason": reason,
-                },
-            }
-        ]
-    )
+    events_publish(events=[order_cancelled_event(order, reason=reason)])
     logger.info("Order cancelled", extra={"order_id": str(order.id), "reason": reason})

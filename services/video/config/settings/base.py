@@ -57,6 +57,9 @@ ATTRIBUTION_RECONCILE_HOURS = env.int("ATTRIBUTION_RECONCILE_HOURS", default=24)
 ATTRIBUTION_RECONCILE_DELAY_SECONDS = env.int("ATTRIBUTION_RECONCILE_DELAY_SECONDS", default=60)
 
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
+# The events this service consumes, and the function applying each (ADR 19). It publishes
+# none (no EVENT_ROUTES).
+EVENT_HANDLERS = "config.event_handlers.EVENT_HANDLERS"
 # Reconciliation applies orders like the events do, so it runs on their worker and queue.
 CELERY_TASK_ROUTES = {"attribution.reconcile": {"queue": "video.attribution"}}
 CELERY_BEAT_SCHEDULE = {

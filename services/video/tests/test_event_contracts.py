@@ -1,0 +1,85 @@
+"""Consumer contract tests: the events video consumes, as their producers really build
+them, applied by video's real handlers (looked up in config/event_handlers.py) on the real
+database. Each producer prints its samples with `manage.py event_samples`, run in a catalog
+and a checkout of their own (`clipcart_shared.testing.services`); no code of theirs is
+imported here (ADR 19)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from attribution.models import AttributionModel, Credit, RefundReceived, SaleLine
+from clipcart_shared.outbox.services import event_consume
+from productcards.models import ProductCard
+from tests.factories import (
+    CreatorFactory,
+    ProductTagFactory,
+    VideoFactory,
+    engagement_event,
+    paid_line,
+)
+
+pytestmark = pytest.mark.django_db
+MODELS = sorted(AttributionModel.values)
+
+
+def test_catalog_product_changed_is_applied_to_the_product_cards(catalog):
+    samples = json.loads(catalog.service.manage("event_samples"))
+    active, archived = samples
+    assert {sample["type"] for sample in samples} == {"product.changed"}
+
+    assert [event_consume(envelope=sample) for sample in samples] == [True, True]
+
+    card = ProductCard.objects.get(product_id=active["subject"])
+    data = active["data"]
+    assert (card.title, card.status, card.stock_status) == (data["title"], "active", "in_stock")
+    assert (card.merchant_id, card.merchant_name) == (
+        uuid.UUID(data["merchant"]["id"]),
+        data["merchant"]["name"],
+    )
+    assert (card.price_amount, card.currency) == (12_900, "EUR")  # the lowest variant's
+    assert card.image == data["images"][0]
+    assert card.category_slug == data["category"]["slug"] != ""
+    hidden = ProductCard.objects.get(product_id=archived["subject"])
+    assert (hidden.status, hidden.category_slug, hidden.stock_status) == (
+        "archived",
+        "",
+        "out_of_stock",
+    )
+
+
+def test_checkout_order_paid_and_refunded_are_credited_then_reversed(checkout):
+    tag = ProductTagFactory(video=VideoFactory(creator=CreatorFactory(commission_rate_bps=1000)))
+    user = f"buyer-{uuid.uuid4().hex[:8]}"
+    engagement_event(user, tag.video, "tag_tap", timezone.now() - timedelta(hours=1))
+    line = paid_line(tag, amount=4000, quantity=2, source=tag)
+    order = {"user_id": user, "lines": [line], "refund_amount": 1000}
+    printed = checkout.service.manage("event_samples", "--order", json.dumps(order))
+    samples = {sample["type"]: sample for sample in json.loads(printed)}
+    assert set(samples) == {"order.paid", "order.refunded", "order.cancelled"}
+    order_id = samples["order.paid"]["data"]["order_id"]
+
+    assert event_consume(envelope=samples["order.paid"]) is True
+
+    sale = SaleLine.objects.get()
+    assert (str(sale.line_id), str(sale.order_id)) == (line["line_id"], order_id)
+    assert sale.user_id == user
+    assert (sale.amount, sale.quantity, sale.source_video_id) == (4000, 2, tag.video_id)
+    last = Credit.objects.get(model="last_touch")
+    assert (last.video_id, last.amount, last.commission_amount) == (tag.video_id, 4000, 400)
+
+    assert event_consume(envelope=samples["order.refunded"]) is True
+
+    refund = RefundReceived.objects.get()
+    assert str(refund.refund_id) == samples["order.refunded"]["data"]["refund_id"]
+    assert refund.applied_at is not None
+    net = dict(
+        Credit.objects.filter(sale_line=sale).values_list("model").annotate(net=Sum("amount"))
+    )
+    assert net == {model: 3000 for model in MODELS}
