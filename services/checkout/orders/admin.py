@@ -29,9 +29,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from clipcart_shared.admin import ReadOnlyAdminMixin
+from clipcart_shared.admin import MerchantScopedAdminMixin, ReadOnlyAdminMixin, request_merchant_ids
 from clipcart_shared.errors import ApplicationError
-from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
 from clipcart_shared.money import Money
 from core.errors import CheckoutErrorCode
 from orders.forms import STALE_MESSAGE, OrderRefundForm
