@@ -17,6 +17,7 @@ from django.utils import timezone
 from carts.models import CartLine
 from carts.services import cart_source_check
 from clipcart_shared.errors import ApplicationError
+from clipcart_shared.money import allocate
 from clipcart_shared.outbox.services import events_publish
 from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core import catalog
@@ -481,21 +482,6 @@ def _payment_matches(order: Order, intent: dict[str, Any]) -> None:
 
 
 # --- refunds ------------------------------------------------------------------------------
-
-
-def allocate(amount: int, weights: list[int]) -> list[int]:
-    """Split `amount` over `weights` in proportion, exactly (largest remainder; ties to
-    the earlier weight)."""
-    total = sum(weights)
-    if total == 0:
-        return [0] * len(weights)
-    shares = [amount * weight // total for weight in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda index: (-(amount * weights[index] % total), index)
-    )
-    for index in remainders[: amount - sum(shares)]:
-        shares[index] += 1
-    return shares
 
 
 # A refunded order is checked like the others: 422, nothing left (not "nothing paid").

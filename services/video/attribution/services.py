@@ -24,7 +24,6 @@ from attribution.allocation import (
     DECAY_SCALE,
     TIME_DECAY_HALF_LIFE,
     commission,
-    largest_remainder,
 )
 from attribution.models import (
     MAX_BPS,
@@ -35,6 +34,7 @@ from attribution.models import (
     RefundReceived,
     SaleLine,
 )
+from clipcart_shared.money import allocate
 from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core.checkout import order_events
 from creators.models import Creator
@@ -93,7 +93,7 @@ ON CONFLICT DO NOTHING
 # - path: consecutive touches on one video collapsed to the latest of the run, in the
 #   order `Touch` sorts in (time, video, type; "C" collation, as Python compares);
 # - weighted: each model's integer weight per touch (zero weights dropped: they never
-#   get a unit, see `largest_remainder`); time decay in float8, as Python computes it;
+#   get a unit, see `clipcart_shared.money.allocate`); time decay in float8, as Python computes it;
 # - shared: largest remainder in numeric (exact: amount x weight can pass 2^63), ties
 #   to the earlier touch; then the rate (the product's, else the creator's; zero when
 #   the buyer is the video's creator, a self-purchase) and the commission rounded half
@@ -453,7 +453,7 @@ def _line_reversals(
                 net_commission[credit.position] += credit.commission_amount
         remaining = max(sum(net_amount.values()) - refunded, 0)
         if sum(sale.amount for sale in sales) > 0:
-            targets = largest_remainder(remaining, [sale.amount for sale in sales])
+            targets = allocate(remaining, [sale.amount for sale in sales])
         else:
             targets = [0] * len(sales)
         for sale, target in zip(sales, targets, strict=True):
