@@ -74,7 +74,6 @@ _CREATE_BATCH = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS attribution_credit_batch "
     f"({', '.join(f'{name} {kind}' for name, kind in CREDIT_COLUMNS)}) ON COMMIT DELETE ROWS"
 )
-_COPY_BATCH = f"COPY attribution_credit_batch ({_NAMES}) FROM STDIN (FORMAT BINARY)"
 _INSERT_BATCH = f"""
 INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
 SELECT {_NAMES}, now() FROM attribution_credit_batch

@@ -42,7 +42,6 @@ SPECTACULAR_SETTINGS = {
 
 # A variant with this many units or fewer available shows as `low_stock`.
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
-RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
 EVENT_ROUTES = {"product.changed": env.list("PRODUCT_CHANGED_QUEUES", default=["video.events"])}
