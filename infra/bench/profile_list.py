@@ -21,7 +21,9 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent)]
 
-from run import BARE_PATH, FEED_PATH, LIST_PATH, SERVICES, bench_environment  # noqa: E402
+from harness.setup import BARE_PATH, SERVICES, bench_environment  # noqa: E402
+from parts.catalog import LIST_PATH  # noqa: E402
+from parts.video import FEED_PATH  # noqa: E402
 
 DEFAULT_PATHS = {"catalog": LIST_PATH, "video": FEED_PATH}
 

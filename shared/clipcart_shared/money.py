@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -74,3 +75,30 @@ class Money:
     def to_dict(self) -> dict[str, Any]:
         """The API shape: `{"amount": 1999, "currency": "EUR"}`."""
         return {"amount": self.amount, "currency": self.currency}
+
+
+def allocate(amount: int, weights: Sequence[int]) -> list[int]:
+    """`amount` split in proportion to `weights` into whole units that add up to it
+    exactly (largest remainder): each part gets the floor of its exact share, and the
+    units left over go one each to the largest remainders, ties to the earlier weight.
+
+    A zero weight never gets a unit. Nothing (0) splits over weights that add up to
+    nothing, as zeros; any other amount over them is a caller's mistake (ValueError), as
+    are negative weights.
+    """
+    if any(weight < 0 for weight in weights):
+        raise ValueError("Weights are never negative.")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        if amount == 0:
+            return [0] * len(weights)
+        raise ValueError("Only nothing splits over weights that add up to nothing.")
+    parts, remainders = [], []
+    for weight in weights:
+        part, remainder = divmod(amount * weight, weight_sum)
+        parts.append(part)
+        remainders.append(remainder)
+    by_remainder = sorted(range(len(weights)), key=lambda index: (-remainders[index], index))
+    for index in by_remainder[: amount - sum(parts)]:
+        parts[index] += 1
+    return parts

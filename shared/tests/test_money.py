@@ -1,6 +1,12 @@
 import pytest
 
-from clipcart_shared.money import Money, UnknownCurrency, currency_exponent, normalize_currency
+from clipcart_shared.money import (
+    Money,
+    UnknownCurrency,
+    allocate,
+    currency_exponent,
+    normalize_currency,
+)
 
 
 @pytest.mark.parametrize(("currency", "exponent"), [("EUR", 2), ("JPY", 0), ("KWD", 3), ("usd", 2)])
@@ -27,3 +33,32 @@ def test_money_refuses_floats_and_mixed_currencies():
     with pytest.raises(ValueError, match="Cannot combine"):
         Money(1, "EUR") + Money(1, "USD")
     assert Money(250, "EUR") * 3 + Money(1, "EUR") == Money(751, "EUR")
+
+
+def test_allocate_splits_exactly_ties_to_the_earlier_part():
+    assert allocate(2, [1, 1, 1]) == [1, 1, 0]
+    assert allocate(5, [4, 4, 4]) == [2, 2, 1]
+    assert allocate(100, [1, 2]) == [33, 67]
+    assert allocate(7, [5]) == [7]
+
+
+def test_allocate_never_gives_a_zero_weight_a_unit():
+    assert allocate(10, [3, 0, 7]) == [3, 0, 7]
+    assert allocate(1, [0, 1, 1]) == [0, 1, 0]
+
+
+def test_allocate_splits_nothing_over_weights_that_add_up_to_nothing():
+    assert allocate(0, [0, 0]) == [0, 0]
+    assert allocate(0, []) == []
+
+
+def test_allocate_refuses_an_amount_over_weights_that_add_up_to_nothing():
+    with pytest.raises(ValueError):
+        allocate(10, [0, 0])
+    with pytest.raises(ValueError):
+        allocate(10, [])
+
+
+def test_allocate_refuses_negative_weights():
+    with pytest.raises(ValueError):
+        allocate(10, [3, -1])

@@ -1,24 +1,24 @@
-"""What every catalog admin shares: merchant scoping, and the merchant staff group.
+"""What every catalog admin shares: the merchant staff group, and merchant choices.
 
-Merchant staff are `is_staff` users linked to their merchant(s) through `Merchant.staff`.
-An admin built on `MerchantScopedAdminMixin` shows them only their merchants' objects,
-answers 404 for anyone else's, and offers only their merchants (and those merchants'
-products) as choices in forms. Superusers see everything.
+Merchant staff are `is_staff` users linked to their merchant(s) through `Merchant.staff`
+(`merchants.selectors.merchant_ids_for_user`, the catalog's `MERCHANT_IDS_FOR_USER`).
+The scoping to their merchants' rows is `clipcart_shared.admin.MerchantScopedAdminMixin`,
+as in every service; `MerchantChoicesAdminMixin` adds what only the owner of merchants
+can: form choices limited to their merchants and those merchants' products.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
+from clipcart_shared.admin import MerchantScopedAdminMixin, request_merchant_ids
 from merchants.models import Merchant
-from merchants.selectors import merchant_list_for_user
 
 MERCHANT_STAFF_GROUP = "Merchant staff"
 MERCHANT_STAFF_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -65,14 +65,10 @@ def _scope_path_for(model: type[models.Model]) -> str | None:
     return None
 
 
-if TYPE_CHECKING:
-    _AdminBase = admin.ModelAdmin
-else:
-    _AdminBase = object
-
-
-class MerchantScopedAdminMixin(_AdminBase):
-    """Limits a ModelAdmin to the merchants the signed-in user may act for.
+class MerchantChoicesAdminMixin(MerchantScopedAdminMixin):
+    """The shared merchant scoping, plus what the catalog, which owns merchants, adds:
+    forms offer only the user's merchants (and those merchants' products) as choices,
+    a merchant filter for superusers, and a single merchant already chosen on add forms.
 
     `merchant_field` is the lookup path from the model to its Merchant ("merchant",
     "product__merchant"; "pk" for the Merchant admin itself).
@@ -80,39 +76,17 @@ class MerchantScopedAdminMixin(_AdminBase):
 
     merchant_field: str = "merchant"
 
-    def is_unscoped(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
-
-    def user_merchants(self, request: HttpRequest) -> QuerySet[Merchant]:
-        return merchant_list_for_user(user=request.user)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        if self.is_unscoped(request):
-            return queryset
-        return queryset.filter(**{f"{self.merchant_field}__in": self.user_merchants(request)})
-
-    def get_object(
-        self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> models.Model | None:
-        """Django redirects to the index for a missing object; a scoped user gets a 404
-        instead, for another merchant's object and a missing one alike, so the answer
-        does not tell them which ids exist."""
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None and not self.is_unscoped(request):
-            raise Http404(f"No {self.opts.verbose_name} matches the given id.")
-        return obj
-
     def scoped_choices(self, request: HttpRequest, model: Any) -> QuerySet[Any] | None:
         """The rows of `model` the user may pick in a form, or None to leave it alone."""
-        if self.is_unscoped(request):
+        merchant_ids = request_merchant_ids(request)
+        if merchant_ids is None:
             return None
         if not (isinstance(model, type) and issubclass(model, models.Model)):
             return None
         path = _scope_path_for(model)
         if path is None:
             return None
-        return model._default_manager.filter(**{f"{path}__in": self.user_merchants(request)})
+        return model._default_manager.filter(**{f"{path}__in": merchant_ids})
 
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any
@@ -133,7 +107,7 @@ class MerchantScopedAdminMixin(_AdminBase):
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
         """A merchant filter for superusers only: it would list every merchant's name."""
         filters = list(super().get_list_filter(request))
-        if self.is_unscoped(request) and self.merchant_field != "pk":
+        if request_merchant_ids(request) is None and self.merchant_field != "pk":
             filters.append(self.merchant_field)
         return filters
 
@@ -141,9 +115,9 @@ class MerchantScopedAdminMixin(_AdminBase):
         """Staff of a single merchant find it already chosen on add forms."""
         initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
         field = self.merchant_field
-        if self.is_unscoped(request) or field == "pk" or "__" in field or field in initial:
+        merchant_ids = request_merchant_ids(request)
+        if merchant_ids is None or field == "pk" or "__" in field or field in initial:
             return initial
-        merchants = list(self.user_merchants(request).values_list("pk", flat=True)[:2])
-        if len(merchants) == 1:
-            initial[field] = merchants[0]
+        if len(merchant_ids) == 1:
+            initial[field] = merchant_ids[0]
         return initial

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from clipcart_shared.admin import ReadOnlyAdminMixin
-from core.admin import MerchantScopedAdminMixin
+from core.admin import MerchantChoicesAdminMixin
 from inventory.models import Reservation, ReservationLine, StockMovement
 from products.models import Variant
 
@@ -76,7 +76,7 @@ RECENT_MOVEMENTS = 20
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(MerchantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(MerchantChoicesAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     merchant_field = "variant__merchant"
     list_display = MOVEMENT_FIELDS
     list_select_related = ["variant"]

@@ -6,13 +6,13 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clipcart_shared.money import Money
-from core.admin import MerchantScopedAdminMixin
+from core.admin import MerchantChoicesAdminMixin
 from merchants.models import Merchant
 from products.services import product_changes_publish
 
 
 @admin.register(Merchant)
-class MerchantAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
+class MerchantAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     """Platform staff (superusers) manage merchants; a merchant's own staff may only
     rename it and set its shipping fee and the most units of a variant one buyer may hold."""
 

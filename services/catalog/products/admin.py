@@ -35,7 +35,7 @@ from django.http import HttpRequest
 from django.utils.translation import ngettext
 
 from clipcart_shared.money import Money
-from core.admin import MerchantScopedAdminMixin
+from core.admin import MerchantChoicesAdminMixin
 from inventory.admin import stock_movements_link, stock_movements_recent
 from products.forms import (
     STOCK_FORM_FIELDS,
@@ -95,7 +95,7 @@ def _lowest_price_and_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
 
 
 @admin.register(Product)
-class ProductAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
+class ProductAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     merchant_field = "merchant"
     list_display = [
         "title",
@@ -240,7 +240,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Variant)
-class VariantAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
+class VariantAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     merchant_field = "product__merchant"
     form = VariantForm
     list_display = ["sku", "product", "price", "quantity_on_hand", "quantity_reserved", "available"]

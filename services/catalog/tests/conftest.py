@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 from clipcart_shared.auth import service_token_mint, user_token_mint
 from core.admin import merchant_staff_group_ensure
 from merchants.models import Merchant
-from tests.factories import MerchantFactory, UserFactory
+from products.models import Product
+from tests.factories import MerchantFactory, ProductFactory, UserFactory, VariantFactory
 
 pytest_plugins = ["clipcart_shared.testing.fixtures"]
 
@@ -48,3 +49,20 @@ def staff_user(merchant_a: Merchant) -> Any:
     user.groups.add(merchant_staff_group_ensure())
     merchant_a.staff.add(user)
     return user
+
+
+@pytest.fixture
+def product_a(merchant_a: Merchant) -> Product:
+    product = ProductFactory(merchant=merchant_a, title="Alpine Lantern")
+    VariantFactory(product=product, sku="LANTERN-1", price_amount=2500, quantity_on_hand=7)
+    VariantFactory(product=product, sku="LANTERN-A2", price_amount=1999, quantity_on_hand=3)
+    return product
+
+
+@pytest.fixture
+def product_b(merchant_b: Merchant) -> Product:
+    product = ProductFactory(merchant=merchant_b, title="Harbor Lantern")
+    # The same SKU as A's: SKUs are unique per merchant only.
+    VariantFactory(product=product, sku="LANTERN-1")
+    VariantFactory(product=product, sku="HARBOR-ONLY")
+    return product

@@ -33,8 +33,7 @@ from attribution.selectors import (
     merchant_report,
     report_currencies,
 )
-from clipcart_shared.admin import ReadOnlyAdminMixin
-from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
+from clipcart_shared.admin import MerchantScopedAdminMixin, ReadOnlyAdminMixin, request_merchant_ids
 from clipcart_shared.money import Money
 from creators.models import HANDLE_PATTERN
 from productcards.models import ProductCard

@@ -7,9 +7,9 @@ source also needs its tag, when given, to be that video's tag of that product. A
 who is the video's creator earns nothing on their own purchase: the sale is credited
 (reports show it, marked self-purchase) at a rate of zero.
 
-Every split goes through `largest_remainder`, so credits always add up exactly to the
-amount split: each part gets the floor of its exact share, and the units left over go
-to the largest remainders, ties to the earlier touch.
+Every split goes through `clipcart_shared.money.allocate` (largest remainder), so
+credits always add up exactly to the amount split: each part gets the floor of its exact
+share, and the units left over go to the largest remainders, ties to the earlier touch.
 """
 
 from __future__ import annotations
@@ -130,25 +130,6 @@ def model_weights(model: str, touches: Sequence[Touch], *, paid_at: datetime) ->
         ends = 2 * (count - 2)
         return [ends] + [1] * (count - 2) + [ends]
     raise ValueError(f"Unknown attribution model {model!r}.")
-
-
-def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
-    """`total` split in proportion to `weights` into integers that add up to `total`:
-    floors first, then one unit each to the largest remainders, ties to the earlier."""
-    weight_sum = sum(weights)
-    if not weights or weight_sum <= 0:
-        raise ValueError("Weights must add up to more than zero.")
-    parts, remainders = [], []
-    for weight in weights:
-        part, remainder = divmod(total * weight, weight_sum)
-        parts.append(part)
-        remainders.append(remainder)
-    left = total - sum(parts)
-    if left:
-        by_remainder = sorted(range(len(weights)), key=lambda index: (-remainders[index], index))
-        for index in by_remainder[:left]:
-            parts[index] += 1
-    return parts
 
 
 def commission(amount: int, rate_bps: int) -> int:

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
-from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
+from clipcart_shared.admin import MerchantScopedAdminMixin, request_merchant_ids
 from creators.models import Creator
 from discovery.services import creator_search_refresh
 from productcards.models import ProductCard

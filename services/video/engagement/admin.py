@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin
+from clipcart_shared.admin import MerchantScopedAdminMixin
 from engagement.models import DailyVideoStats
 from videos.admin import merchant_video_filter
 from videos.models import Video

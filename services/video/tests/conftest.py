@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,8 +12,11 @@ from clipcart_shared.merchant_access.demo import STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.testing.services import free_port
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
+from creators.models import Creator
 from tests.catalog_server import CatalogServer, catalog_server
 from tests.checkout_server import CheckoutServer, checkout_server
+from tests.factories import CreatorFactory, ProductCardFactory, ProductTagFactory, VideoFactory
+from videos.models import ProductTag, Video
 
 pytest_plugins = ["clipcart_shared.testing.fixtures"]
 
@@ -82,3 +86,81 @@ def staff_user() -> Any:
         user=user, merchant_id=MERCHANT_A, merchant_name="Alpine Outfitters"
     )
     return user
+
+
+# --- creators, videos and tags, for the admin tests ---------------------------------
+
+
+@pytest.fixture
+def brand_creator() -> Creator:
+    return CreatorFactory(handle="alpine_official", brand_merchant_id=MERCHANT_A)
+
+
+@pytest.fixture
+def creator() -> Creator:
+    return CreatorFactory(handle="trailqueen")
+
+
+@pytest.fixture
+def brand_video(brand_creator: Creator) -> Video:
+    return VideoFactory(creator=brand_creator, caption="Packing light", duration_ms=30_000)
+
+
+@pytest.fixture
+def creator_video(creator: Creator) -> Video:
+    return VideoFactory(creator=creator, caption="Sunrise ridge run")
+
+
+@pytest.fixture
+def other_video(creator: Creator) -> Video:
+    """A regular creator's video tagging only B's products."""
+    return VideoFactory(creator=creator, caption="Linen and a wool throw")
+
+
+@pytest.fixture
+def untagged_video(creator: Creator) -> Video:
+    return VideoFactory(creator=creator, caption="Nothing to buy here")
+
+
+MERCHANT_NAMES = {MERCHANT_A: "Alpine Outfitters", MERCHANT_B: "Harbor Home"}
+
+
+def _tag(video: Video, merchant_id: uuid.UUID, title: str, **fields: Any) -> ProductTag:
+    card = ProductCardFactory(
+        merchant_id=merchant_id, merchant_name=MERCHANT_NAMES[merchant_id], title=title
+    )
+    return ProductTagFactory(
+        video=video, product_id=card.product_id, merchant_id=merchant_id, **fields
+    )
+
+
+@pytest.fixture
+def tag_a_on_brand_video(brand_video: Video) -> ProductTag:
+    return _tag(brand_video, MERCHANT_A, "Down Jacket", start_ms=2000, end_ms=9000, x=0.3, y=0.6)
+
+
+@pytest.fixture
+def tag_b_on_brand_video(brand_video: Video) -> ProductTag:
+    """The brand's creator tagged another merchant's product (allowed in the app)."""
+    return _tag(brand_video, MERCHANT_B, "Teak Board")
+
+
+@pytest.fixture
+def tag_a_on_creator_video(creator_video: Video) -> ProductTag:
+    return _tag(creator_video, MERCHANT_A, "Trail Runner", start_ms=0, end_ms=2500, x=1, y=0)
+
+
+@pytest.fixture
+def tag_b_on_other_video(other_video: Video) -> ProductTag:
+    return _tag(other_video, MERCHANT_B, "Linen Duvet Cover")
+
+
+@pytest.fixture
+def world(
+    tag_a_on_brand_video,
+    tag_b_on_brand_video,
+    tag_a_on_creator_video,
+    tag_b_on_other_video,
+    untagged_video,
+) -> None:
+    """Every video and tag above."""

@@ -10,11 +10,11 @@ import pytest
 from attribution.allocation import (
     Touch,
     commission,
-    largest_remainder,
     model_weights,
     touches_eligible,
 )
 from attribution.models import AttributionModel
+from clipcart_shared.money import allocate
 
 PAID = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -27,7 +27,7 @@ def touch(video: int, ago: timedelta, kind: str = "tag_tap") -> Touch:
 
 
 def split(model: str, total: int, path: list[Touch]) -> list[int]:
-    return largest_remainder(total, model_weights(model, path, paid_at=PAID))
+    return allocate(total, model_weights(model, path, paid_at=PAID))
 
 
 def eligible(touches: list[Touch], click: timedelta = WEEK, view: timedelta = DAY) -> list[Touch]:
@@ -105,19 +105,6 @@ def test_credits_always_add_up_to_the_amount(model, total, count):
     parts = split(model, total, path)
     assert sum(parts) == total
     assert all(part >= 0 for part in parts)
-
-
-def test_largest_remainder_ties_go_to_the_earlier_part():
-    assert largest_remainder(2, [1, 1, 1]) == [1, 1, 0]
-    assert largest_remainder(5, [4, 4, 4]) == [2, 2, 1]
-    assert largest_remainder(10, [3, 0, 7]) == [3, 0, 7]
-
-
-def test_largest_remainder_refuses_weights_that_add_up_to_nothing():
-    with pytest.raises(ValueError):
-        largest_remainder(10, [0, 0])
-    with pytest.raises(ValueError):
-        largest_remainder(10, [])
 
 
 # Eligibility.

@@ -113,7 +113,7 @@ def test_both_lost_the_payment_is_applied_before_its_refund(checkout, sale, sinc
 def test_a_lost_payment_that_blows_up_does_not_stop_the_others_being_credited(checkout, since):
     from unittest import mock
 
-    from attribution import services
+    from attribution.services import rebuilds
     from clipcart_shared.sweeps.models import SweepBackoff
 
     tag = ProductTagFactory(video=VideoFactory(creator=CreatorFactory(commission_rate_bps=1000)))
@@ -121,14 +121,14 @@ def test_a_lost_payment_that_blows_up_does_not_stop_the_others_being_credited(ch
         checkout.pay(user_id=f"buyer-{n}-{uuid.uuid4().hex[:6]}", lines=[paid_line(tag)])
         for n in range(2)
     )
-    real_apply = services.order_paid_apply
+    real_apply = rebuilds.order_paid_apply
 
     def apply(envelope):  # type: ignore[no-untyped-def]
         if envelope["data"]["order_id"] == poisoned["data"]["order_id"]:
             raise RuntimeError("something nobody expected")
         return real_apply(envelope)
 
-    with mock.patch.object(services, "order_paid_apply", apply):
+    with mock.patch.object(rebuilds, "order_paid_apply", apply):
         counts = attribution_reconcile(since=since, until=timezone.now())
         assert attribution_reconcile(since=since, until=timezone.now())["paid_applied"] == 0
 

@@ -19,7 +19,6 @@ from attribution.allocation import (
     Touch,
     commission,
     commission_rate,
-    largest_remainder,
     model_weights,
     touch_counts,
     touches_eligible,
@@ -32,6 +31,7 @@ from attribution.models import (
     SaleLine,
 )
 from attribution.services import lines_attribute
+from clipcart_shared.money import allocate
 from creators.models import Creator
 from engagement.models import EngagementEvent
 from tests.factories import CreatorFactory, ProductTagFactory, VideoFactory
@@ -57,7 +57,7 @@ def expected_credits(line: SaleLine, touches: list[Touch], windows: tuple, video
     for model in AttributionModel.values:
         weights = model_weights(model, path, paid_at=line.paid_at)
         for position, (touch, weight, amount) in enumerate(
-            zip(path, weights, largest_remainder(line.amount, weights), strict=True)
+            zip(path, weights, allocate(line.amount, weights), strict=True)
         ):
             if not weight:
                 continue

@@ -21,8 +21,7 @@ from django.http import HttpRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 
-from clipcart_shared.admin import ReadOnlyAdminMixin
-from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
+from clipcart_shared.admin import MerchantScopedAdminMixin, ReadOnlyAdminMixin, request_merchant_ids
 from productcards.models import ProductCard
 from videos.admin_views import product_search_json
 from videos.forms import (

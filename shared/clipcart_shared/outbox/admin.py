@@ -5,7 +5,7 @@ from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(admin.ModelAdmin):
-    list_display = ["time", "type", "subject", "published_at", "publish_attempts"]
+    list_display = ["time", "type", "subject", "published_at"]
     list_filter = ["type", ("published_at", admin.EmptyFieldListFilter)]
     search_fields = ["subject", "type"]
     readonly_fields = [field.name for field in OutboxEvent._meta.fields]

@@ -17,7 +17,6 @@ class OutboxEvent(models.Model):
     time = models.DateTimeField(default=timezone.now)
     data = models.JSONField(encoder=DjangoJSONEncoder)
     published_at = models.DateTimeField(null=True, blank=True)
-    publish_attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["time"]

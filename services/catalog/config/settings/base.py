@@ -30,6 +30,8 @@ INSTALLED_APPS = [
 DATABASES = database_settings(SERVICE_NAME)
 LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
 STATIC_URL = "/catalog/static/"
+# How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
+MERCHANT_IDS_FOR_USER = "merchants.selectors.merchant_ids_for_user"
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
@@ -40,7 +42,6 @@ SPECTACULAR_SETTINGS = {
 
 # A variant with this many units or fewer available shows as `low_stock`.
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
-RESERVATION_DEFAULT_TTL_SECONDS = 15 * 60
 
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
 # What this service publishes, and to whom: each type is a constant of its app's

@@ -6,7 +6,7 @@ import uuid
 
 from django.http import HttpRequest
 
-from clipcart_shared.merchant_access.admin import request_merchant_ids
+from clipcart_shared.admin import request_merchant_ids
 from clipcart_shared.money import Money
 
 

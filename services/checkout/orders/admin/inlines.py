@@ -8,8 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from clipcart_shared.admin import ReadOnlyAdminMixin
-from clipcart_shared.merchant_access.admin import request_merchant_ids
+from clipcart_shared.admin import ReadOnlyAdminMixin, request_merchant_ids
 from orders.admin.display import is_platform_staff, money
 from orders.models import OrderLine, Refund
 

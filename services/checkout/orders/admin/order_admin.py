@@ -13,8 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from clipcart_shared.admin import MerchantScopedAdminMixin, request_merchant_ids
 from clipcart_shared.errors import ApplicationError
-from clipcart_shared.merchant_access.admin import MerchantScopedAdminMixin, request_merchant_ids
 from core.errors import CheckoutErrorCode
 from orders.admin.display import is_platform_staff, money, short_id
 from orders.admin.inlines import OrderLineInline, RefundInline

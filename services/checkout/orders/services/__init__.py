@@ -14,7 +14,7 @@ from orders.services.payment_events import (
     order_payment_succeeded,
 )
 from orders.services.reconcile import payments_reconcile, refunds_reconcile
-from orders.services.refunds import allocate, order_charge_refunded, order_refund
+from orders.services.refunds import order_charge_refunded, order_refund
 from orders.services.stripe_events import (
     stripe_event_apply,
     stripe_events_sweep,
@@ -25,7 +25,6 @@ from orders.services.stripe_events import (
 __all__ = [
     "Checkout",
     "CheckoutLine",
-    "allocate",
     "checkout_create",
     "order_cancel",
     "order_charge_refunded",

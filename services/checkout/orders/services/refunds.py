@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
+from clipcart_shared.money import allocate
 from clipcart_shared.outbox.services import events_publish
 from core.errors import CheckoutErrorCode
 from orders.events import order_refunded_event
@@ -21,21 +22,6 @@ from orders.services.status import order_locked, status_after_refunds
 from payments import stripe_api
 
 logger = logging.getLogger(__name__)
-
-
-def allocate(amount: int, weights: list[int]) -> list[int]:
-    """Split `amount` over `weights` in proportion, exactly (largest remainder; ties to
-    the earlier weight)."""
-    total = sum(weights)
-    if total == 0:
-        return [0] * len(weights)
-    shares = [amount * weight // total for weight in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda index: (-(amount * weights[index] % total), index)
-    )
-    for index in remainders[: amount - sum(shares)]:
-        shares[index] += 1
-    return shares
 
 
 # A refunded order is checked like the others: 422, nothing left (not "nothing paid").

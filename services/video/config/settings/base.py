@@ -35,6 +35,8 @@ INSTALLED_APPS = [
 DATABASES = database_settings(SERVICE_NAME)
 LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
 STATIC_URL = "/video/static/"
+# How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
+MERCHANT_IDS_FOR_USER = "clipcart_shared.merchant_access.models.merchant_ids_for_user"
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,

@@ -1,0 +1,1 @@
+"""The bench harness every part uses: setup (databases, seeding), processes, load."""

@@ -1,0 +1,131 @@
+"""docs/API.md's promises for the checkout service, one entry per operation (see
+`test_schema_covers_contract`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.contract.promise import ORDER_STATUSES, Promise, page
+
+CHECKOUT_PROMISES: list[Any] = [
+    Promise(
+        "checkout",
+        "GET",
+        "/api/v1/cart/",
+        "GET /api/v1/cart/ → {id, currency, lines [{id, variant_id, product_id, title, quantity, "
+        "unit_price, line_total, source {video_id, tag_id} | null}], subtotal}",
+        status="200",
+        response=(
+            "id",
+            "currency",
+            "subtotal.amount",
+            *(
+                f"lines[].{name}"
+                for name in (
+                    "id",
+                    "variant_id",
+                    "product_id",
+                    "title",
+                    "quantity",
+                    "unit_price.amount",
+                    "line_total.amount",
+                    "source.video_id",
+                    "source.tag_id",
+                )
+            ),
+        ),
+    ),
+    Promise(
+        "checkout",
+        "POST",
+        "/api/v1/cart/lines/",
+        "POST /api/v1/cart/lines/ {variant_id, quantity, source?: {video_id, tag_id}}",
+        status="201",
+        request=("variant_id", "quantity", "source.video_id", "source.tag_id"),
+    ),
+    Promise(
+        "checkout",
+        "PATCH",
+        "/api/v1/cart/lines/{id}/",
+        "PATCH /api/v1/cart/lines/{id}/ {quantity}",
+        status="200",
+        request=("quantity",),
+    ),
+    Promise(
+        "checkout",
+        "DELETE",
+        "/api/v1/cart/lines/{id}/",
+        "DELETE /api/v1/cart/lines/{id}/",
+        status="200",
+    ),
+    Promise(
+        "checkout",
+        "POST",
+        "/api/v1/checkouts/",
+        "POST /api/v1/checkouts/ (Idempotency-Key) {email, shipping_address {name, line1, line2?, "
+        "city, postal_code, country}, lines?: [...]} → 201 {order {id, status, total, lines}, "
+        "payment {provider, client_secret, customer, customer_session_client_secret | "
+        "ephemeral_key | null, publishable_key}}",
+        status="201",
+        parameters=("Idempotency-Key",),
+        request=(
+            "email",
+            "lines",
+            *(
+                f"shipping_address.{name}"
+                for name in ("name", "line1", "line2", "city", "postal_code", "country")
+            ),
+        ),
+        response=(
+            "order.id",
+            "order.status",
+            "order.total.amount",
+            "order.lines",
+            *(
+                f"payment.{name}"
+                for name in (
+                    "provider",
+                    "client_secret",
+                    "customer",
+                    "customer_session_client_secret",
+                    "ephemeral_key",
+                    "publishable_key",
+                )
+            ),
+        ),
+        enums={"order.status": ORDER_STATUSES},
+    ),
+    Promise(
+        "checkout",
+        "GET",
+        "/api/v1/orders/",
+        "GET /api/v1/orders/ ...: status one of pending_payment, paid, fulfilled, cancelled, "
+        "refunded, partially_refunded",
+        status="200",
+        response=page(("id", "status")),
+        enums={"results[].status": ORDER_STATUSES},
+    ),
+    Promise(
+        "checkout",
+        "GET",
+        "/api/v1/orders/{id}/",
+        "GET /api/v1/orders/{id}/: status one of ...",
+        status="200",
+        response=("id", "status"),
+        enums={"status": ORDER_STATUSES},
+    ),
+    Promise(
+        "checkout",
+        "POST",
+        "/api/v1/orders/{id}/cancel/",
+        "POST /api/v1/orders/{id}/cancel/ while pending_payment",
+        status="200",
+    ),
+    Promise(
+        "checkout",
+        "POST",
+        "/api/v1/webhooks/stripe/",
+        "POST /api/v1/webhooks/stripe/ (Stripe): ... 2xx for duplicates",
+        status="200",
+    ),
+]
