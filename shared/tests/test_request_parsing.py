@@ -39,8 +39,18 @@ def test_a_limit_from_1_to_100_is_the_page_size(limit):
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=", "limit=abc", "limit=null", "limit=2.5", "limit=+5", "limit=%205", "limit=0",
-     "limit=101", "limit=-1", "limit=5&limit=5"],
+    [
+        "limit=",
+        "limit=abc",
+        "limit=null",
+        "limit=2.5",
+        "limit=+5",
+        "limit=%205",
+        "limit=0",
+        "limit=101",
+        "limit=-1",
+        "limit=5&limit=5",
+    ],
 )
 def test_a_bad_limit_is_a_validation_error_naming_limit(query):
     with pytest.raises(ValidationError) as raised:
@@ -115,9 +125,7 @@ def test_a_json_value_of_another_type_is_refused_not_coerced(field, value):
 
 
 def test_values_of_their_own_type_are_taken():
-    body = _Body(
-        data={"name": "Ann", "email": "a@b.co", "country": "DE", "quantity": 2, "x": 1}
-    )
+    body = _Body(data={"name": "Ann", "email": "a@b.co", "country": "DE", "quantity": 2, "x": 1})
     assert body.is_valid(), body.errors
     assert body.validated_data == {
         "name": "Ann",

@@ -57,9 +57,7 @@ def test_a_quantity_given_as_a_string_is_400_and_adds_no_line(client_for):
         ({"shipping_address": ADDRESS | {"postal_code": 10115}}, "shipping_address.postal_code"),
     ],
 )
-def test_a_checkout_field_of_the_wrong_json_type_is_400_and_makes_no_order(
-    client_for, body, field
-):
+def test_a_checkout_field_of_the_wrong_json_type_is_400_and_makes_no_order(client_for, body, field):
     response = client_for("u1").post(
         "/api/v1/checkouts/",
         {"email": "ada@example.com", "shipping_address": ADDRESS} | body,

@@ -60,6 +60,9 @@ def _loosely_typed(serializer: serializers.Serializer) -> dict[str, Any]:
             kind += " or null"
         text = kind[0].upper() + kind[1:] if field.required else f"Optional: {kind}"
         properties[name] = {"description": f"{text}."}
+        if isinstance(field, serializers.ChoiceField):
+            # An open enum: the values it knows, listed for clients; any other is taken too.
+            properties[name]["anyOf"] = [{"type": "string", "enum": list(field.choices)}, {}]
     return {
         "description": "An event. Any JSON is taken: one that is not an event as these "
         "fields say is rejected by its index.",

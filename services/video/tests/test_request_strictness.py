@@ -53,9 +53,7 @@ def test_a_bad_limit_is_400_naming_limit(api_client, path, limit):
         ("/api/v1/search/?q=haul&type=videos&type=products", "type"),
     ],
 )
-def test_an_empty_or_repeated_feed_or_search_parameter_is_400_naming_it(
-    api_client, query, field
-):
+def test_an_empty_or_repeated_feed_or_search_parameter_is_400_naming_it(api_client, query, field):
     assert _problem_fields(api_client.get(query)) == [field]
 
 
@@ -89,9 +87,7 @@ def test_a_display_name_given_as_a_number_is_400_and_makes_no_creator(client_for
 @pytest.mark.parametrize(
     ("field", "value"), [("caption", 0), ("duration_ms", "15000"), ("duration_ms", True)]
 )
-def test_a_video_field_of_the_wrong_json_type_is_400_and_makes_no_video(
-    client_for, field, value
-):
+def test_a_video_field_of_the_wrong_json_type_is_400_and_makes_no_video(client_for, field, value):
     CreatorFactory(user_id="u1")
     response = client_for("u1").post("/api/v1/videos/", VIDEO | {field: value}, format="json")
     assert _problem_fields(response) == [field]
