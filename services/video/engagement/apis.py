@@ -44,7 +44,7 @@ def _loosely_typed(serializer: serializers.Serializer) -> dict[str, Any]:
     and rejects a bad one by index in its 202), naming each field of `serializer` and what
     it should be in words: typed fields would tell a client that one bad event fails the
     batch, which it does not."""
-    properties = {}
+    properties: dict[str, dict[str, Any]] = {}
     for name, field in serializer.fields.items():
         if isinstance(field, serializers.ChoiceField):
             kind = "one of " + ", ".join(f"`{choice}`" for choice in field.choices)
