@@ -1,4 +1,9 @@
-"""Serializer fields every service's API uses."""
+"""Serializer fields every service's API uses.
+
+A request body is JSON, so each of its fields takes only its own JSON type, as the schema
+says: `CharField` a string, `IntegerField` and `FloatField` a number (not a string or a
+boolean), `UUIDField` a string. DRF's own fields would take `5` as the text "5" and "5" as
+the number 5. Query parameters are text: `QuerySerializer` reads them."""
 
 from __future__ import annotations
 
@@ -9,6 +14,76 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clipcart_shared.money import KNOWN_CURRENCIES, UnknownCurrency, normalize_currency
+
+
+class CharField(serializers.CharField):
+    """A string; DRF's would also take a number as its text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class RegexField(serializers.RegexField):
+    """A string matching the pattern; never a number's text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class EmailField(serializers.EmailField):
+    """An email address, as a string."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class IntegerField(serializers.IntegerField):
+    """A JSON number that is whole; DRF's would also take "5" or `true`."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class FloatField(serializers.FloatField):
+    """A JSON number; DRF's would also take "0.5" or `true`."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return float(super().to_internal_value(data))
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters, read as the schema declares them. DRF's form handling takes an
+    empty optional parameter (`?merchant=`) as absent; here it is a value like any other,
+    so a 400 naming the parameter unless its field allows blank (`allow_blank=True`, e.g.
+    a search that may be empty). A parameter given twice is a 400 too (the schema declares
+    one value)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors: dict[str, Any] = {}
+        for name, field in self.fields.items():
+            values = data.getlist(name) if hasattr(data, "getlist") else []
+            if len(values) > 1:
+                errors[name] = ["Give this parameter once."]
+            elif values == [""] and not getattr(field, "allow_blank", False):
+                try:
+                    field.run_validation("")
+                except serializers.ValidationError as error:
+                    errors[name] = error.detail
+                else:
+                    errors[name] = ["This parameter may not be empty."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class UUIDField(serializers.UUIDField):
@@ -27,7 +102,7 @@ class UUIDField(serializers.UUIDField):
         "description": "An ISO 4217 code, upper case.",
     }
 )
-class CurrencyField(serializers.CharField):
+class CurrencyField(CharField):
     """An ISO 4217 code, upper case, as the schema lists them; anything else fails with the
     code `unknown_currency`."""
 

@@ -19,6 +19,13 @@ from clipcart_shared.testing.localstripe import localstripe_server
 from clipcart_shared.testing.services import RunningService, running_service
 
 SERVICE_KEY = "contract-tests-only-service-key-000000"
+# One user sends every request, and a failure's shrinking sends many more: at the real
+# rates a throttle would answer 429 to valid data. What throttles count is tested apart.
+UNTHROTTLED = ",".join(
+    f"{scope}.{kind}=100000/min"
+    for scope in ("checkout", "cart", "events", "writes", "search")
+    for kind in ("user", "ip")
+)
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +41,11 @@ def contract_services() -> Iterator[dict[str, RunningService]]:
                     service,
                     database=f"clipcart_contract_{service}",
                     setup=[["seed_demo"]],
-                    environment={"SERVICE_AUTH_KEYS": SERVICE_KEY, **environment},
+                    environment={
+                        "SERVICE_AUTH_KEYS": SERVICE_KEY,
+                        "THROTTLE_RATES": UNTHROTTLED,
+                        **environment,
+                    },
                 )
             )
 

@@ -6,7 +6,7 @@ import uuid
 
 from rest_framework import serializers
 
-from clipcart_shared.serializers import UUIDField
+from clipcart_shared.serializers import IntegerField, UUIDField
 
 MAX_LINES = 100
 MAX_QUANTITY = 999
@@ -14,7 +14,7 @@ MAX_QUANTITY = 999
 
 class LineInputSerializer(serializers.Serializer):
     variant_id = UUIDField()
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class LinesInputSerializer(serializers.Serializer):

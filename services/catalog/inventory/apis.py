@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clipcart_shared.auth import ServicePrincipal
+from clipcart_shared.serializers import CharField, IntegerField
 from clipcart_shared.views import InternalApiView
 from core.serializers import LinesInputSerializer
 from inventory.models import Reservation
@@ -51,10 +52,8 @@ def _reservation_or_404(reservation_id: uuid.UUID) -> None:
 
 class ReservationCreateApi(InternalApiView):
     class ReservationInputSerializer(LinesInputSerializer):
-        key = serializers.CharField(
-            max_length=200, help_text="Caller's key; one reservation per key."
-        )
-        ttl_seconds = serializers.IntegerField(
+        key = CharField(max_length=200, help_text="Caller's key; one reservation per key.")
+        ttl_seconds = IntegerField(
             min_value=MIN_TTL_SECONDS, max_value=MAX_TTL_SECONDS, default=15 * 60
         )
 

@@ -10,8 +10,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clipcart_shared.pagination import CursorPagination
-from clipcart_shared.serializers import CurrencyField, MoneySerializer, UUIDField
+from clipcart_shared.pagination import CursorPagination, limit_parameter
+from clipcart_shared.serializers import (
+    CurrencyField,
+    MoneySerializer,
+    QuerySerializer,
+    UUIDField,
+)
 from clipcart_shared.views import InternalApiView, PublicApiView
 from core.serializers import LinesInputSerializer
 from products.models import Product
@@ -54,7 +59,7 @@ class ProductCardSerializer(serializers.Serializer):
 
 
 class ProductListApi(PublicApiView):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(QuerySerializer):
         merchant = UUIDField(required=False)
         category = serializers.SlugField(
             required=False, max_length=60, help_text="Only products of this category (slug)."
@@ -74,7 +79,7 @@ class ProductListApi(PublicApiView):
         parameters=[
             FilterSerializer,
             OpenApiParameter("cursor", str, description="From the previous page's `next`."),
-            OpenApiParameter("limit", int, description="Page size, default 20, at most 100."),
+            limit_parameter(),
         ],
         responses=ProductCardSerializer(many=True),
     )

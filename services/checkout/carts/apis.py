@@ -15,7 +15,7 @@ from carts.models import CartLine
 from carts.selectors import cart_render
 from carts.services import cart_for_user, cart_line_add, cart_line_remove, cart_line_update
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
-from clipcart_shared.serializers import MoneySerializer, UUIDField
+from clipcart_shared.serializers import IntegerField, MoneySerializer, UUIDField
 from clipcart_shared.views import PublicApiView
 
 
@@ -60,7 +60,7 @@ class CartLineAddApi(PublicApiView):
 
     class CartLineInputSerializer(serializers.Serializer):
         variant_id = UUIDField()
-        quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_LINE_QUANTITY)
+        quantity = IntegerField(min_value=1, max_value=settings.MAX_LINE_QUANTITY)
         source = SourceSerializer(required=False, allow_null=True)  # type: ignore[assignment]
 
     @extend_schema(
@@ -89,7 +89,7 @@ class CartLineApi(PublicApiView):
     throttle_scope = "cart"
 
     class CartLineUpdateSerializer(serializers.Serializer):
-        quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_LINE_QUANTITY)
+        quantity = IntegerField(min_value=1, max_value=settings.MAX_LINE_QUANTITY)
 
     @extend_schema(
         operation_id="cart_lines_partial_update",

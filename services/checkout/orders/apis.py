@@ -17,8 +17,16 @@ from rest_framework.response import Response
 
 from carts.apis import SourceSerializer
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
-from clipcart_shared.pagination import CursorPagination
-from clipcart_shared.serializers import MoneySerializer, UUIDField
+from clipcart_shared.pagination import CursorPagination, limit_parameter
+from clipcart_shared.serializers import (
+    CharField,
+    EmailField,
+    IntegerField,
+    MoneySerializer,
+    QuerySerializer,
+    RegexField,
+    UUIDField,
+)
 from clipcart_shared.views import InternalApiView, PublicApiView
 from orders.events import ORDER_PAID, ORDER_REFUNDED, order_paid_event, order_refunded_event
 from orders.models import Order
@@ -33,12 +41,12 @@ from orders.services import CheckoutLine, checkout_create, order_cancel, stripe_
 
 
 class AddressSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    line1 = serializers.CharField(max_length=200)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    postal_code = serializers.CharField(max_length=20)
-    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2")
+    name = CharField(max_length=200)
+    line1 = CharField(max_length=200)
+    line2 = CharField(max_length=200, required=False, allow_blank=True)
+    city = CharField(max_length=100)
+    postal_code = CharField(max_length=20)
+    country = RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2")
 
 
 class OrderLineSerializer(serializers.Serializer):
@@ -96,11 +104,11 @@ class CheckoutCreateApi(PublicApiView):
 
     class CheckoutLineSerializer(serializers.Serializer):
         variant_id = UUIDField()
-        quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_LINE_QUANTITY)
+        quantity = IntegerField(min_value=1, max_value=settings.MAX_LINE_QUANTITY)
         source = SourceSerializer(required=False, allow_null=True)  # type: ignore[assignment]
 
     class CheckoutInputSerializer(serializers.Serializer):
-        email = serializers.EmailField()
+        email = EmailField()
         shipping_address = AddressSerializer()
         lines = serializers.ListField(
             child=serializers.DictField(),
@@ -213,7 +221,7 @@ class OrderEventListApi(InternalApiView):
     orders: a subscriber that may have lost a delivery (a worker killed while holding it)
     compares them with what it applied (video's attribution reconciliation)."""
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(QuerySerializer):
         type = serializers.ChoiceField([ORDER_PAID, ORDER_REFUNDED])
         since = serializers.DateTimeField(help_text="Paid (refunded) at or after this time.")
         until = serializers.DateTimeField(
@@ -236,7 +244,7 @@ class OrderEventListApi(InternalApiView):
         parameters=[
             FilterSerializer,
             OpenApiParameter("cursor", str, description="From the previous page's `next`."),
-            OpenApiParameter("limit", int, description="Page size, default 100, at most 100."),
+            limit_parameter(default=100),
         ],
         responses=OrderEventSerializer(many=True),
         description="Orders paid (`type=order.paid`) or refunds made (`type=order.refunded`) "

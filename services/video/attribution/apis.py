@@ -10,12 +10,12 @@ from rest_framework.response import Response
 from attribution.models import AttributionModel
 from attribution.selectors import DayRange, creator_earnings
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
-from clipcart_shared.serializers import MoneySerializer
+from clipcart_shared.serializers import MoneySerializer, QuerySerializer
 from clipcart_shared.views import PublicApiView
 from creators.selectors import creator_for_user
 
 
-class DayRangeSerializer(serializers.Serializer):
+class DayRangeSerializer(QuerySerializer):
     """`from`/`to` (UTC days, both included; the last 30 days by default) and `model`."""
 
     # `from` is a Python keyword, so the fields are declared through the class namespace.

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
 from clipcart_shared.pagination import CursorPagination
+from clipcart_shared.serializers import CharField, RegexField
 from clipcart_shared.views import PublicApiView
 from creators.models import HANDLE_PATTERN
 from creators.selectors import creator_card, creator_for_user, creator_render, follows_of_user
@@ -31,11 +32,11 @@ class CreatorCreateApi(PublicApiView):
     throttle_scope = "writes"
 
     class CreatorInputSerializer(serializers.Serializer):
-        handle = serializers.RegexField(
+        handle = RegexField(
             HANDLE_PATTERN.replace("a-z", "a-zA-Z"), help_text="2 to 30 of a-z, 0-9, _ and ."
         )
-        display_name = serializers.CharField(max_length=80)
-        avatar_url = serializers.CharField(
+        display_name = CharField(max_length=80)
+        avatar_url = CharField(
             max_length=500, required=False, allow_blank=True, validators=[web_url]
         )
 

@@ -25,7 +25,7 @@ from rest_framework.utils.urls import replace_query_param
 from clipcart_shared.auth import IsMobileUser, mobile_user_id, optional_mobile_user_id
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.etag import etag_json_response
-from clipcart_shared.pagination import CursorPagination
+from clipcart_shared.pagination import CursorPagination, limit_parameter
 from clipcart_shared.views import PublicApiView
 from core.errors import VideoErrorCode
 from discovery.models import FeedSnapshot, NotInterested
@@ -39,7 +39,7 @@ from videos.selectors import FeedVideo, FeedVideos, feed_videos
 MODES = ("for_you", "trending", "latest", "following")
 
 _CURSOR = OpenApiParameter("cursor", str, description="From the previous page's `next`.")
-_LIMIT = OpenApiParameter("limit", int, description="Page size, default 20, at most 100.")
+_LIMIT = limit_parameter()
 
 
 class _Pagination(CursorPagination):
@@ -47,7 +47,16 @@ class _Pagination(CursorPagination):
 
 
 def _page_size(request: Request) -> int:
-    return cast(int, _Pagination().get_page_size(request))
+    return _Pagination().get_page_size(request)
+
+
+def _query_value(request: Request, name: str) -> str | None:
+    """A parameter read by hand, as `QuerySerializer` reads one: given once, and empty is
+    a value (None only when absent)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError({name: ["Give this parameter once."]})
+    return values[0] if values else None
 
 
 def _cursor_encode(position: dict[str, Any]) -> str:
@@ -57,7 +66,7 @@ def _cursor_encode(position: dict[str, Any]) -> str:
 def _cursor_decode(request: Request, *keys: str) -> dict[str, Any] | None:
     """The position a `next` link carries, or None on a first page; 400 for anything that
     is not a cursor this API wrote."""
-    raw = request.query_params.get("cursor")
+    raw = _query_value(request, "cursor")
     if raw is None:
         return None
     try:
@@ -117,7 +126,9 @@ class FeedApi(PublicApiView):
     )
     def get(self, request: Request) -> HttpResponse:
         user_id = optional_mobile_user_id(request)
-        mode = request.query_params.get("mode") or ("for_you" if user_id else "trending")
+        mode = _query_value(request, "mode")
+        if mode is None:
+            mode = "for_you" if user_id else "trending"
         if mode not in MODES:
             raise ValidationError({"mode": [f"One of {', '.join(MODES)}."]})
         if mode == "latest":
@@ -250,10 +261,11 @@ class SearchApi(PublicApiView):
         "digits).",
     )
     def get(self, request: Request) -> HttpResponse:
-        kind = request.query_params.get("type") or "videos"
+        kind = _query_value(request, "type")
+        kind = "videos" if kind is None else kind
         if kind not in SEARCH_TYPES:
             raise ValidationError({"type": [f"One of {', '.join(SEARCH_TYPES)}."]})
-        query_words = _query_words(request.query_params.get("q"))
+        query_words = _query_words(_query_value(request, "q"))
         cursor = _cursor_decode(request, "rank", "id")
         try:
             after = (float(cursor["rank"]), uuid.UUID(cursor["id"])) if cursor else None

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,8 +39,44 @@ class EventsResultSerializer(serializers.Serializer):
     rejected = RejectionSerializer(many=True)
 
 
+def _loosely_typed(serializer: serializers.Serializer) -> dict[str, Any]:
+    """An item schema that takes any JSON, as the service does (it judges each event alone
+    and rejects a bad one by index in its 202), naming each field of `serializer` and what
+    it should be in words: typed fields would tell a client that one bad event fails the
+    batch, which it does not."""
+    properties: dict[str, dict[str, Any]] = {}
+    for name, field in serializer.fields.items():
+        if isinstance(field, serializers.ChoiceField):
+            kind = "one of " + ", ".join(f"`{choice}`" for choice in field.choices)
+        elif isinstance(field, serializers.UUIDField):
+            kind = "a UUID"
+        elif isinstance(field, serializers.DateTimeField):
+            kind = "an ISO 8601 time with its offset"
+        elif isinstance(field, serializers.IntegerField):
+            kind = "an integer ≥ 0"
+        else:
+            kind = "a string"
+        if field.allow_null:
+            kind += " or null"
+        text = kind[0].upper() + kind[1:] if field.required else f"Optional: {kind}"
+        properties[name] = {"description": f"{text}."}
+        if isinstance(field, serializers.ChoiceField):
+            # An open enum: the values it knows, listed for clients; any other is taken too.
+            properties[name]["anyOf"] = [{"type": "string", "enum": list(field.choices)}, {}]
+    return {
+        "description": "An event. Any JSON is taken: one that is not an event as these "
+        "fields say is rejected by its index.",
+        "properties": properties,
+    }
+
+
+@extend_schema_field(_loosely_typed(EventInputSerializer()))
+class _EventField(serializers.JSONField):
+    pass
+
+
 class EventsBatchRequestSerializer(serializers.Serializer):
-    events = EventInputSerializer(many=True)
+    events = serializers.ListField(child=_EventField())
 
 
 class EventsApi(PublicApiView):

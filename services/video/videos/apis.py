@@ -14,7 +14,13 @@ from rest_framework.response import Response
 
 from clipcart_shared.auth import IsMobileUser, mobile_user_id, optional_mobile_user_id
 from clipcart_shared.etag import etag_response
-from clipcart_shared.serializers import MoneySerializer, UUIDField
+from clipcart_shared.serializers import (
+    CharField,
+    FloatField,
+    IntegerField,
+    MoneySerializer,
+    UUIDField,
+)
 from clipcart_shared.views import PublicApiView
 from creators.selectors import creator_for_user
 from videos.models import MAX_DURATION_MS, ProductTag, Video, web_url
@@ -49,9 +55,9 @@ class TagProductSerializer(serializers.Serializer):
 
 
 class KeyframeSerializer(serializers.Serializer):
-    t_ms = serializers.IntegerField(min_value=0, max_value=MAX_DURATION_MS)
-    x = serializers.FloatField(min_value=0, max_value=1)
-    y = serializers.FloatField(min_value=0, max_value=1)
+    t_ms = IntegerField(min_value=0, max_value=MAX_DURATION_MS)
+    x = FloatField(min_value=0, max_value=1)
+    y = FloatField(min_value=0, max_value=1)
 
 
 class TagSerializer(serializers.Serializer):
@@ -109,12 +115,10 @@ class VideoApi(PublicApiView):
     throttle_scope = "writes"
 
     class VideoUpdateSerializer(serializers.Serializer):
-        stream_url = serializers.CharField(max_length=500, validators=[web_url], required=False)
-        thumbnail_url = serializers.CharField(max_length=500, validators=[web_url], required=False)
-        caption = serializers.CharField(max_length=2200, allow_blank=True, required=False)
-        duration_ms = serializers.IntegerField(
-            min_value=1, max_value=MAX_DURATION_MS, required=False
-        )
+        stream_url = CharField(max_length=500, validators=[web_url], required=False)
+        thumbnail_url = CharField(max_length=500, validators=[web_url], required=False)
+        caption = CharField(max_length=2200, allow_blank=True, required=False)
+        duration_ms = IntegerField(min_value=1, max_value=MAX_DURATION_MS, required=False)
 
     def get_permissions(self) -> list[Any]:
         return [] if self.request.method == "GET" else [IsMobileUser()]
@@ -151,10 +155,10 @@ class VideoCreateApi(PublicApiView):
     throttle_scope = "writes"
 
     class VideoCreateSerializer(serializers.Serializer):
-        stream_url = serializers.CharField(max_length=500, validators=[web_url])
-        thumbnail_url = serializers.CharField(max_length=500, validators=[web_url])
-        caption = serializers.CharField(max_length=2200, allow_blank=True, default="")
-        duration_ms = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MS)
+        stream_url = CharField(max_length=500, validators=[web_url])
+        thumbnail_url = CharField(max_length=500, validators=[web_url])
+        caption = CharField(max_length=2200, allow_blank=True, default="")
+        duration_ms = IntegerField(min_value=1, max_value=MAX_DURATION_MS)
 
     @extend_schema(
         operation_id="videos_create",
@@ -188,10 +192,10 @@ class VideoPublishApi(PublicApiView):
 class TagInputSerializer(serializers.Serializer):
     product_id = UUIDField()
     variant_id = UUIDField(required=False, allow_null=True)
-    start_ms = serializers.IntegerField(min_value=0, max_value=MAX_DURATION_MS)
-    end_ms = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MS)
-    x = serializers.FloatField(min_value=0, max_value=1)
-    y = serializers.FloatField(min_value=0, max_value=1)
+    start_ms = IntegerField(min_value=0, max_value=MAX_DURATION_MS)
+    end_ms = IntegerField(min_value=1, max_value=MAX_DURATION_MS)
+    x = FloatField(min_value=0, max_value=1)
+    y = FloatField(min_value=0, max_value=1)
     keyframes = KeyframeSerializer(many=True, required=False, max_length=MAX_KEYFRAMES)  # type: ignore[call-arg]
 
 
@@ -252,10 +256,10 @@ class TagApi(PublicApiView):
     throttle_scope = "writes"
 
     class TagUpdateSerializer(serializers.Serializer):
-        start_ms = serializers.IntegerField(min_value=0, max_value=MAX_DURATION_MS, required=False)
-        end_ms = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MS, required=False)
-        x = serializers.FloatField(min_value=0, max_value=1, required=False)
-        y = serializers.FloatField(min_value=0, max_value=1, required=False)
+        start_ms = IntegerField(min_value=0, max_value=MAX_DURATION_MS, required=False)
+        end_ms = IntegerField(min_value=1, max_value=MAX_DURATION_MS, required=False)
+        x = FloatField(min_value=0, max_value=1, required=False)
+        y = FloatField(min_value=0, max_value=1, required=False)
         keyframes = KeyframeSerializer(many=True, required=False, max_length=MAX_KEYFRAMES)  # type: ignore[call-arg]
 
     def _tag(self, request: Request, video_id: uuid.UUID, tag_id: uuid.UUID) -> ProductTag:

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clipcart_shared.serializers import UUIDField
+from clipcart_shared.serializers import QuerySerializer, UUIDField
 from clipcart_shared.views import InternalApiView
 from videos.selectors import SourceProblem, source_problem
 
@@ -16,7 +16,7 @@ class SourceCheckApi(InternalApiView):
     """May this video (and tag) be the source of a cart line for this product? Checkout
     asks when a line is added from a video (its 422 `invalid_source`)."""
 
-    class SourceQuerySerializer(serializers.Serializer):
+    class SourceQuerySerializer(QuerySerializer):
         video_id = UUIDField()
         product_id = UUIDField()
         tag_id = UUIDField(required=False)
