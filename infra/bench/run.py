@@ -495,7 +495,7 @@ def wait_for_consumer(
 def stripe_emulator(log: IO[str]) -> Iterator[str]:
     """`localstripe_server()`: yields its base URL; the log it replays on stderr when it
     stops (every request, every webhook delivery) goes to `log` instead."""
-    from clipcart_shared.testing.localstripe import localstripe_server
+    from clipcart_tools.localstripe import localstripe_server
 
     server = localstripe_server()
     base_url = server.__enter__()
@@ -1010,7 +1010,7 @@ def flash_sale(port: int, stripe_url: str, variant: str, authorizations: list[st
     the release to the last answer."""
     import stripe
 
-    from clipcart_shared.testing.localstripe import stripe_client
+    from clipcart_tools.localstripe import stripe_client
 
     sale = Sale(Outcome(name=f"flash sale ({len(authorizations)} buyers)", seconds=0.0))
     outcome = sale.outcome
@@ -1323,7 +1323,7 @@ def run_checkout(arguments: argparse.Namespace) -> int:
         print(f"bench: setup failed: {error}", file=sys.stderr)
         return 2
 
-    from clipcart_shared.testing.localstripe import LocalstripeError, register_webhook
+    from clipcart_tools.localstripe import LocalstripeError, register_webhook
 
     server = environment["DATABASE_URL"]
     # The transport `make run` uses (clipcart_shared.settings.broker_url), on that database.

@@ -10,7 +10,7 @@ from core.admin import merchant_staff_group_ensure
 from merchants.models import Merchant
 from tests.factories import MerchantFactory, UserFactory
 
-pytest_plugins = ["clipcart_shared.testing.fixtures"]
+pytest_plugins = ["clipcart_tools.testing.fixtures"]
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ import pytest
 import requests
 from django.test import TestCase
 
-from clipcart_shared.testing.localstripe import localstripe_server
-from clipcart_shared.testing.services import RunningService, free_port, running_service
+from clipcart_tools.localstripe import localstripe_server
+from clipcart_tools.testing.services import RunningService, free_port, running_service
 
-pytest_plugins = ["clipcart_shared.testing.fixtures"]
+pytest_plugins = ["clipcart_tools.testing.fixtures"]
 
 SERVICE_KEY = "test-only-service-key-current-0000000"
 WEBHOOK_SECRET = "whsec_test_checkout"

@@ -26,11 +26,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carts.models import Cart
-from clipcart_shared.merchant_access.demo import DEMO_MERCHANTS, STAFF_GROUP, demo_id
+from clipcart_shared.merchant_access.demo_logins import DEMO_MERCHANTS, STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.fixtures import admin_lockout_answers, signed_in
-from clipcart_shared.testing.localstripe import stripe_client
+from clipcart_tools.testing.fixtures import admin_lockout_answers, signed_in
+from clipcart_tools.localstripe import stripe_client
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
 from payments.models import StripeCustomer, WebhookEvent

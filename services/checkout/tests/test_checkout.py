@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from carts.models import CartLine
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.localstripe import stripe_client
+from clipcart_tools.localstripe import stripe_client
 from orders.models import Order, OrderLine
 from payments.models import StripeCustomer
 from tests.conftest import ADDRESS, STRIPE_KEY

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from clipcart_shared.testing.services import running_service
+from clipcart_tools.testing.services import running_service
 
 # Must match SERVICE_AUTH_KEYS of the test settings, so catalog accepts our calls.
 SERVICE_KEY = "test-only-service-key-current-0000000"

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from clipcart_shared.testing.services import RunningService, running_service
+from clipcart_tools.testing.services import RunningService, running_service
 from tests.catalog_server import SERVICE_KEY
 
 # Run by checkout's `manage.py shell`: an order paid now (lines as `paid_line` makes them),

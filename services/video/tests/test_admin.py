@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
-from clipcart_shared.testing.fixtures import admin_lockout_answers
+from clipcart_tools.testing.fixtures import admin_lockout_answers
 from creators.models import Creator
 from engagement.models import DailyVideoStats
 from productcards.models import ProductCard
