@@ -25,11 +25,11 @@ import psutil
 import pytest
 import requests
 
+from clipcart_shared.tokens import user_token_mint
 from clipcart_tools.cli import LOCAL_DEFAULTS
 from clipcart_tools.journey import Endpoints, Journey
 from clipcart_tools.stack import ROOT
 from clipcart_tools.testing.services import free_port
-from clipcart_shared.tokens import user_token_mint
 from tests.e2e.test_journey import _checkout
 
 pytestmark = pytest.mark.e2e

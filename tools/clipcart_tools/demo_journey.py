@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from clipcart_shared.merchant_access.demo_logins import DEMO_MERCHANTS, demo_id
+from clipcart_shared.money import Money, currency_exponent
 from clipcart_tools.journey import (
     MODELS,
     AdminSession,
@@ -31,8 +33,6 @@ from clipcart_tools.journey import (
     difference,
     earnings_by_video,
 )
-from clipcart_shared.merchant_access.demo_logins import DEMO_MERCHANTS, demo_id
-from clipcart_shared.money import Money, currency_exponent
 
 # New shoppers every run: an earlier run's cart and taps would be part of this journey.
 RUN = uuid.uuid4().hex[:6]

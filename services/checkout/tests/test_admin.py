@@ -29,8 +29,8 @@ from carts.models import Cart
 from clipcart_shared.merchant_access.demo_logins import DEMO_MERCHANTS, STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_tools.testing.fixtures import admin_lockout_answers, signed_in
 from clipcart_tools.localstripe import stripe_client
+from clipcart_tools.testing.fixtures import admin_lockout_answers, signed_in
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
 from payments.models import StripeCustomer, WebhookEvent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,10 +34,9 @@ def catalog_server() -> Iterator[CatalogServer]:
         products = requests.get(f"{catalog.url}/api/v1/products/?limit=100", timeout=30).json()
         archived = products["results"].pop()
         catalog.manage(
-            "shell",
-            "-c",
-            "from products.services import products_set_status; "
-            f"products_set_status(product_ids=['{archived['id']}'], status='archived')",
+            "testhook",
+            "products_status_set",
+            json.dumps({"product_ids": [archived["id"]], "status": "archived"}),
         )
         yield CatalogServer(
             url=catalog.url,
