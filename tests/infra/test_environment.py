@@ -142,7 +142,11 @@ def test_the_test_hooks_refuse_to_run_under_production_settings(service):
     completed = manage(service, ["testhook", "--help"], production_environment(service))
     assert completed.returncode == 0, completed.stderr
 
-    hook = {"catalog": "variant_stock", "video": "video_tag_create", "checkout": "order_paid_create"}
+    hook = {
+        "catalog": "variant_stock",
+        "video": "video_tag_create",
+        "checkout": "order_paid_create",
+    }
     completed = manage(service, ["testhook", hook[service], "{}"], production_environment(service))
 
     assert completed.returncode == 1

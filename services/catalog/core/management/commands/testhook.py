@@ -1,5 +1,5 @@
 """Tests only: catalog's state as other services' tests set it up and read it
-(`manage.py testhook <hook> '<JSON>'`; clipcart_shared.test_hooks). Refused under production
+(`manage.py testhook <hook> '<JSON>'`; clipcart_shared.testhook). Refused under production
 settings."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from clipcart_shared.test_hooks import TestHookCommand
+from clipcart_shared.testhook import HookCommand
 from merchants.models import Merchant
 from products.models import Variant
 from products.services import product_changes_publish, products_set_status
@@ -50,7 +50,7 @@ def products_status_set(*, product_ids: list[str], status: str) -> Any:
     return products_set_status(product_ids=product_ids, status=status)
 
 
-class Command(TestHookCommand):
+class Command(HookCommand):
     hooks = {
         "variants_stock_set": variants_stock_set,
         "variant_stock": variant_stock,

@@ -1,5 +1,5 @@
 """Tests only: checkout's orders as other services' tests need them, paid and refunded by
-checkout's own code (`manage.py testhook <hook> '<JSON>'`; clipcart_shared.test_hooks).
+checkout's own code (`manage.py testhook <hook> '<JSON>'`; clipcart_shared.testhook).
 Refused under production settings."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from clipcart_shared.test_hooks import TestHookCommand
+from clipcart_shared.testhook import HookCommand
 from orders.events import order_paid_event, order_refunded_event
 from orders.models import Order, OrderLine
 from orders.services import order_refund
@@ -66,5 +66,5 @@ def order_refund_record(*, order_id: str, amount: int, created_by: str) -> Any:
     return order_refunded_event(order, order.refunds.order_by("-created_at").first())
 
 
-class Command(TestHookCommand):
+class Command(HookCommand):
     hooks = {"order_paid_create": order_paid_create, "order_refund_record": order_refund_record}

@@ -1,5 +1,5 @@
 """Tests only: video's state as other services' tests set it up (`manage.py testhook <hook>
-'<JSON>'`; clipcart_shared.test_hooks). Refused under production settings."""
+'<JSON>'`; clipcart_shared.testhook). Refused under production settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 from django.utils import timezone
 
-from clipcart_shared.test_hooks import TestHookCommand
+from clipcart_shared.testhook import HookCommand
 from creators.models import Creator
 from videos.models import ProductTag, Video
 
@@ -36,5 +36,5 @@ def video_tag_create(*, product_id: str, status: str = "published", created_by: 
     return {"video_id": str(video.id), "tag_id": str(tag.id)}
 
 
-class Command(TestHookCommand):
+class Command(HookCommand):
     hooks = {"video_tag_create": video_tag_create}

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 Hook = Callable[..., Any]
 
 
-class TestHookCommand(BaseCommand):
+class HookCommand(BaseCommand):
     help = "Tests only: run one of this service's test hooks and print its JSON answer."
     hooks: dict[str, Hook] = {}
 
