@@ -4,6 +4,7 @@ settings."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -47,7 +48,7 @@ def variant_price_and_shipping_set(*, variant_id: str, price: int, shipping: int
 
 def products_status_set(*, product_ids: list[str], status: str) -> Any:
     """Activate, archive or draft products (as the admin's bulk actions do)."""
-    return products_set_status(product_ids=product_ids, status=status)
+    return products_set_status(product_ids=[uuid.UUID(item) for item in product_ids], status=status)
 
 
 class Command(HookCommand):

@@ -63,7 +63,7 @@ def order_refund_record(*, order_id: str, amount: int, created_by: str) -> Any:
         created_by=created_by,
         stripe_refund_id="re_video_tests",
     )
-    return order_refunded_event(order, order.refunds.order_by("-created_at").first())
+    return order_refunded_event(order, order.refunds.order_by("-created_at")[0])
 
 
 class Command(HookCommand):

@@ -16,7 +16,7 @@ def video_tag_create(*, product_id: str, status: str = "published", created_by: 
     """A new video of the first demo creator with `status`, tagging `product_id`;
     returns `{video_id, tag_id}`."""
     video = Video.objects.create(
-        creator=Creator.objects.order_by("handle").first(),
+        creator=Creator.objects.order_by("handle")[0],
         stream_url="https://cdn.example.com/v.m3u8",
         thumbnail_url="https://cdn.example.com/v.jpg",
         duration_ms=30000,
