@@ -24,7 +24,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.installed: $(UV) pyproject.toml uv.lock shared/pyproject.toml
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock shared/pyproject.toml tools/pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 

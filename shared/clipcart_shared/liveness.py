@@ -8,7 +8,7 @@ task instead, to the worker's own queue (`worker_direct`: every worker also cons
 writes a nonce to a file the check then reads. The checker and the worker share a file
 system — the same container at scale, the same machine in the embedded run.
 
-Used by the embedded run's supervisor (`clipcart_shared.supervision`) on a schedule, and by
+Used by the embedded run's supervisor (`clipcart_tools.supervision`) on a schedule, and by
 the compose health check of every worker (`infra/docker/healthcheck.py worker`).
 """
 

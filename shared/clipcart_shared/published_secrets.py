@@ -7,7 +7,7 @@ events. Every service's `config/settings/production.py` ends with
 variable as soon as one of them is set to a value listed here (or to nothing).
 
 `tests/infra/test_published_secrets.py` scans the repository's tracked files for
-secret-looking values (the defaults of `clipcart_shared.cli`, `docker-compose.yml`, the
+secret-looking values (the defaults of `clipcart_tools.cli`, `docker-compose.yml`, the
 Procfile, the Dockerfile, the emulator's and the tests' keys, README examples) and fails
 when one is missing from this list, so the list cannot fall behind.
 """
@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 PUBLISHED_SECRETS: frozenset[str] = frozenset(
     {
-        # clipcart_shared.cli LOCAL_DEFAULTS and the local profile (`make run`)
+        # clipcart_tools.cli LOCAL_DEFAULTS and the local profile (`make run`)
         "local-only-not-secret",
         "local-only-jwt-secret-change-me-000000",
         "local-only-service-key-change-me-00000",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from clipcart_shared.testing.services import free_port
+from clipcart_tools.testing.services import free_port
 
 SHARED = Path(__file__).resolve().parents[1]
 

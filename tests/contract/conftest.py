@@ -1,6 +1,6 @@
 """The three services running for real for schemathesis: each under gunicorn on a free
 port and a fresh database of its own (`clipcart_contract_<service>`), migrated and seeded
-with the demo data (`clipcart_shared.testing.services.running_service`), video and
+with the demo data (`clipcart_tools.testing.services.running_service`), video and
 checkout calling that catalog, checkout asking that video about cart sources and paying
 on the localstripe emulator. No Celery worker: nothing here waits for background work.
 
@@ -15,8 +15,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from clipcart_shared.testing.localstripe import localstripe_server
-from clipcart_shared.testing.services import RunningService, running_service
+from clipcart_tools.localstripe import localstripe_server
+from clipcart_tools.testing.services import RunningService, running_service
 
 SERVICE_KEY = "contract-tests-only-service-key-000000"
 # One user sends every request, and a failure's shrinking sends many more: at the real

@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from clipcart_shared import tokens
-from clipcart_shared.testing.services import RunningService
+from clipcart_tools.testing.services import RunningService
 from tests.contract.conftest import SERVICE_KEY
 
 EXCLUDED = {"checkout": ["/api/v1/webhooks/stripe/"]}

@@ -1,7 +1,7 @@
 """The whole stack for the end-to-end tests: every process of `infra/Procfile` (three
 gunicorn servers, the Celery workers with their schedulers, the attribution worker, the
 Stripe emulator) on free ports, fresh databases and a broker in PostgreSQL, started once
-for the session with `clipcart_shared.stack.Stack` — under supervisord and its liveness
+for the session with `clipcart_tools.stack.Stack` — under supervisord and its liveness
 watchdog, as `make run` runs them — and seeded with the demo data.
 
 Runs under `make test`, which provides DATABASE_URL (the embedded PostgreSQL unless one
@@ -22,9 +22,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from clipcart_shared.journey import Endpoints, Journey
-from clipcart_shared.stack import ROOT, Stack
-from clipcart_shared.testing.services import free_port
+from clipcart_tools.journey import Endpoints, Journey
+from clipcart_tools.stack import ROOT, Stack
+from clipcart_tools.testing.services import free_port
 
 SERVICES = ("catalog", "video", "checkout")
 # Short enough to watch expiry and the lost-task sweep happen within a test.

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from clipcart_shared.demo_journey import demo_play
-from clipcart_shared.journey import MODELS, THREE_D_SECURE_CARD, Journey
+from clipcart_tools.demo_journey import demo_play
+from clipcart_tools.journey import MODELS, THREE_D_SECURE_CARD, Journey
 from tests.e2e.conftest import (
     RECONCILE_SECONDS,
     RESERVATION_SECONDS,

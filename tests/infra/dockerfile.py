@@ -131,3 +131,31 @@ def is_ignored(relative_path: str, patterns: list[str]) -> bool:
             ):
                 return True
     return False
+
+
+def stages(path: Path) -> list[tuple[str, list[Instruction]]]:
+    """The build stages in order, as (name, instructions from its FROM on); an unnamed
+    stage is called by its index. The last one is what a build without a target makes."""
+    found: list[tuple[str, list[Instruction]]] = []
+    for instruction in instructions(path):
+        if instruction.keyword == "FROM":
+            words = instruction.arguments.split()
+            name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else str(len(found))
+            found.append((name, []))
+        if not found:
+            raise ValueError(f"{path}: an instruction before the first FROM")
+        found[-1][1].append(instruction)
+    return found
+
+
+def stage_chain(path: Path, target: str | None = None) -> list[Instruction]:
+    """Every instruction that builds `target` (the last stage by default): the stage's own
+    and those of the stages it is built FROM, base first."""
+    by_name = dict(stages(path))
+    name = target or stages(path)[-1][0]
+    chain: list[Instruction] = []
+    while name in by_name:
+        own = by_name[name]
+        chain = own + chain
+        name = own[0].arguments.split()[0]
+    return chain

@@ -136,6 +136,23 @@ def test_seed_demo_refuses_to_run_under_production_settings(service):
     assert "CommandError: seed_demo refuses to run under production settings" in (completed.stderr)
 
 
+@pytest.mark.parametrize("service", ["catalog", "video", "checkout"])
+def test_the_test_hooks_refuse_to_run_under_production_settings(service):
+    # `testhook` writes whatever another service's tests need, with no checks (issue 14).
+    completed = manage(service, ["testhook", "--help"], production_environment(service))
+    assert completed.returncode == 0, completed.stderr
+
+    hook = {
+        "catalog": "variant_stock",
+        "video": "video_tag_create",
+        "checkout": "order_paid_create",
+    }
+    completed = manage(service, ["testhook", hook[service], "{}"], production_environment(service))
+
+    assert completed.returncode == 1
+    assert "CommandError: testhook refuses to run under production settings" in completed.stderr
+
+
 def test_every_container_of_a_service_has_the_same_environment():
     # Web, workers and beat of one service must agree (one anchor per service).
     by_service: dict[str, list[dict]] = {}

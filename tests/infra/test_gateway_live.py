@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from clipcart_shared.testing.services import free_port
+from clipcart_tools.testing.services import free_port
 from tests.infra.compose import ROOT
 
 NGINX = os.environ.get("NGINX") or shutil.which("nginx")

@@ -103,7 +103,7 @@ def test_the_scan_finds_the_defaults_of_compose_the_local_run_and_the_tests():
 
     assert "docker-compose.yml" in found["compose-only-not-secret-change-me"]
     assert "docker-compose.yml" in found["whsec_clipcart_local"]
-    assert "shared/clipcart_shared/cli.py" in found["local-only-service-key-change-me-00000"]
+    assert "tools/clipcart_tools/cli.py" in found["local-only-service-key-change-me-00000"]
     assert "services/checkout/config/settings/base.py" in found["sk_test_clipcart_local"]
     assert "shared/clipcart_shared/profiles/test.py" in found["test-only"]
     assert "sk_test_" not in found  # README's `sk_test_...` is a placeholder

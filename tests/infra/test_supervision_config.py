@@ -9,8 +9,8 @@ import shlex
 import socket
 from pathlib import Path
 
-from clipcart_shared.stack import procfile_commands
-from clipcart_shared.supervision import GROUP, WATCHDOG, config_render, worker_node
+from clipcart_tools.stack import procfile_commands
+from clipcart_tools.supervision import GROUP, WATCHDOG, config_render, worker_node
 
 
 def _config(tmp_path: Path) -> configparser.RawConfigParser:

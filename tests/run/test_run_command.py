@@ -25,11 +25,11 @@ import psutil
 import pytest
 import requests
 
-from clipcart_shared.cli import LOCAL_DEFAULTS
-from clipcart_shared.journey import Endpoints, Journey
-from clipcart_shared.stack import ROOT
-from clipcart_shared.testing.services import free_port
 from clipcart_shared.tokens import user_token_mint
+from clipcart_tools.cli import LOCAL_DEFAULTS
+from clipcart_tools.journey import Endpoints, Journey
+from clipcart_tools.stack import ROOT
+from clipcart_tools.testing.services import free_port
 from tests.e2e.test_journey import _checkout
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +69,7 @@ class RunCommand:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "clipcart_shared.cli", "run"],
+            [sys.executable, "-m", "clipcart_tools.cli", "run"],
             cwd=ROOT,
             env=self.environment(),
             stdout=(self.data_dir.parent / f"{self.data_dir.name}.out").open("ab"),

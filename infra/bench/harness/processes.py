@@ -200,7 +200,7 @@ def wait_for_consumer(
 def stripe_emulator(log: IO[str]) -> Iterator[str]:
     """`localstripe_server()`: yields its base URL; the log it replays on stderr when it
     stops (every request, every webhook delivery) goes to `log` instead."""
-    from clipcart_shared.testing.localstripe import localstripe_server
+    from clipcart_tools.localstripe import localstripe_server
 
     server = localstripe_server()
     base_url = server.__enter__()

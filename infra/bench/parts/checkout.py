@@ -112,7 +112,7 @@ def run_checkout(arguments: argparse.Namespace) -> int:
         print(f"bench: setup failed: {error}", file=sys.stderr)
         return 2
 
-    from clipcart_shared.testing.localstripe import LocalstripeError, register_webhook
+    from clipcart_tools.localstripe import LocalstripeError, register_webhook
 
     server = environment["DATABASE_URL"]
     # The transport `make run` uses (clipcart_shared.settings.broker_url), on that database.

@@ -76,7 +76,7 @@ def flash_sale(port: int, stripe_url: str, variant: str, authorizations: list[st
     the release to the last answer."""
     import stripe
 
-    from clipcart_shared.testing.localstripe import stripe_client
+    from clipcart_tools.localstripe import stripe_client
 
     sale = Sale(Outcome(name=f"flash sale ({len(authorizations)} buyers)", seconds=0.0))
     outcome = sale.outcome

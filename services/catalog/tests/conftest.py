@@ -11,7 +11,7 @@ from merchants.models import Merchant
 from products.models import Product
 from tests.factories import MerchantFactory, ProductFactory, UserFactory, VariantFactory
 
-pytest_plugins = ["clipcart_shared.testing.fixtures"]
+pytest_plugins = ["clipcart_tools.testing.fixtures"]
 
 
 @pytest.fixture

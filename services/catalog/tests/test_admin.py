@@ -15,7 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.fixtures import admin_lockout_answers
+from clipcart_tools.testing.fixtures import admin_lockout_answers
 from core.management.commands.seed_demo import demo_id
 from inventory.models import Reservation, ReservationLine
 from merchants.models import Merchant

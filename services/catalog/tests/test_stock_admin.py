@@ -9,7 +9,7 @@ import pytest
 from django.forms import BaseForm
 
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.fixtures import signed_in
+from clipcart_tools.testing.fixtures import signed_in
 from core.admin import merchant_staff_group_ensure
 from inventory.models import StockMovement
 from inventory.services import stock_receive

@@ -16,10 +16,10 @@ import pytest
 import requests
 from django.test import TestCase
 
-from clipcart_shared.testing.localstripe import localstripe_server
-from clipcart_shared.testing.services import RunningService, free_port, running_service
+from clipcart_tools.localstripe import localstripe_server
+from clipcart_tools.testing.services import RunningService, free_port, running_service
 
-pytest_plugins = ["clipcart_shared.testing.fixtures"]
+pytest_plugins = ["clipcart_tools.testing.fixtures"]
 
 SERVICE_KEY = "test-only-service-key-current-0000000"
 WEBHOOK_SECRET = "whsec_test_checkout"
@@ -48,39 +48,21 @@ class Catalog:
         self.set_stocks([variant_id], on_hand)
 
     def set_stocks(self, variant_ids: list[str], on_hand: int) -> None:
-        ids = repr(list(variant_ids))
-        self.service.manage(
-            "shell",
-            "-c",
-            "from django.db import transaction; from products.models import Variant; "
-            "from products.services import product_changes_publish\n"
-            "with transaction.atomic():\n"
-            f"    variants = Variant.objects.filter(id__in={ids})\n"
-            f"    variants.update(quantity_on_hand={on_hand}, quantity_reserved=0)\n"
-            "    product_changes_publish(\n"
-            "        product_ids=variants.values_list('product_id', flat=True))",
-        )
+        self.hook("variants_stock_set", variant_ids=list(variant_ids), on_hand=on_hand)
 
     def set_max_units_per_buyer(self, merchant_id: str, units: int) -> None:
         """The merchant's cap on units of one variant in one buyer's unpaid checkouts."""
-        self.service.manage(
-            "shell",
-            "-c",
-            "from merchants.models import Merchant; "
-            f"Merchant.objects.filter(id='{merchant_id}').update(max_units_per_buyer={units})",
-        )
+        self.hook("merchant_max_units_per_buyer_set", merchant_id=merchant_id, units=units)
 
     def stock(self, variant_id: str) -> tuple[int, int]:
         """(on hand, reserved) of a variant."""
-        out = self.service.manage(
-            "shell",
-            "-c",
-            "from products.models import Variant; "
-            f"v = Variant.objects.get(id='{variant_id}'); "
-            "print(v.quantity_on_hand, v.quantity_reserved)",
-        )
-        on_hand, reserved = out.split()[-2:]
+        on_hand, reserved = self.hook("variant_stock", variant_id=variant_id)
         return int(on_hand), int(reserved)
+
+    def hook(self, name: str, **arguments: Any) -> Any:
+        """One of catalog's test hooks (`manage.py testhook`, owned by catalog)."""
+        out = self.service.manage("testhook", name, json.dumps(arguments))
+        return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="session")
@@ -117,21 +99,13 @@ class Video:
         """A source for a cart line of `product_id`: a new video of a demo creator, with
         `status`, and its tag of the product (`{video_id, tag_id}`)."""
         out = self.service.manage(
-            "shell",
-            "-c",
-            "import uuid; from django.utils import timezone; "
-            "from creators.models import Creator; from videos.models import ProductTag, Video\n"
-            "video = Video.objects.create(creator=Creator.objects.order_by('handle').first(), "
-            "stream_url='https://cdn.example.com/v.m3u8', "
-            "thumbnail_url='https://cdn.example.com/v.jpg', duration_ms=30000, "
-            f"status='{status}', published_at=timezone.now())\n"
-            f"tag = ProductTag.objects.create(video=video, product_id='{product_id}', "
-            "merchant_id=uuid.uuid4(), start_ms=0, end_ms=1000, x=0.5, y=0.5, "
-            "created_by='checkout-tests')\n"
-            "print(video.id, tag.id)",
+            "testhook",
+            "video_tag_create",
+            json.dumps(
+                {"product_id": product_id, "status": status, "created_by": "checkout-tests"}
+            ),
         )
-        video_id, tag_id = out.split()[-2:]
-        return {"video_id": video_id, "tag_id": tag_id}
+        return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from carts.models import CartLine
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.localstripe import stripe_client
+from clipcart_tools.localstripe import stripe_client
 from orders.models import Order, OrderLine
 from payments.models import StripeCustomer
 from tests.conftest import ADDRESS, STRIPE_KEY
@@ -238,17 +238,9 @@ def test_fifty_concurrent_buyers_of_the_last_unit_one_order_and_no_stray_payment
 
 def _set_price_and_shipping(catalog, variant, price: int, shipping: int) -> tuple[int, int]:
     """Set a variant's price and its merchant's shipping fee; returns the old pair."""
-    out = catalog.service.manage(
-        "shell",
-        "-c",
-        "from products.models import Variant\n"
-        f"v = Variant.objects.select_related('product__merchant').get(id='{variant['id']}')\n"
-        "m = v.product.merchant\n"
-        "print(v.price_amount, m.shipping_fee_amount)\n"
-        f"v.price_amount = {price}; v.save(update_fields=['price_amount'])\n"
-        f"m.shipping_fee_amount = {shipping}; m.save(update_fields=['shipping_fee_amount'])",
+    old_price, old_shipping = catalog.hook(
+        "variant_price_and_shipping_set", variant_id=variant["id"], price=price, shipping=shipping
     )
-    old_price, old_shipping = out.split()[-2:]
     return int(old_price), int(old_shipping)
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.localstripe import stripe_client
-from clipcart_shared.testing.services import free_port
+from clipcart_tools.localstripe import stripe_client
+from clipcart_tools.testing.services import free_port
 from orders import services
 from orders.models import Order, Refund
 from orders.selectors import order_refundable_amount

@@ -13,7 +13,7 @@ from django.utils import timezone
 from stripe import CardError
 
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.localstripe import register_webhook, stripe_client
+from clipcart_tools.localstripe import register_webhook, stripe_client
 from orders.models import Order
 from orders.services import orders_expire, payments_reconcile
 from payments.models import WebhookEvent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Any
 
 import requests
 
-from clipcart_shared.testing.services import RunningService, running_service
+from clipcart_tools.testing.services import RunningService, running_service
 
 # Must match SERVICE_AUTH_KEYS of the test settings, so catalog accepts our calls.
 SERVICE_KEY = "test-only-service-key-current-0000000"
@@ -34,10 +35,9 @@ def catalog_server() -> Iterator[CatalogServer]:
         products = requests.get(f"{catalog.url}/api/v1/products/?limit=100", timeout=30).json()
         archived = products["results"].pop()
         catalog.manage(
-            "shell",
-            "-c",
-            "from products.services import products_set_status; "
-            f"products_set_status(product_ids=['{archived['id']}'], status='archived')",
+            "testhook",
+            "products_status_set",
+            json.dumps({"product_ids": [archived["id"]], "status": "archived"}),
         )
         yield CatalogServer(
             url=catalog.url,

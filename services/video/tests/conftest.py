@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
-from clipcart_shared.merchant_access.demo import STAFF_GROUP, demo_id
+from clipcart_shared.merchant_access.demo_logins import STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
-from clipcart_shared.testing.services import free_port
+from clipcart_tools.testing.services import free_port
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from creators.models import Creator
 from tests.catalog_server import CatalogServer, catalog_server
@@ -18,7 +18,7 @@ from tests.checkout_server import CheckoutServer, checkout_server
 from tests.factories import CreatorFactory, ProductCardFactory, ProductTagFactory, VideoFactory
 from videos.models import ProductTag, Video
 
-pytest_plugins = ["clipcart_shared.testing.fixtures"]
+pytest_plugins = ["clipcart_tools.testing.fixtures"]
 
 # Catalog's demo merchants: the real catalog's cards belong to one or the other.
 MERCHANT_A = demo_id("merchant", "alpine")

@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from django.test import override_settings
 
-from clipcart_shared.testing.fixtures import admin_lockout_answers
+from clipcart_tools.testing.fixtures import admin_lockout_answers
 from engagement.models import DailyVideoStats
 from productcards.models import ProductCard
 from tests.admin_pages import ADMIN, CARDS, CREATORS, STATS, TAGS, VIDEOS, _form, _listed

@@ -1,7 +1,7 @@
 """Consumer contract tests: the events video consumes, as their producers really build
 them, applied by video's real handlers (looked up in config/event_handlers.py) on the real
 database. Each producer prints its samples with `manage.py event_samples`, run in a catalog
-and a checkout of their own (`clipcart_shared.testing.services`); no code of theirs is
+and a checkout of their own (`clipcart_tools.testing.services`); no code of theirs is
 imported here (ADR 19)."""
 
 from __future__ import annotations

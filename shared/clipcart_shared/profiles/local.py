@@ -1,4 +1,4 @@
-"""A developer's machine: `make run` provides the local-only secrets (clipcart_shared.cli)."""
+"""A developer's machine: `make run` provides the local-only secrets (clipcart_tools.cli)."""
 
 from clipcart_shared.settings import env
 

@@ -22,7 +22,7 @@ THROTTLE_RATES = {
     for kind in ("user", "ip")
 }
 # A service's suite runs in one process, so the counters need no shared store here; kept
-# in memory and cleared before every test (clipcart_shared.testing.fixtures), so that no
+# in memory and cleared before every test (clipcart_tools.testing.fixtures), so that no
 # test inherits another's counts, and the query counts the suites assert stay the
 # service's own. The database cache table the embedded run counts in is tested in the
 # shared package's suite and used by the end-to-end tests' real processes.

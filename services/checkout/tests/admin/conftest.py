@@ -19,11 +19,11 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
-from clipcart_shared.merchant_access.demo import DEMO_MERCHANTS, STAFF_GROUP, demo_id
+from clipcart_shared.merchant_access.demo_logins import DEMO_MERCHANTS, STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_shared.testing.fixtures import signed_in
-from clipcart_shared.testing.localstripe import stripe_client
+from clipcart_tools.localstripe import stripe_client
+from clipcart_tools.testing.fixtures import signed_in
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
 from tests.conftest import (

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carts.models import Cart
-from clipcart_shared.testing.fixtures import admin_lockout_answers, signed_in
+from clipcart_tools.testing.fixtures import admin_lockout_answers, signed_in
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
 from payments.models import StripeCustomer, WebhookEvent

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from clipcart_shared.merchant_access.demo import demo_seed_refuse_in_production
+from clipcart_shared.merchant_access.demo_logins import demo_seed_refuse_in_production
 from core.admin import merchant_staff_group_ensure
 from inventory.models import StockMovement
 from merchants.models import Merchant

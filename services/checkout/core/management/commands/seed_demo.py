@@ -8,7 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from clipcart_shared.merchant_access.demo import demo_logins_seed, demo_seed_refuse_in_production
+from clipcart_shared.merchant_access.demo_logins import (
+    demo_logins_seed,
+    demo_seed_refuse_in_production,
+)
 
 STAFF_PERMISSIONS = [
     ("orders", "view_order"),

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from clipcart_shared.merchant_access.demo import (
+from clipcart_shared.merchant_access.demo_logins import (
     demo_id,
     demo_logins_seed,
     demo_seed_refuse_in_production,

@@ -1,6 +1,6 @@
 """Run the localstripe emulator for a test and point the stripe SDK at it.
 
-    from clipcart_shared.testing.localstripe import localstripe_server, stripe_client
+    from clipcart_tools.localstripe import localstripe_server, stripe_client
 
     with localstripe_server() as base_url:          # "http://127.0.0.1:<free port>"
         client = stripe_client(base_url)           # stripe.StripeClient, no retries
@@ -34,12 +34,12 @@ if TYPE_CHECKING:
 
 # localstripe accepts any key that starts with "sk_" and is longer than 5 characters.
 DEFAULT_API_KEY = "sk_test_localstripe"
-# The runner, found from this file: <repo>/shared/clipcart_shared/testing/localstripe.py.
-# CLIPCART_LOCALSTRIPE_RUNNER overrides it (e.g. when clipcart_shared is installed elsewhere).
+# The runner, found from this file: <repo>/tools/clipcart_tools/localstripe.py.
+# CLIPCART_LOCALSTRIPE_RUNNER overrides it (e.g. when clipcart_tools is installed elsewhere).
 RUNNER = Path(
     os.environ.get(
         "CLIPCART_LOCALSTRIPE_RUNNER",
-        Path(__file__).resolve().parents[3] / "infra" / "localstripe" / "run.py",
+        Path(__file__).resolve().parents[2] / "infra" / "localstripe" / "run.py",
     )
 )
 

@@ -11,7 +11,7 @@ admin, and the credits are reversed. Tables at the end; then the stack keeps run
 until Ctrl-C (`--once`: it stops, with a non-zero status if a step failed).
 
 Demo creators sign in as `demo-<handle>` (the video service's seed), demo merchants'
-staff as `<slug>` / `<slug>-demo` (`clipcart_shared.merchant_access.demo`).
+staff as `<slug>` / `<slug>-demo` (`clipcart_shared.merchant_access.demo_logins`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from clipcart_shared.journey import (
+from clipcart_shared.merchant_access.demo_logins import DEMO_MERCHANTS, demo_id
+from clipcart_shared.money import Money, currency_exponent
+from clipcart_tools.journey import (
     MODELS,
     AdminSession,
     Journey,
@@ -31,8 +33,6 @@ from clipcart_shared.journey import (
     difference,
     earnings_by_video,
 )
-from clipcart_shared.merchant_access.demo import DEMO_MERCHANTS, demo_id
-from clipcart_shared.money import Money, currency_exponent
 
 # New shoppers every run: an earlier run's cart and taps would be part of this journey.
 RUN = uuid.uuid4().hex[:6]

@@ -8,7 +8,7 @@ worker then finishes its tasks: a warm shutdown) and its whole process group SIG
 the grace period.
 
 A worker whose pool no longer takes tasks does not exit, so a watchdog (itself a
-supervised program, `python -m clipcart_shared.supervision`) sends each worker the
+supervised program, `python -m clipcart_tools.supervision`) sends each worker the
 liveness round trip of `clipcart_shared.liveness` every `WORKER_LIVENESS_SECONDS` and has
 supervisord restart the one that failed `WORKER_LIVENESS_FAILURES` times in a row.
 """
@@ -86,7 +86,7 @@ def config_render(
     programs = dict(commands)
     watch = " ".join(f"--worker {shlex.quote(f'{name}={node}')}" for name, node in workers.items())
     python = shlex.quote(sys.executable)
-    programs[WATCHDOG] = f"exec {python} -m clipcart_shared.supervision {watch}"
+    programs[WATCHDOG] = f"exec {python} -m clipcart_tools.supervision {watch}"
     for name, command in programs.items():
         sections += [
             f"[program:{name}]",

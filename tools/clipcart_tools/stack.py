@@ -1,7 +1,7 @@
 """The whole stack as separate processes, from the commands in `infra/Procfile`, supervised.
 
 `make run`, `make demo` and the end-to-end tests all start the stack through `Stack`, so
-what is tested is what runs: supervisord (configured by `clipcart_shared.supervision`)
+what is tested is what runs: supervisord (configured by `clipcart_tools.supervision`)
 runs every process, restarts one that exits, and a watchdog restarts a worker whose pool
 takes no task (ADR 15). `Stack` also stops one process for good, kills one as a crash
 would (supervisord then starts it again), and stops everything.
@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from clipcart_shared.supervision import GROUP, config_render
+from clipcart_tools.supervision import GROUP, config_render
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCFILE = ROOT / "infra" / "Procfile"

@@ -162,7 +162,7 @@ def _log_dir(environment: dict[str, str]) -> Path:
 
 
 def command_run(arguments: argparse.Namespace) -> int:
-    from clipcart_shared.stack import Stack
+    from clipcart_tools.stack import Stack
 
     stack: Stack | None = None
     stopped = threading.Event()
@@ -201,9 +201,9 @@ def command_demo(arguments: argparse.Namespace) -> int:
 def _demo(arguments: argparse.Namespace) -> int:
     import requests
 
-    from clipcart_shared.demo_journey import demo_play, demo_tables
-    from clipcart_shared.journey import Endpoints, Journey, JourneyError
-    from clipcart_shared.stack import Stack
+    from clipcart_tools.demo_journey import demo_play, demo_tables
+    from clipcart_tools.journey import Endpoints, Journey, JourneyError
+    from clipcart_tools.stack import Stack
 
     with embedded_environment() as environment:
         _migrate_and_seed(environment)

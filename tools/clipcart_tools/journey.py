@@ -228,7 +228,7 @@ class Journey:
 
     def authenticate(self, checkout: dict[str, Any], *, success: bool) -> str:
         """Complete (or fail) the 3-D Secure challenge, as the shopper would."""
-        from clipcart_shared.testing.localstripe import authenticate_payment_intent
+        from clipcart_tools.localstripe import authenticate_payment_intent
 
         secret = checkout["payment"]["client_secret"]
         answer = authenticate_payment_intent(
