@@ -29,6 +29,11 @@ emulator and a checkout Celery worker on a bench broker database)
    were paid, 400 refused `out_of_stock`, and the variant ends with nothing on hand or
    reserved.
 
+shipping (`clipcart_checkout_shipping_bench`, paid orders seeded by bench_seed_shipping.py)
+1. shipments created through the merchant API (`POST /api/v1/merchant/orders/{id}/shipments/`,
+   3 lines each) against the bare view, with the ratio; every answer a 201, and the
+   shipments and `order.shipped` events stored counted.
+
 discovery (`clipcart_video_discovery_bench`, filled by bench_discovery.py)
 1. offline: a generated engagement log of 300 users over 600 videos, each user's last tag
    tap held out; hit rate at 10 of "for you", chronological and trending;
@@ -51,9 +56,10 @@ from parts.attribution import run_attribution
 from parts.catalog import run_catalog
 from parts.checkout import run_checkout
 from parts.discovery import run_discovery
+from parts.shipping import run_shipping
 from parts.video import run_video
 
-PARTS = ("catalog", "video", "checkout", "attribution", "discovery")
+PARTS = ("catalog", "video", "checkout", "shipping", "attribution", "discovery")
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -82,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "catalog": run_catalog,
         "video": run_video,
         "checkout": run_checkout,
+        "shipping": run_shipping,
         "attribution": run_attribution,
         "discovery": run_discovery,
     }

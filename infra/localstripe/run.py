@@ -4,7 +4,9 @@ localstripe's own ``localstripe`` command binds ``::`` (every interface) and
 keeps its state in ``/tmp/localstripe.pickle``, shared by every instance on the
 machine. This runner serves the same aiohttp app (``localstripe.server.app``)
 on the given host only, keeps the state in memory (unless ``--persist``), logs
-to stderr and stops cleanly on SIGTERM/SIGINT.
+to stderr and stops cleanly on SIGTERM/SIGINT. It adds what clipcart uses and
+localstripe lacks: ``amount_received`` here, Stripe Connect in connect.py and
+connect_routes.py (NOTES.md says what is emulated).
 
     python infra/localstripe/run.py --port 8420 [--host 127.0.0.1] [--persist]
 """
@@ -66,6 +68,11 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     add_missing_fields()
+    # Beside this script (sys.path[0] when run as one); imported here so that loading this
+    # file as a module (tests/infra/test_commands.py) needs nothing else on the path.
+    from connect_routes import install as install_connect
+
+    install_connect(server.app)  # Stripe Connect: connect.py, connect_routes.py
     if args.persist:
         store.try_load_from_disk()
     else:

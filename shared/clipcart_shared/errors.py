@@ -87,7 +87,8 @@ def problem(
     if errors:
         body["errors"] = errors
     if extra:
-        body.update(extra)
+        # Members of its own only: the problem's type, status, code… are never overwritten.
+        body.update({key: value for key, value in extra.items() if key not in body})
     return body
 
 

@@ -25,12 +25,17 @@ PUBLISHED_SECRETS: frozenset[str] = frozenset(
         "local-only-not-secret",
         "local-only-jwt-secret-change-me-000000",
         "local-only-service-key-change-me-00000",
+        "local-only-console-key-change-me-0000",
         # docker-compose.yml defaults (the try-out)
         "compose-only-not-secret-change-me",
         "compose-only-service-key-change-me-0000",
+        "compose-only-console-key-change-me-0000",
         # the Stripe emulator's keys: checkout's base defaults, compose, infra/Procfile
         "sk_test_clipcart_local",
         "whsec_clipcart_local",
+        # checkout's tracking webhook: the base default, and the tests'
+        "tracking_clipcart_local",
+        "tracking_test_checkout",
         "sk_test_localstripe",
         # infra/bench
         "sk_test_clipcart_bench",
@@ -41,6 +46,7 @@ PUBLISHED_SECRETS: frozenset[str] = frozenset(
         "another-secret-of-sufficient-length",
         "test-only-service-key-current-0000000",
         "test-only-service-key-old-00000000000",
+        "test-only-console-signing-key-0000000",
         "contract-tests-only-service-key-000000",
         "sk_test_checkout_tests",
         "sk_test_clipcart_contract",
@@ -59,9 +65,11 @@ PUBLISHED_SECRETS: frozenset[str] = frozenset(
 SECRET_SETTINGS: dict[str, str] = {
     "SECRET_KEY": "DJANGO_SECRET_KEY",
     "SERVICE_AUTH_KEYS": "SERVICE_AUTH_KEYS",
+    "CONSOLE_SIGNING_KEY": "CONSOLE_SIGNING_KEY",
     "JWT_HS256_SECRET": "JWT_HS256_SECRET",
     "STRIPE_SECRET_KEY": "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRETS": "STRIPE_WEBHOOK_SECRETS",
+    "TRACKING_WEBHOOK_SECRET": "TRACKING_WEBHOOK_SECRET",
 }
 MAY_BE_EMPTY = frozenset({"JWT_HS256_SECRET"})
 

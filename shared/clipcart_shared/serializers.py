@@ -61,6 +61,15 @@ class FloatField(serializers.FloatField):
         return float(super().to_internal_value(data))
 
 
+class BooleanField(serializers.BooleanField):
+    """A JSON `true` or `false`; DRF's would also take "yes", "1" or 0."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class QuerySerializer(serializers.Serializer):
     """Query parameters, read as the schema declares them. DRF's form handling takes an
     empty optional parameter (`?merchant=`) as absent; here it is a value like any other,

@@ -89,7 +89,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the console's site (one sign-in for the three admins).
+    "clipcart_shared.console.apps.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -118,6 +119,38 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it answers a locked-out admin login.
     "axes.middleware.AxesMiddleware",
 ]
+
+
+def middleware_with_sign_in(sign_in_middleware: str) -> list[str]:
+    """MIDDLEWARE with the service's console sign-in right after Django's authentication:
+    catalog's `staff.middleware.OwnerSignInMiddleware`, the others'
+    `clipcart_shared.console.trust.TrustedSignInMiddleware` (ADR 23)."""
+    at = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+    return [*MIDDLEWARE[:at], sign_in_middleware, *MIDDLEWARE[at:]]
+
+
+def admin_cookie_names(service: str) -> tuple[str, str, str]:
+    """(session cookie name, CSRF cookie name, their path) of a service's admin: apart for
+    each admin, so that three admins on one host (one origin behind the gateway, or the
+    embedded run's ports: cookies are per host) never overwrite each other's."""
+    return f"{service}_sessionid", f"{service}_csrftoken", f"/{service}/admin/"
+
+
+# One sign-in for the three admins (clipcart_shared.console, ADR 23). Catalog owns it
+# (`CONSOLE_SIGN_IN = "owner"`); the others trust its signed cookie and ask catalog who it
+# is at most every CONSOLE_RECHECK_SECONDS (capped at 60: a removed staff user loses access
+# everywhere within a minute). CONSOLE_SIGNING_KEY must be the same in all three.
+CONSOLE_SIGN_IN = "trust"
+CONSOLE_SIGNING_KEY = env.str("CONSOLE_SIGNING_KEY", default="")
+CONSOLE_SESSION_SECONDS = env.int("CONSOLE_SESSION_SECONDS", default=12 * 3600)
+CONSOLE_RECHECK_SECONDS = min(env.int("CONSOLE_RECHECK_SECONDS", default=30), 60)
+# Where the trusting admins send a browser to sign in: catalog's admin login, as the
+# browser reaches it (`/catalog/admin/login/` behind the gateway: one origin).
+CONSOLE_LOGIN_URL = env.str(
+    "CONSOLE_LOGIN_URL", default=f"{service_url('catalog')}/catalog/admin/login/"
+)
+# Messages in the admin's own session, not in a `messages` cookie all admins would share.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Admin logins (django-axes): after `ADMIN_LOGIN_FAILURE_LIMIT` wrong passwords for one
 # username, or from one address, that username or address is refused (429, even with the

@@ -79,3 +79,20 @@ def test_logs_are_json_lines_with_service_and_request_id(capsys):
     assert line["message"] == "Order paid"
     assert (line["service"], line["request_id"], line["order_id"]) == ("catalog", "req-1", "o1")
     assert line["level"] == "INFO"
+
+
+def test_a_problems_extra_members_never_overwrite_its_own():
+    from clipcart_shared.errors import problem
+
+    body = problem(
+        status=409,
+        code="return_not_in_state",
+        detail="The return is refunded.",
+        extra={"status": "refunded", "code": "x", "return_status": "refunded"},
+    )
+
+    assert (body["status"], body["code"], body["return_status"]) == (
+        409,
+        "return_not_in_state",
+        "refunded",
+    )

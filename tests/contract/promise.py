@@ -49,7 +49,16 @@ VIDEO = (
 )
 CREATOR = ("id", "handle", "display_name", "avatar_url")
 ORDER_STATUSES = frozenset(
-    {"pending_payment", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded"}
+    {
+        "pending_payment",
+        "paid",
+        "partially_shipped",
+        "shipped",
+        "delivered",
+        "cancelled",
+        "refunded",
+        "partially_refunded",
+    }
 )
 EVENT_TYPES = frozenset(
     {"impression", "view", "tag_tap", "product_view", "add_to_cart", "like", "unlike", "share"}

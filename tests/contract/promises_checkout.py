@@ -7,6 +7,8 @@ from typing import Any
 
 from tests.contract.promise import ORDER_STATUSES, Promise, page
 
+RETURN_STATUSES = frozenset({"requested", "approved", "rejected", "received", "refunded"})
+
 CHECKOUT_PROMISES: list[Any] = [
     Promise(
         "checkout",
@@ -109,23 +111,104 @@ CHECKOUT_PROMISES: list[Any] = [
         "checkout",
         "GET",
         "/api/v1/orders/{id}/",
-        "GET /api/v1/orders/{id}/: status one of ...",
+        "GET /api/v1/orders/{id}/: status one of ...; shipments [{id, merchant {id, name}, "
+        "carrier, tracking_number, tracking_url, shipped_at, delivered_at, lines [{line_id, "
+        "quantity}]}], ... and per line fulfilment_status",
         status="200",
-        response=("id", "status"),
+        response=(
+            "id",
+            "status",
+            "lines[].fulfilment_status",
+            *(
+                f"shipments[].{name}"
+                for name in (
+                    "id",
+                    "merchant",
+                    "carrier",
+                    "tracking_number",
+                    "tracking_url",
+                    "shipped_at",
+                    "delivered_at",
+                    "lines[].line_id",
+                    "lines[].quantity",
+                )
+            ),
+        ),
         enums={"status": ORDER_STATUSES},
     ),
     Promise(
         "checkout",
         "POST",
         "/api/v1/orders/{id}/cancel/",
-        "POST /api/v1/orders/{id}/cancel/ while pending_payment",
+        "POST /api/v1/orders/{id}/cancel/ while pending_payment; after payment, cancels (and "
+        "refunds) the lines not yet shipped, {lines?: [{line_id, quantity}]}",
         status="200",
+        request=("lines[].line_id", "lines[].quantity"),
+    ),
+    Promise(
+        "checkout",
+        "POST",
+        "/api/v1/orders/{id}/returns/",
+        "POST /api/v1/orders/{id}/returns/ {lines: [{line_id, quantity}], reason, note?} ... → "
+        "{id, status: requested, lines, ...}; statuses requested → approved | rejected → "
+        "received → refunded",
+        status="201",
+        parameters=("Idempotency-Key",),
+        request=("lines[].line_id", "lines[].quantity", "reason", "note"),
+        response=("id", "status", "lines[].line_id", "lines[].quantity"),
+        enums={"status": RETURN_STATUSES},
+    ),
+    Promise(
+        "checkout",
+        "GET",
+        "/api/v1/orders/{id}/returns/",
+        "GET /api/v1/orders/{id}/returns/",
+        status="200",
+        response=page(("id", "status", "lines")),
+        enums={"results[].status": RETURN_STATUSES},
     ),
     Promise(
         "checkout",
         "POST",
         "/api/v1/webhooks/stripe/",
         "POST /api/v1/webhooks/stripe/ (Stripe): ... 2xx for duplicates",
+        status="200",
+    ),
+    Promise(
+        "checkout",
+        "POST",
+        "/api/v1/webhooks/tracking/",
+        "Carrier tracking: POST /api/v1/webhooks/tracking/ — one generic signed JSON format "
+        "{tracking_number, carrier, status: in_transit | delivered | exception, occurred_at} "
+        "(... header X-Clipcart-Signature: t=<unix>,v1=<hex>, 300 s tolerance)",
+        status="200",
+        parameters=("X-Clipcart-Signature",),
+        request=("tracking_number", "carrier", "status", "occurred_at"),
+        enums={"request.status": frozenset({"in_transit", "delivered", "exception"})},
+    ),
+    Promise(
+        "checkout",
+        "GET",
+        "/api/v1/merchant/orders/",
+        "Merchant systems: /api/v1/merchant/... with Authorization: MerchantKey <key>: GET "
+        "orders/?status=to_ship (their lines only)",
+        status="200",
+        parameters=("status",),
+        response=page(("id", "status", "lines[].id")),
+    ),
+    Promise(
+        "checkout",
+        "POST",
+        "/api/v1/merchant/orders/{id}/shipments/",
+        "POST orders/{id}/shipments/ {carrier, tracking_number, tracking_url?, lines}",
+        status="201",
+        request=("carrier", "tracking_number", "tracking_url", "lines"),
+    ),
+    Promise(
+        "checkout",
+        "POST",
+        "/api/v1/merchant/shipments/{id}/delivered/",
+        "POST shipments/{id}/delivered/",
         status="200",
     ),
 ]

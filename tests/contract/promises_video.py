@@ -174,7 +174,8 @@ VIDEO_PROMISES: list[Any] = [
         "GET",
         "/api/v1/creators/me/earnings/",
         "GET /api/v1/creators/me/earnings/?from=&to=&model=: attributed sales and commission, "
-        "by video, pending vs settled.",
+        "by video, with pending, settled, ineligible (returned or cancelled), the date each "
+        "pending amount is expected to settle.",
         status="200",
         parameters=("from", "to", "model"),
         response=(
@@ -183,8 +184,11 @@ VIDEO_PROMISES: list[Any] = [
             "videos[].commission.amount",
             "videos[].pending.net",
             "videos[].pending.commission",
+            "videos[].pending.schedule[].settles_on",
             "videos[].settled.net",
             "videos[].settled.commission",
+            "videos[].ineligible.sales",
+            "videos[].ineligible.commission",
         ),
     ),
     # Social and feedback (issue 19)

@@ -11,6 +11,7 @@ from tests.contract import openapi
 THROTTLED = {
     "checkout": {
         ("POST", "/api/v1/checkouts/"),
+        ("POST", "/api/v1/orders/{order_id}/returns/"),
         ("POST", "/api/v1/cart/lines/"),
         ("PATCH", "/api/v1/cart/lines/{line_id}/"),
         ("DELETE", "/api/v1/cart/lines/{line_id}/"),

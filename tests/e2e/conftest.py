@@ -32,6 +32,7 @@ RESERVATION_SECONDS = 60  # catalog holds stock for at least 60 s
 SWEEP_SECONDS = 2
 # Attribution reconciliation every few seconds, of events older than a few seconds.
 RECONCILE_SECONDS = 2
+CONSOLE_RECHECK_SECONDS = 2
 # The liveness watchdog checks every few seconds and restarts a worker after two misses.
 LIVENESS = {
     "WORKER_LIVENESS_SECONDS": "3",
@@ -108,6 +109,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         "ATTRIBUTION_RECONCILE_SECONDS": str(RECONCILE_SECONDS),
         "ATTRIBUTION_RECONCILE_DELAY_SECONDS": str(RECONCILE_SECONDS),
         "LOG_JSON": "false",
+        # The trusting admins ask catalog again this often: removals show within a test.
+        "CONSOLE_RECHECK_SECONDS": str(CONSOLE_RECHECK_SECONDS),
         **LIVENESS,
     }
     environment.pop("DJANGO_SETTINGS_MODULE", None)
@@ -129,7 +132,9 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     try:
         stack.start()
         stack.wait_ready(
-            [f"{getattr(endpoints, service)}/readyz" for service in SERVICES] + [endpoints.stripe]
+            [f"{getattr(endpoints, service)}/readyz" for service in SERVICES] + [endpoints.stripe],
+            # A 2-core machine shared by several suites starts a dozen processes slowly.
+            timeout=240,
         )
         broker = database_url(server, "clipcart_e2e_broker")
         yield RunningStack(stack, environment, endpoints, {**databases, "broker": broker})

@@ -90,10 +90,12 @@ def operator_secrets() -> dict[str, str]:
     return {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "SERVICE_AUTH_KEYS": secrets.token_urlsafe(32),
+        "CONSOLE_SIGNING_KEY": secrets.token_urlsafe(32),
         "JWT_ALLOW_HS256": "true",
         "JWT_HS256_SECRET": secrets.token_urlsafe(32),
         "STRIPE_SECRET_KEY": f"sk_live_{secrets.token_urlsafe(24)}",
         "STRIPE_WEBHOOK_SECRETS": f"whsec_{secrets.token_urlsafe(24)}",
+        "TRACKING_WEBHOOK_SECRET": secrets.token_urlsafe(32),
     }
 
 

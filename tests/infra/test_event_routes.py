@@ -85,8 +85,15 @@ def test_the_handler_tables_are_what_the_services_consume():
 
     assert handlers == {
         "catalog": [],
-        "checkout": ["order.paid"],
-        "video": ["order.paid", "order.refunded", "product.changed"],
+        "checkout": ["order.delivered", "order.paid", "order.refunded", "order.shipped"],
+        "video": [
+            "order.delivered",
+            "order.paid",
+            "order.refunded",
+            "order.return_closed",
+            "order.return_requested",
+            "product.changed",
+        ],
     }
 
 

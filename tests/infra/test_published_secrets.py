@@ -26,8 +26,8 @@ _STRIPE_SHAPED = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9_]+|\bwhsec_[A
 # A value given to a secret's variable or constant: `NAME=value`, `NAME: value`,
 # `"NAME": "value"`, `NAME = ["value"`, `${NAME:-value}`; not `NAME = module.call(`.
 _SECRET_NAMES = (
-    "DJANGO_SECRET_KEY|SECRET_KEY|SERVICE_AUTH_KEYS|JWT_HS256_SECRET|STRIPE_SECRET_KEY|"
-    "STRIPE_WEBHOOK_SECRETS|SERVICE_KEY|WEBHOOK_SECRET|STRIPE_KEY|DEFAULT_API_KEY|SECRET"
+    "DJANGO_SECRET_KEY|SECRET_KEY|SERVICE_AUTH_KEYS|CONSOLE_SIGNING_KEY|JWT_HS256_SECRET|STRIPE_SECRET_KEY|"
+    "STRIPE_WEBHOOK_SECRETS|TRACKING_WEBHOOK_SECRET|SERVICE_KEY|WEBHOOK_SECRET|STRIPE_KEY|DEFAULT_API_KEY|SECRET"
 )
 _ASSIGNED = re.compile(
     rf"""\b(?:{_SECRET_NAMES})\b["']?[ \t]*(?::-|[:=])[ \t]*\[?[ \t]*(["']?)"""
@@ -154,7 +154,9 @@ def test_production_refuses_the_compose_defaults_when_the_operator_sets_no_secre
         probe("checkout", environment)
 
 
-@pytest.mark.parametrize("variable", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS"])
+@pytest.mark.parametrize(
+    "variable", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS", "TRACKING_WEBHOOK_SECRET"]
+)
 def test_production_refuses_the_emulators_stripe_secrets_left_at_their_defaults(variable):
     environment = production_environment("checkout", **{variable: ""})
 

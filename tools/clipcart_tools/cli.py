@@ -32,6 +32,7 @@ LOCAL_DEFAULTS = {
     "DJANGO_SECRET_KEY": "local-only-not-secret",
     "JWT_HS256_SECRET": "local-only-jwt-secret-change-me-000000",
     "SERVICE_AUTH_KEYS": "local-only-service-key-change-me-00000",
+    "CONSOLE_SIGNING_KEY": "local-only-console-key-change-me-0000",
     "LOG_JSON": "false",
 }
 STRIPE_EMULATOR_PORT = "8420"
@@ -124,7 +125,8 @@ def _banner(environment: dict[str, str], title: str = "clipcart is starting:") -
         catalog_port = environment.get("CATALOG_PORT", str(DEFAULT_PORTS["catalog"]))
         lines.append(f"  products: http://127.0.0.1:{catalog_port}/api/v1/products/")
     lines += [
-        "  demo logins (admin): platform / platform-demo (superuser),",
+        "  demo logins (sign in once, at the catalog admin, for all three):",
+        "                       platform / platform-demo (superuser),",
         "                       alpine / alpine-demo, harbor / harbor-demo (merchant staff)",
         "  a mobile token:      make token USER=demo-user",
         "  Ctrl-C stops everything.",

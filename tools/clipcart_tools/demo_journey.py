@@ -179,7 +179,9 @@ def demo_play(journey: Journey, *, admin_bases: dict[str, str]) -> dict[str, Any
         f"Staff of {DEMO_MERCHANTS[merchant_slug]} refund {money(refund_amount, currency)} "
         "in the checkout admin"
     ):
-        admin = AdminSession(admin_bases["checkout"], merchant_slug, password).login()
+        admin = AdminSession(
+            admin_bases["checkout"], merchant_slug, password, admin_bases["catalog"]
+        ).login()
         admin.post_form(
             f"orders/order/{paid['id']}/refund/",
             {
@@ -199,7 +201,9 @@ def demo_play(journey: Journey, *, admin_bases: dict[str, str]) -> dict[str, Any
     with steps.step("The refund reverses the credits in proportion"):
         seen["after_refund"] = journey.wait("the reversing credits", reversed_)
 
-    reports = AdminSession(admin_bases["video"], merchant_slug, password).login()
+    # Signed in once (at catalog, for the refund): the same browser opens the video admin.
+    reports = AdminSession(admin_bases["video"], merchant_slug, password, session=admin.session)
+    reports.session.get(f"{reports.base}/", timeout=30).raise_for_status()
     seen["report"] = reports.csv("attribution/salesreport/", {"by": "video"})
     seen["merchant"] = DEMO_MERCHANTS[merchant_slug]
     seen["videos"] = {video["id"]: video for video in (first, second)}

@@ -273,32 +273,45 @@ def difference(
     return changed
 
 
+def _admin_service(base: str) -> str:
+    """`catalog` of `http://127.0.0.1:8001/catalog/admin`."""
+    return urlsplit(base).path.strip("/").split("/")[0]
+
+
 @dataclass
 class AdminSession:
-    """A merchant's staff signed in to a service's admin, as in a browser."""
+    """A merchant's staff signed in to a service's admin, as in a browser: they sign in
+    once at catalog's admin (`sign_in_base`; ADR 23), whose shared cookie opens the others
+    on the same host."""
 
     base: str  # e.g. http://127.0.0.1:8003/checkout/admin
     username: str
     password: str
+    sign_in_base: str = ""  # catalog's admin; empty: `base` is catalog's
     session: requests.Session = field(default_factory=requests.Session)
 
+    def csrf_token(self, base: str | None = None) -> str:
+        return str(self.session.cookies[f"{_admin_service(base or self.base)}_csrftoken"])
+
     def login(self) -> AdminSession:
-        page = self.session.get(f"{self.base}/login/", timeout=30)
+        sign_in = self.sign_in_base or self.base
+        page = self.session.get(f"{sign_in}/login/", timeout=30)
         page.raise_for_status()
         answer = self.session.post(
-            f"{self.base}/login/",
+            f"{sign_in}/login/",
             data={
                 "username": self.username,
                 "password": self.password,
-                "csrfmiddlewaretoken": self.session.cookies["csrftoken"],
-                "next": urlsplit(self.base).path + "/",
+                "csrfmiddlewaretoken": self.csrf_token(sign_in),
+                "next": urlsplit(sign_in).path + "/",
             },
-            headers={"Referer": f"{self.base}/login/"},
+            headers={"Referer": f"{sign_in}/login/"},
             timeout=30,
         )
-        if "sessionid" not in self.session.cookies:
-            raise JourneyError(f"Could not sign in to {self.base} as {self.username}.")
+        if "clipcart_console" not in self.session.cookies:
+            raise JourneyError(f"Could not sign in at {sign_in} as {self.username}.")
         answer.raise_for_status()
+        self.session.get(f"{self.base}/", timeout=30).raise_for_status()
         return self
 
     def post_form(self, path: str, data: dict[str, Any]) -> requests.Response:
@@ -306,7 +319,7 @@ class AdminSession:
         self.session.get(url, timeout=30).raise_for_status()
         response = self.session.post(
             url,
-            data={**data, "csrfmiddlewaretoken": self.session.cookies["csrftoken"]},
+            data={**data, "csrfmiddlewaretoken": self.csrf_token()},
             headers={"Referer": url},
             timeout=60,
         )

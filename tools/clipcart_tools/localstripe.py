@@ -220,3 +220,35 @@ def flush(base_url: str) -> None:
     request = urllib.request.Request(base_url + "/_config/data", method="DELETE")
     with _opener.open(request, timeout=10):
         pass
+
+
+def complete_account_link(url: str) -> dict[str, Any]:
+    """Finish Express onboarding through an account link's ``url``, as the account holder
+    would: the account becomes enabled (charges, payouts, the transfers capability) and
+    ``account.updated`` is sent to the webhooks. Emulator only (Stripe's link is a web page).
+    Returns ``{"account": <Account>, "return_url": ...}``.
+
+    Raises LocalstripeError: 400 when the link expired or was already used."""
+    request = urllib.request.Request(url, data=b"", method="POST")
+    try:
+        with _opener.open(request, timeout=10) as response:
+            result: dict[str, Any] = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise LocalstripeError(error.code, json.loads(error.read() or b"null")) from None
+    return result
+
+
+def restrict_account(
+    base_url: str,
+    account_id: str,
+    disabled_reason: str = "requirements.past_due",
+    currently_due: list[str] | None = None,
+) -> dict[str, Any]:
+    """Make a connected account restricted, as Stripe does when it needs more from the holder:
+    charges and payouts disabled, the transfers capability inactive,
+    ``requirements.disabled_reason`` set, and ``account.updated`` sent. Emulator only."""
+    data: dict[str, Any] = {"disabled_reason": disabled_reason}
+    if currently_due is not None:
+        data["currently_due[]"] = currently_due
+    result: dict[str, Any] = _post(base_url, f"/_config/accounts/{account_id}/restrict", data)
+    return result

@@ -1,4 +1,5 @@
 from django.urls import path
+from staff import apis as staff_apis
 
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
     handler400,
@@ -20,6 +21,16 @@ api_v1 = [
 ]
 
 internal_v1 = [
+    path(
+        "staff-sessions/check/",
+        staff_apis.StaffSessionCheckApi.as_view(),
+        name="staff-session-check",
+    ),
+    path(
+        "staff-sessions/revoke/",
+        staff_apis.StaffSessionRevokeApi.as_view(),
+        name="staff-session-revoke",
+    ),
     path("quotes/", product_apis.QuoteApi.as_view(), name="quote-create"),
     path("reservations/", inventory_apis.ReservationCreateApi.as_view(), name="reservation-create"),
     path(
@@ -37,6 +48,7 @@ internal_v1 = [
         inventory_apis.ReservationReleaseApi.as_view(),
         name="reservation-release",
     ),
+    path("restocks/", inventory_apis.RestockCreateApi.as_view(), name="restock-create"),
 ]
 
 urlpatterns = service_urlpatterns(

@@ -1,4 +1,4 @@
-"""Stock reservations for checkout (internal, service credential only)."""
+"""Stock reservations and restocks for checkout (internal, service credential only)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clipcart_shared.auth import ServicePrincipal
-from clipcart_shared.serializers import CharField, IntegerField
+from clipcart_shared.serializers import CharField, IntegerField, UUIDField
 from clipcart_shared.views import InternalApiView
 from core.serializers import LinesInputSerializer
-from inventory.models import Reservation
-from inventory.services import reservation_commit, reservation_create, reservation_release
+from inventory.models import Reservation, StockMovement
+from inventory.services import (
+    reservation_commit,
+    reservation_create,
+    reservation_release,
+    stock_restock,
+)
 
 MIN_TTL_SECONDS = 60
 MAX_TTL_SECONDS = 24 * 3600
@@ -108,3 +113,62 @@ class ReservationReleaseApi(InternalApiView):
         _reservation_or_404(reservation_id)
         reservation = reservation_release(reservation_id=reservation_id)
         return Response(ReservationSerializer(_render(reservation)).data)
+
+
+class RestockLineSerializer(serializers.Serializer):
+    variant_id = serializers.UUIDField()
+    quantity = serializers.IntegerField()
+    on_hand_after = serializers.IntegerField(help_text="On hand right after this restock.")
+
+
+class RestockSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    lines = RestockLineSerializer(many=True)
+
+
+def _caller(request: Request) -> str:
+    name = request.user.name if isinstance(request.user, ServicePrincipal) else "unknown"
+    return f"system:{name}"
+
+
+class RestockCreateApi(InternalApiView):
+    class RestockInputSerializer(LinesInputSerializer):
+        key = CharField(
+            max_length=200, help_text="Caller's key (a refund's or a return's id): once per key."
+        )
+        reason = CharField(max_length=120, help_text="Why the units came back (`returned`).")
+        order_id = UUIDField(required=False, help_text="The order they were sold in.")
+
+    @extend_schema(
+        operation_id="restocks_create",
+        request=RestockInputSerializer,
+        responses={200: RestockSerializer},
+        description="Sold units come back on the shelf, each variant logged as a "
+        "`restocked` stock movement with the key as its reference. The same key again "
+        "answers the same movements and changes nothing; the same key with other lines is "
+        "422 `restock_key_reused`; an unknown variant 422 `variant_unavailable`.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.RestockInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order_id = data.get("order_id")
+        note = data["reason"] if order_id is None else f"{data['reason']} (order {order_id})"
+        movements = stock_restock(
+            key=data["key"], lines=serializer.line_tuples(), actor=_caller(request), note=note
+        )
+        return Response(RestockSerializer(_restock_render(data["key"], movements)).data)
+
+
+def _restock_render(key: str, movements: list[StockMovement]) -> dict[str, object]:
+    return {
+        "key": key,
+        "lines": [
+            {
+                "variant_id": str(movement.variant_id),
+                "quantity": movement.delta,
+                "on_hand_after": movement.on_hand_after,
+            }
+            for movement in sorted(movements, key=lambda movement: str(movement.variant_id))
+        ],
+    }

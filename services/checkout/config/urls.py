@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from carts import apis as cart_apis
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
@@ -9,6 +9,7 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
     service_urlpatterns,
 )
 from orders import apis as order_apis
+from orders import return_apis
 
 api_v1 = [
     path("cart/", cart_apis.CartApi.as_view(), name="cart"),
@@ -22,7 +23,14 @@ api_v1 = [
         order_apis.OrderCancelApi.as_view(),
         name="order-cancel",
     ),
+    path(
+        "orders/<uuid:order_id>/returns/",
+        return_apis.OrderReturnsApi.as_view(),
+        name="order-returns",
+    ),
     path("webhooks/stripe/", order_apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
+    path("webhooks/tracking/", order_apis.TrackingWebhookApi.as_view(), name="tracking-webhook"),
+    path("merchant/", include("merchant_api.urls")),
 ]
 
 internal_v1 = [

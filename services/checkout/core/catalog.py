@@ -78,6 +78,22 @@ def _reservation_change(reservation_id: uuid.UUID, change: str) -> dict[str, Any
         raise _rejected(error) from error
 
 
+def stock_restock(
+    *, key: str, lines: Lines, reason: str, order_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """Sold units back on the shelf (catalog's `restocks`), once per `key`: the same key
+    again answers the same movements and moves nothing (a refund's or a return's id)."""
+    body: dict[str, Any] = {"key": key, "lines": _lines(lines), "reason": reason}
+    if order_id is not None:
+        body["order_id"] = str(order_id)
+    try:
+        return catalog_call(
+            "post", "/internal/v1/restocks/", body, idempotency_key=f"restock-{key}"
+        )
+    except ServiceRejected as error:
+        raise _rejected(error) from error
+
+
 def catalog_call(
     method: str, path: str, body: Any = None, *, idempotency_key: str | None = None
 ) -> dict[str, Any]:

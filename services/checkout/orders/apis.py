@@ -28,16 +28,42 @@ from clipcart_shared.serializers import (
     UUIDField,
 )
 from clipcart_shared.views import InternalApiView, PublicApiView
-from orders.events import ORDER_PAID, ORDER_REFUNDED, order_paid_event, order_refunded_event
-from orders.models import Order
+from orders.events import (
+    ORDER_DELIVERED,
+    ORDER_PAID,
+    ORDER_REFUNDED,
+    ORDER_RETURN_CLOSED,
+    ORDER_RETURN_REQUESTED,
+    order_delivered_event,
+    order_paid_event,
+    order_refunded_event,
+    order_return_closed_event,
+    order_return_requested_event,
+)
+from orders.models import Order, OrderLine, Shipment
+from orders.return_apis import ReturnSerializer, units_lines_field
 from orders.selectors import (
     order_of_user,
     order_render,
     orders_of_user,
     orders_paid_between,
     refunds_published_between,
+    returns_closed_between,
+    returns_requested_between,
+    shipments_delivered_between,
 )
-from orders.services import CheckoutLine, checkout_create, order_cancel, stripe_webhook_accept
+from orders.services import (
+    CheckoutLine,
+    checkout_create,
+    order_buyer_cancel,
+    stripe_webhook_accept,
+)
+from orders.services.tracking import (
+    SIGNATURE_HEADER,
+    TRACKING_STATUSES,
+    tracking_event_apply,
+    tracking_signature_verify,
+)
 
 
 class AddressSerializer(serializers.Serializer):
@@ -60,6 +86,24 @@ class OrderLineSerializer(serializers.Serializer):
     unit_price = MoneySerializer()
     line_total = MoneySerializer()
     source = SourceSerializer(allow_null=True)  # type: ignore[assignment]
+    fulfilment_status = serializers.ChoiceField(OrderLine.Fulfilment.choices)
+
+
+class ShipmentLineSerializer(serializers.Serializer):
+    line_id = serializers.UUIDField()
+    quantity = serializers.IntegerField()
+
+
+class ShipmentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    merchant = serializers.DictField(help_text="`{id, name}`")
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    tracking_url = serializers.CharField(allow_blank=True, help_text="http(s), or empty.")
+    status = serializers.ChoiceField(Shipment.Status.choices)
+    shipped_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    lines = ShipmentLineSerializer(many=True)
 
 
 class OrderSerializer(serializers.Serializer):
@@ -72,6 +116,7 @@ class OrderSerializer(serializers.Serializer):
     total = MoneySerializer()
     refunded = MoneySerializer()
     lines = OrderLineSerializer(many=True)
+    shipments = ShipmentSerializer(many=True)
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
@@ -81,6 +126,7 @@ class OrderSerializer(serializers.Serializer):
         help_text="Why it was cancelled (`expired`, `stock gone before payment`, …); empty "
         "unless cancelled.",
     )
+    returns = ReturnSerializer(many=True)
 
 
 class PaymentSheetSerializer(serializers.Serializer):
@@ -182,7 +228,7 @@ class OrderListApi(PublicApiView):
         return paginator.get_paginated_response([order_render(order) for order in page])
 
 
-def _own_order(request: Request, order_id: uuid.UUID) -> Order:
+def own_order(request: Request, order_id: uuid.UUID) -> Order:
     try:
         return order_of_user(user_id=mobile_user_id(request), order_id=order_id)
     except Order.DoesNotExist as error:
@@ -194,24 +240,48 @@ class OrderDetailApi(PublicApiView):
 
     @extend_schema(operation_id="orders_retrieve", responses=OrderSerializer)
     def get(self, request: Request, order_id: uuid.UUID) -> Response:
-        return Response(order_render(_own_order(request, order_id)))
+        return Response(order_render(own_order(request, order_id)))
 
 
 class OrderCancelApi(PublicApiView):
     permission_classes = [IsMobileUser]
 
-    @extend_schema(operation_id="orders_cancel", request=None, responses=OrderSerializer)
+    class CancelInputSerializer(serializers.Serializer):
+        lines = units_lines_field(
+            required=False,
+            help_text="After payment: these units of lines not yet shipped; default all.",
+        )
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=CancelInputSerializer,
+        responses=OrderSerializer,
+        description="Unpaid: the whole order. Paid: the given (default every) units not "
+        "yet shipped, refunded at once. 422 `cancel_quantity_exceeds` for shipped units; "
+        "409 `order_not_cancellable` when nothing is left to cancel.",
+    )
     def post(self, request: Request, order_id: uuid.UUID) -> Response:
-        order = _own_order(request, order_id)
-        order_cancel(order_id=order.id, reason="cancelled by the buyer")
-        return Response(order_render(_own_order(request, order_id)))
+        data = self.CancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = own_order(request, order_id)
+        order_buyer_cancel(
+            order_id=order.id, user_id=order.user_id, lines=data.validated_data.get("lines")
+        )
+        return Response(order_render(own_order(request, order_id)))
 
 
 ORDER_EVENTS_MAX_WINDOW = timedelta(days=7)
+ORDER_EVENT_TYPES = [
+    ORDER_PAID,
+    ORDER_REFUNDED,
+    ORDER_DELIVERED,
+    ORDER_RETURN_REQUESTED,
+    ORDER_RETURN_CLOSED,
+]
 
 
 class OrderEventSerializer(serializers.Serializer):
-    type = serializers.ChoiceField([ORDER_PAID, ORDER_REFUNDED])
+    type = serializers.ChoiceField(ORDER_EVENT_TYPES)
     subject = serializers.CharField(help_text="The order id.")
     data = serializers.DictField(help_text="The event's `data`.")  # type: ignore[assignment]
 
@@ -222,8 +292,10 @@ class OrderEventListApi(InternalApiView):
     compares them with what it applied (video's attribution reconciliation)."""
 
     class FilterSerializer(QuerySerializer):
-        type = serializers.ChoiceField([ORDER_PAID, ORDER_REFUNDED])
-        since = serializers.DateTimeField(help_text="Paid (refunded) at or after this time.")
+        type = serializers.ChoiceField(ORDER_EVENT_TYPES)
+        since = serializers.DateTimeField(
+            help_text="Paid (refunded, delivered, requested, closed) at or after this time."
+        )
         until = serializers.DateTimeField(
             required=False, help_text="Before this time; default now. At most 7 days after since."
         )
@@ -247,8 +319,10 @@ class OrderEventListApi(InternalApiView):
             limit_parameter(default=100),
         ],
         responses=OrderEventSerializer(many=True),
-        description="Orders paid (`type=order.paid`) or refunds made (`type=order.refunded`) "
-        "in [since, until), oldest first, as the `data` their events carry.",
+        description="Orders paid (`type=order.paid`), refunds made (`type=order.refunded`), "
+        "shipments delivered (`type=order.delivered`), returns requested "
+        "(`type=order.return_requested`) or closed (`type=order.return_closed`) in "
+        "[since, until), oldest first, as the `data` their events carry.",
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -262,12 +336,30 @@ class OrderEventListApi(InternalApiView):
             paginator.ordering = ("paid_at", "id")
             orders = paginator.paginate_queryset(orders_paid_between(**window), request, view=self)
             events = [order_paid_event(order) for order in orders or []]
-        else:
+        elif filters.validated_data["type"] == ORDER_DELIVERED:
+            paginator.ordering = ("delivered_at", "id")
+            shipments = paginator.paginate_queryset(
+                shipments_delivered_between(**window), request, view=self
+            )
+            events = [order_delivered_event(shipment) for shipment in shipments or []]
+        elif filters.validated_data["type"] == ORDER_REFUNDED:
             paginator.ordering = ("created_at", "id")
             refunds = paginator.paginate_queryset(
                 refunds_published_between(**window), request, view=self
             )
             events = [order_refunded_event(refund.order, refund) for refund in refunds or []]
+        elif filters.validated_data["type"] == ORDER_RETURN_REQUESTED:
+            paginator.ordering = ("requested_at", "id")
+            returns = paginator.paginate_queryset(
+                returns_requested_between(**window), request, view=self
+            )
+            events = [order_return_requested_event(r) for r in returns or []]
+        else:
+            paginator.ordering = ("closed_at", "id")
+            returns = paginator.paginate_queryset(
+                returns_closed_between(**window), request, view=self
+            )
+            events = [order_return_closed_event(r) for r in returns or []]
         return paginator.get_paginated_response(events)
 
 
@@ -293,3 +385,49 @@ class StripeWebhookApi(PublicApiView):
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
         return Response({"received": True, "duplicate": not is_new})
+
+
+class TrackingWebhookAnswerSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    matched = serializers.BooleanField(help_text="Whether a shipment has this tracking number.")
+
+
+class TrackingWebhookApi(PublicApiView):
+    """A carrier's (or tracking aggregator's) status of a parcel, signed."""
+
+    # The sender authenticates by signature, not by token.
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+    class TrackingEventSerializer(serializers.Serializer):
+        tracking_number = CharField(max_length=100)
+        carrier = CharField(max_length=60)
+        status = serializers.ChoiceField(TRACKING_STATUSES)
+        occurred_at = serializers.DateTimeField()
+
+    @extend_schema(
+        operation_id="tracking_webhook",
+        request=TrackingEventSerializer,
+        responses={200: TrackingWebhookAnswerSerializer},
+        parameters=[
+            OpenApiParameter(
+                SIGNATURE_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="`t=<unix>,v1=<hex HMAC-SHA256 of '<t>.' + raw body>`",
+            )
+        ],
+        description="Signature checked on the raw body first (400 `invalid_signature`, "
+        "nothing written; 300 s tolerance). `delivered` delivers the shipment; "
+        "`in_transit` and `exception` are shown on it. An unknown tracking number is "
+        "answered `matched: false`; a replay changes nothing.",
+    )
+    def post(self, request: Request) -> Response:
+        tracking_signature_verify(
+            payload=request.body, header=request.headers.get(SIGNATURE_HEADER, "")
+        )
+        data = self.TrackingEventSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        matched = tracking_event_apply(**data.validated_data)
+        return Response({"received": True, "matched": matched})

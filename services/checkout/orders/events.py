@@ -10,14 +10,19 @@ contract: the consumers' contract tests feed them what these functions build
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypedDict
 
 from clipcart_shared.outbox.services import Event
-from orders.models import Order, OrderLine, Refund
+from orders.models import Order, OrderLine, OrderReturn, Refund, Shipment
 
 ORDER_PAID = "order.paid"
 ORDER_REFUNDED = "order.refunded"
 ORDER_CANCELLED = "order.cancelled"
+ORDER_SHIPPED = "order.shipped"
+ORDER_DELIVERED = "order.delivered"
+ORDER_RETURN_REQUESTED = "order.return_requested"
+ORDER_RETURN_CLOSED = "order.return_closed"
 
 
 class LineSource(TypedDict):
@@ -63,6 +68,37 @@ class OrderCancelled(TypedDict):
     user_id: str
     cancelled_at: str | None
     reason: str
+
+
+class UnitsLine(TypedDict):
+    line_id: str
+    quantity: int
+
+
+class OrderShipped(TypedDict):
+    order_id: str
+    shipment_id: str
+    merchant_id: str
+    lines: list[UnitsLine]
+    at: str
+
+
+class OrderDelivered(OrderShipped):
+    # When the merchant's return window after this delivery closes: the lines' sales
+    # settle then, unless a return is open.
+    returns_close_at: str
+
+
+class OrderReturnRequested(TypedDict):
+    order_id: str
+    return_id: str
+    merchant_id: str
+    lines: list[UnitsLine]
+    at: str
+
+
+class OrderReturnClosed(OrderReturnRequested):
+    status: str  # "rejected" (the units settle as before) or "refunded"
 
 
 def _line_data(line: OrderLine) -> PaidLine:
@@ -125,5 +161,76 @@ def order_cancelled_event(order: Order, *, reason: str) -> Event[OrderCancelled]
             "user_id": order.user_id,
             "cancelled_at": order.cancelled_at.isoformat() if order.cancelled_at else None,
             "reason": reason,
+        },
+    }
+
+
+def _shipment_data(shipment: Shipment, at: datetime) -> OrderShipped:
+    return {
+        "order_id": str(shipment.order_id),
+        "shipment_id": str(shipment.id),
+        "merchant_id": str(shipment.merchant_id),
+        "lines": [
+            {"line_id": str(line.line_id), "quantity": line.quantity}
+            for line in shipment.lines.all()
+        ],
+        "at": at.isoformat(),
+    }
+
+
+def order_shipped_event(shipment: Shipment) -> Event[OrderShipped]:
+    """`order.shipped` of one shipment (its lines and units)."""
+    return {
+        "type": ORDER_SHIPPED,
+        "subject": str(shipment.order_id),
+        "data": _shipment_data(shipment, shipment.shipped_at),
+    }
+
+
+def order_delivered_event(shipment: Shipment) -> Event[OrderDelivered]:
+    """`order.delivered` of one delivered shipment, with the end of its return window."""
+    assert shipment.delivered_at is not None and shipment.returns_close_at is not None
+    return {
+        "type": ORDER_DELIVERED,
+        "subject": str(shipment.order_id),
+        "data": {
+            **_shipment_data(shipment, shipment.delivered_at),
+            "returns_close_at": shipment.returns_close_at.isoformat(),
+        },
+    }
+
+
+def _return_data(order_return: OrderReturn, at: datetime) -> OrderReturnRequested:
+    return {
+        "order_id": str(order_return.order_id),
+        "return_id": str(order_return.id),
+        "merchant_id": str(order_return.merchant_id),
+        "lines": [
+            {"line_id": str(line.line_id), "quantity": line.quantity}
+            for line in order_return.lines.all()
+        ],
+        "at": at.isoformat(),
+    }
+
+
+def order_return_requested_event(order_return: OrderReturn) -> Event[OrderReturnRequested]:
+    """`order.return_requested`: these units are held from settling until it closes."""
+    return {
+        "type": ORDER_RETURN_REQUESTED,
+        "subject": str(order_return.order_id),
+        "data": _return_data(order_return, order_return.requested_at),
+    }
+
+
+def order_return_closed_event(order_return: OrderReturn) -> Event[OrderReturnClosed]:
+    """`order.return_closed`: rejected (its units settle as if never asked) or refunded
+    (the refund itself is `order.refunded`)."""
+    assert order_return.closed_at is not None
+    return {
+        "type": ORDER_RETURN_CLOSED,
+        "subject": str(order_return.order_id),
+        "data": {
+            **_return_data(order_return, order_return.closed_at),
+            "status": order_return.status,
         },
     }

@@ -86,6 +86,18 @@ class OrderRefundForm(forms.Form):
             if self.may_refund_whole_order
             else "Only the lines your shop sold can be refunded here."
         )
+        # "Restock these units": how many units of each line go back on the shelf once
+        # the refund succeeds (none unless said; at most what the buyer still holds).
+        for line in self.refundable_lines:
+            held = line.quantity - line.cancelled_quantity - line.returned_quantity
+            self.fields[f"restock_{line.id}"] = forms.IntegerField(
+                min_value=0,
+                max_value=max(held, 0),
+                required=False,
+                initial=0,
+                label=f"Restock units of {line.title} ({line.sku})",
+                help_text="Put this many units back on the shelf in catalog when refunded.",
+            )
         # The smallest amount and the decimals depend on the order's currency.
         self.fields["amount"] = forms.DecimalField(
             max_digits=12,
@@ -120,6 +132,15 @@ class OrderRefundForm(forms.Form):
         """The ticked lines; None, the whole order, when platform staff tick none."""
         ticked = [line.id for line in self.cleaned_data["lines"]]
         return None if not ticked and self.may_refund_whole_order else ticked
+
+    @property
+    def restock_units(self) -> dict[uuid.UUID, int]:
+        """{line id: units} to put back on the shelf (the form is valid)."""
+        return {
+            line.id: units
+            for line in self.refundable_lines
+            if (units := self.cleaned_data.get(f"restock_{line.id}") or 0) > 0
+        }
 
     @property
     def refundable_for_choice(self) -> int:

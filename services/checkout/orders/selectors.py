@@ -19,7 +19,7 @@ from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 
-from orders.models import Order, OrderLine, Refund
+from orders.models import Order, OrderLine, OrderReturn, Refund, ReturnLine, Shipment
 from orders.payment_match import payment_intent_of
 
 
@@ -81,20 +81,108 @@ def order_render(order: Order) -> dict[str, Any]:
                     "video_id": str(line.source_video_id),
                     "tag_id": None if line.source_tag_id is None else str(line.source_tag_id),
                 },
+                "fulfilment_status": line.fulfilment_status,
             }
             for line in order.lines.all()
         ],
+        "shipments": shipments_render(order),
         "created_at": order.created_at,
         "expires_at": order.expires_at,
         "paid_at": order.paid_at,
         "cancelled_at": order.cancelled_at,
         "cancellation_reason": order.cancellation_reason,
+        "returns": [return_render(order_return) for order_return in order.returns.all()],
     }
+
+
+def return_render(order_return: OrderReturn) -> dict[str, Any]:
+    """A return as its buyer (and its merchant) sees it."""
+    return {
+        "id": str(order_return.id),
+        "order_id": str(order_return.order_id),
+        "merchant_id": str(order_return.merchant_id),
+        "status": order_return.status,
+        "reason": order_return.reason,
+        "note": order_return.note,
+        "lines": [
+            {"line_id": str(line.line_id), "quantity": line.quantity}
+            for line in order_return.lines.all()
+        ],
+        "instructions": order_return.instructions,
+        "rejection_reason": order_return.rejection_reason,
+        "requested_at": order_return.requested_at,
+        "decided_at": order_return.decided_at,
+        "received_at": order_return.received_at,
+        "closed_at": order_return.closed_at,
+    }
+
+
+def _returns_with_lines() -> QuerySet[OrderReturn]:
+    return OrderReturn.objects.prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.objects.order_by("id"))
+    )
+
+
+def returns_of_order(*, order: Order) -> QuerySet[OrderReturn]:
+    return _returns_with_lines().filter(order=order)
+
+
+def returns_of_merchant(
+    *, merchant_id: uuid.UUID | None, status: str | None = None
+) -> QuerySet[OrderReturn]:
+    """A merchant's returns (every return for None, platform staff), newest first, with
+    their lines; of one status if given."""
+    returns = _returns_with_lines()
+    if merchant_id is not None:
+        returns = returns.filter(merchant_id=merchant_id)
+    return returns if status is None else returns.filter(status=status)
+
+
+def returns_requested_between(*, since: datetime, until: datetime) -> QuerySet[OrderReturn]:
+    """Returns requested in [since, until), for `order_return_requested_event`."""
+    return _returns_with_lines().filter(requested_at__gte=since, requested_at__lt=until)
+
+
+def returns_closed_between(*, since: datetime, until: datetime) -> QuerySet[OrderReturn]:
+    """Returns rejected or refunded in [since, until), for `order_return_closed_event`."""
+    return _returns_with_lines().filter(closed_at__gte=since, closed_at__lt=until)
+
+
+def shipments_render(order: Order, merchant_ids: list[uuid.UUID] | None = None) -> list[Any]:
+    """The order's shipments (of these merchants; all for None), from what
+    `SHIPMENTS_PREFETCH` fetched: no query per shipment."""
+    names = {line.merchant_id: line.merchant_name for line in order.lines.all()}
+    return [
+        {
+            "id": str(shipment.id),
+            "merchant": {"id": str(shipment.merchant_id), "name": names.get(shipment.merchant_id)},
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "tracking_url": shipment.tracking_url,
+            "status": shipment.status,
+            "shipped_at": shipment.shipped_at,
+            "delivered_at": shipment.delivered_at,
+            "lines": [
+                {"line_id": str(shipment_line.line_id), "quantity": shipment_line.quantity}
+                for shipment_line in shipment.lines.all()
+            ],
+        }
+        for shipment in order.shipments.all()
+        if merchant_ids is None or shipment.merchant_id in merchant_ids
+    ]
+
+
+SHIPMENTS_PREFETCH = Prefetch(
+    "shipments",
+    queryset=Shipment.objects.order_by("shipped_at", "id").prefetch_related("lines"),
+)
 
 
 def orders_of_user(*, user_id: str) -> QuerySet[Order]:
     return Order.objects.filter(user_id=user_id).prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("title", "id"))
+        Prefetch("lines", queryset=OrderLine.objects.order_by("title", "id")),
+        Prefetch("returns", queryset=_returns_with_lines().order_by("requested_at", "id")),
+        SHIPMENTS_PREFETCH,
     )
 
 
@@ -119,6 +207,14 @@ def refunds_published_between(*, since: datetime, until: datetime) -> QuerySet[R
         order__paid_at__isnull=False,
         status=Refund.Status.SUCCEEDED,
     ).select_related("order")
+
+
+def shipments_delivered_between(*, since: datetime, until: datetime) -> QuerySet[Shipment]:
+    """Shipments delivered in [since, until), with their lines, for
+    `order_delivered_event`."""
+    return Shipment.objects.filter(
+        delivered_at__gte=since, delivered_at__lt=until
+    ).prefetch_related("lines")
 
 
 def order_for_stripe_object(*, obj: dict[str, Any]) -> tuple[Order | None, str]:

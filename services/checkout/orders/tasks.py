@@ -4,6 +4,7 @@ from orders.limits import checkout_holds_prune as _checkout_holds_prune
 from orders.services import orders_expire as _orders_expire
 from orders.services import payments_reconcile as _payments_reconcile
 from orders.services import refunds_reconcile as _refunds_reconcile
+from orders.services import shipments_auto_deliver as _shipments_auto_deliver
 from orders.services import stripe_events_sweep as _stripe_events_sweep
 from orders.services import stripe_logged_event_apply as _stripe_logged_event_apply
 
@@ -43,3 +44,32 @@ def payments_reconcile() -> int:
 @shared_task(name="orders.stripe_events_sweep", time_limit=600, soft_time_limit=570)
 def stripe_events_sweep() -> int:
     return _stripe_events_sweep()
+
+
+@shared_task(
+    name="orders.buyer_email",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=6,
+    time_limit=120,
+    soft_time_limit=90,
+)
+def buyer_email(kind: str, subject_id: str, units: dict[str, int] | None = None) -> None:
+    """One email to the buyer about a cancel or a return step, sent after the commit."""
+    from orders.emails import RETURN_EMAILS, order_lines_cancelled_email
+    from orders.models import Order, OrderReturn
+
+    if kind == "lines_cancelled":
+        order_lines_cancelled_email(order=Order.objects.get(id=subject_id), units=units or {})
+        return
+    order_return = (
+        OrderReturn.objects.select_related("order", "refund")
+        .prefetch_related("lines__line")
+        .get(id=subject_id)
+    )
+    RETURN_EMAILS[kind](order_return=order_return)
+
+
+@shared_task(name="orders.shipments_auto_deliver", time_limit=600, soft_time_limit=570)
+def shipments_auto_deliver() -> int:
+    return _shipments_auto_deliver()

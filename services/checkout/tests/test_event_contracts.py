@@ -16,12 +16,21 @@ from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_shared.outbox.services import event_consume
 from orders.events import (
     ORDER_CANCELLED,
+    ORDER_DELIVERED,
     ORDER_PAID,
     ORDER_REFUNDED,
+    ORDER_RETURN_CLOSED,
+    ORDER_RETURN_REQUESTED,
+    ORDER_SHIPPED,
     OrderCancelled,
+    OrderDelivered,
     OrderPaid,
     OrderRefunded,
+    OrderReturnClosed,
+    OrderReturnRequested,
+    OrderShipped,
     PaidLine,
+    UnitsLine,
 )
 from orders.models import Order
 from tests.conftest import ADDRESS, intent_object, stripe_event, webhook_post
@@ -56,7 +65,7 @@ def test_order_paid_as_published_starts_fulfilment_and_emails_the_buyer_once(
     assert event_consume(envelope=published.envelope()) is False  # redelivered
 
     order.refresh_from_db()
-    assert order.fulfilment_status == Order.Fulfilment.PENDING
+    assert [line.fulfilment_status for line in order.lines.all()] == ["unfulfilled"]
     [mail] = mailoutbox
     line = order.lines.get()
     assert (mail.to, mail.subject) == (
@@ -82,15 +91,22 @@ def test_event_samples_prints_each_type_as_declared_and_leaves_nothing_behind():
             }
         ],
         "refund_amount": 700,
+        "returns_close_at": "2026-01-31T10:00:00+00:00",
+        "return_status": "refunded",
     }
 
     call_command("event_samples", "--order", json.dumps(order), stdout=out)
 
-    paid, refunded, cancelled = json.loads(out.getvalue())
-    assert [paid["type"], refunded["type"], cancelled["type"]] == [
+    printed = json.loads(out.getvalue())
+    paid, refunded, cancelled, shipped, delivered, requested, closed = printed
+    assert [sample["type"] for sample in printed] == [
         ORDER_PAID,
         ORDER_REFUNDED,
         ORDER_CANCELLED,
+        ORDER_SHIPPED,
+        ORDER_DELIVERED,
+        ORDER_RETURN_REQUESTED,
+        ORDER_RETURN_CLOSED,
     ]
     assert set(paid) == {"id", "type", "source", "time", "subject", "data"}
     assert set(paid["data"]) == OrderPaid.__required_keys__
@@ -101,11 +117,34 @@ def test_event_samples_prints_each_type_as_declared_and_leaves_nothing_behind():
     assert refunded["data"]["order_id"] == paid["subject"]
     assert refunded["data"]["lines"] == [{"line_id": order["lines"][0]["line_id"], "amount": 700}]
     assert cancelled["data"]["reason"] == "expired"
+    assert set(shipped["data"]) == OrderShipped.__required_keys__
+    assert set(delivered["data"]) == OrderDelivered.__required_keys__
+    assert set(requested["data"]) == OrderReturnRequested.__required_keys__
+    assert set(closed["data"]) == OrderReturnClosed.__required_keys__
+    assert set(delivered["data"]["lines"][0]) == UnitsLine.__required_keys__
+    line = order["lines"][0]["line_id"]
+    assert shipped["data"]["shipment_id"] == delivered["data"]["shipment_id"]
+    assert delivered["data"]["lines"] == [{"line_id": line, "quantity": 3}]
+    assert delivered["data"]["returns_close_at"] == order["returns_close_at"]
+    assert (
+        requested["data"]["lines"] == closed["data"]["lines"] == [{"line_id": line, "quantity": 1}]
+    )
+    assert requested["data"]["return_id"] == closed["data"]["return_id"]
+    assert closed["data"]["status"] == "refunded"
+    assert {sample["subject"] for sample in printed if sample is not cancelled} == {paid["subject"]}
     assert Order.objects.count() == 0
     assert OutboxEvent.objects.count() == 0
 
 
 def test_every_routed_type_is_one_orders_events_builds():
-    assert set(settings.EVENT_ROUTES) <= {ORDER_PAID, ORDER_REFUNDED, ORDER_CANCELLED}
+    assert set(settings.EVENT_ROUTES) <= {
+        ORDER_PAID,
+        ORDER_REFUNDED,
+        ORDER_CANCELLED,
+        ORDER_RETURN_REQUESTED,
+        ORDER_RETURN_CLOSED,
+        ORDER_SHIPPED,
+        ORDER_DELIVERED,
+    }
     # Nobody consumes `order.cancelled` (tests/infra/test_event_routes.py): routed nowhere.
     assert ORDER_CANCELLED not in settings.EVENT_ROUTES

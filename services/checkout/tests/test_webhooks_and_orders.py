@@ -336,8 +336,11 @@ def test_orders_are_private_to_their_buyer(client_for, order):
     assert order.status == "pending_payment"
 
 
-def test_only_pending_orders_can_be_cancelled(api_client, client_for, order):
+def test_a_paid_order_whose_units_all_shipped_cannot_be_cancelled(api_client, client_for, order):
+    from tests.after_payment import ship
+
     webhook_post(api_client, stripe_event("payment_intent.succeeded", intent_object(order)))
+    ship(order.id)  # paid orders cancel their unshipped units (tests/test_cancel_paid.py)
     response = client_for("u1").post(f"/api/v1/orders/{order.id}/cancel/")
     assert (response.status_code, response.json()["code"]) == (409, "order_not_cancellable")
 

@@ -42,13 +42,40 @@ class EarningsMoneySerializer(serializers.Serializer):
     commission = MoneySerializer()
 
 
+class EarningsSettlesOnSerializer(EarningsMoneySerializer):
+    settles_on = serializers.DateField(
+        allow_null=True,
+        help_text="The UTC day these lines' return window closes; null while not all "
+        "delivered or while a return is open on them.",
+    )
+
+
+class EarningsPendingSerializer(EarningsMoneySerializer):
+    schedule = EarningsSettlesOnSerializer(
+        many=True, help_text="The pending amounts by the day they are expected to settle."
+    )
+
+
+class EarningsIneligibleSerializer(serializers.Serializer):
+    sales = MoneySerializer(help_text="Sales of lines fully refunded (returned or cancelled).")
+    commission = MoneySerializer(help_text="The commission those sales had before refunds.")
+
+
 class EarningsFiguresSerializer(serializers.Serializer):
     sales = MoneySerializer(help_text="Attributed sales before refunds.")
     refunds = MoneySerializer(help_text="Refunded since, of those sales.")
     net = MoneySerializer()
     commission = MoneySerializer(help_text="Commission on the net, refunds deducted.")
-    pending = EarningsMoneySerializer(help_text="Orders that can still be refunded.")
-    settled = EarningsMoneySerializer(help_text="Orders past the settlement days.")
+    pending = EarningsPendingSerializer(
+        help_text="Lines not settled yet: not delivered, in their return window, or held "
+        "by an open return."
+    )
+    settled = EarningsMoneySerializer(
+        help_text="Lines delivered, past their return window, with no return open."
+    )
+    ineligible = EarningsIneligibleSerializer(
+        help_text="Lines fully refunded: they settle nothing (their net is zero)."
+    )
 
 
 class EarningsVideoSerializer(serializers.Serializer):
@@ -72,7 +99,11 @@ class EarningsSerializer(serializers.Serializer):
     locals()["from"] = serializers.DateField()
     locals()["to"] = serializers.DateField()
     model = serializers.CharField()
-    settlement_days = serializers.IntegerField()
+    settlement_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="Deprecated, always null: a sale settles after delivery, when its return "
+        "window closes (`pending.schedule`), not a number of days after payment.",
+    )
     totals = EarningsTotalSerializer(many=True, help_text="One per currency.")
     videos = EarningsByVideoSerializer(many=True, help_text="One per video and currency.")
 
@@ -84,7 +115,9 @@ class CreatorEarningsApi(PublicApiView):
         operation_id="creators_me_earnings",
         description="The caller's attributed sales and commission per video and currency for "
         "a range of payment days, under one attribution model. Refunds since count against "
-        "the sale; `settled` holds orders paid more than `settlement_days` ago.",
+        "the sale. A line is `settled` once delivered, its return window closed and no "
+        "return open on it; `ineligible` when fully refunded (returned or cancelled); "
+        "`pending` otherwise, with the day each pending amount is expected to settle.",
         parameters=[DayRangeSerializer],
         responses=EarningsSerializer,
     )

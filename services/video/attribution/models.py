@@ -4,6 +4,11 @@ Checkout's `order.paid` becomes one `SaleLine` per paid line and, for every attr
 model, one `Credit` per eligible touch (or one unattributed credit). Refunds add
 reversing credits; no credit is ever updated or deleted, except by the recompute command
 that rebuilds an order's rows from the same inputs.
+
+Checkout's `order.delivered`, `order.return_requested` and `order.return_closed` are kept
+as they arrive (`DeliveryReceived`, `ReturnReceived`) and summed onto each line
+(`SaleLine.delivered_quantity`, `returns_close_at`, `held_quantity`): what settlement
+reads (ADR 26).
 """
 
 from __future__ import annotations
@@ -96,6 +101,13 @@ class SaleLine(models.Model):
     # Eligible touches after collapsing repeats (0: unattributed).
     touch_count = models.PositiveSmallIntegerField(default=0)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # What settlement reads, summed from the deliveries and returns received for the
+    # line (`attribution.services.settlement.order_settlement_refresh`): units delivered,
+    # the first delivery, the latest end of a return window, units in open returns.
+    delivered_quantity = models.PositiveIntegerField(default=0, db_default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    returns_close_at = models.DateTimeField(null=True, blank=True)
+    held_quantity = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-paid_at", "line_id"]
@@ -193,6 +205,62 @@ class RefundReceived(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.refund_id} of {self.order_id}"
+
+
+class DeliveryReceived(models.Model):
+    """Every `order.delivered` heard (one per shipment), whether its order's `order.paid`
+    came first or not: the lines it names count as delivered once their sale is known."""
+
+    shipment_id = models.UUIDField(primary_key=True)
+    order_id = models.UUIDField(db_index=True)
+    delivered_at = models.DateTimeField()
+    returns_close_at = models.DateTimeField()
+    # [{line_id, quantity}] as the event said.
+    lines = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["delivered_at"]
+        verbose_name = "delivery received"
+        verbose_name_plural = "deliveries received"
+
+    def __str__(self) -> str:
+        return f"delivery {self.shipment_id} of {self.order_id}"
+
+
+class ReturnReceived(models.Model):
+    """Every return heard: open from `order.return_requested` until `order.return_closed`
+    (`closed_at` set, whichever of the two arrived first). An open return holds its
+    lines from settling."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested"
+        REJECTED = "rejected"
+        REFUNDED = "refunded"
+
+    return_id = models.UUIDField(primary_key=True)
+    order_id = models.UUIDField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    # [{line_id, quantity}] as the event said.
+    lines = models.JSONField()
+    requested_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+        verbose_name = "return received"
+        verbose_name_plural = "returns received"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="requested", closed_at__isnull=True)
+                | (~Q(status="requested") & Q(closed_at__isnull=False)),
+                name="return_received_closed_when_decided",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"return {self.return_id} of {self.order_id} ({self.status})"
 
 
 class SalesReport(Credit):

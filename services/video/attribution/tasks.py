@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="attribution.reconcile", time_limit=600, soft_time_limit=540)
 def reconcile() -> dict[str, int] | None:
-    """The lost `order.paid` / `order.refunded` of the last ATTRIBUTION_RECONCILE_HOURS,
+    """The lost `order.paid` / `order.refunded` / `order.delivered` /
+    `order.return_requested` / `order.return_closed` of the last ATTRIBUTION_RECONCILE_HOURS,
     applied (beat, every ATTRIBUTION_RECONCILE_SECONDS, on the attribution worker). Events
     younger than ATTRIBUTION_RECONCILE_DELAY_SECONDS are left to their delivery. Checkout
     down: a warning, and the next run tries again (no retry storm)."""

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from attribution.services import order_paid_apply, order_refunded_apply
+from attribution.services import (
+    order_delivered_apply,
+    order_paid_apply,
+    order_refunded_apply,
+    order_return_closed_apply,
+    order_return_requested_apply,
+)
 from clipcart_shared.outbox.services import EventHandler
 from productcards.services import product_changed_apply
 
@@ -21,4 +27,11 @@ EVENT_HANDLERS: Mapping[str, EventHandler] = {
     # checkout's orders/events.py, on `video.attribution`: credits to videos and creators.
     "order.paid": order_paid_apply,
     "order.refunded": order_refunded_apply,
+    # The same, after payment: settlement follows delivery and waits on open returns.
+    "order.delivered": order_delivered_apply,
+    "order.return_requested": order_return_requested_apply,
+    "order.return_closed": order_return_closed_apply,
+    # Not handled here: `order.shipped` (nothing settles on shipping; its delivery tells
+    # all attribution needs) and `order.cancelled` (ADR 19): checkout routes neither to
+    # video's queues.
 }

@@ -18,15 +18,22 @@ class CheckoutUnavailable(Exception):
     """Checkout could not answer (down, timing out, breaker open) or refused the call."""
 
 
+class OrderEventTypeUnknown(CheckoutUnavailable):
+    """Checkout answered 400 for an event type: one it does not list (yet). Where that
+    is not expected (`order.paid`), it is checkout refusing the call as any other."""
+
+
 def checkout_client() -> ServiceClient:
     return service_client("checkout")
 
 
 def order_events(*, type: str, since: datetime, until: datetime) -> Iterator[dict[str, Any]]:
-    """The `order.paid` or `order.refunded` events (`{type, subject, data}`) checkout
+    """The events of one type (`order.paid`, `order.refunded`, `order.delivered`,
+    `order.return_requested`, `order.return_closed`: `{type, subject, data}`) checkout
     published for [since, until), oldest first, page by page and in windows of at most 7
     days. Raises `CheckoutUnavailable` when checkout cannot answer a page (the pages
-    before it are already yielded)."""
+    before it are already yielded), `OrderEventTypeUnknown` when it answers 400 naming
+    the type."""
     start = since
     while start < until:
         end = min(start + ORDER_EVENTS_MAX_WINDOW, until)
@@ -40,7 +47,11 @@ def order_events(*, type: str, since: datetime, until: datetime) -> Iterator[dic
         while path:
             try:
                 page = checkout_client().get(path, params=params)
-            except (ServiceRejected, ServiceUnavailable) as error:
+            except ServiceRejected as error:
+                if error.status == 400 and "type" in _fields(error.problem):
+                    raise OrderEventTypeUnknown(type) from error
+                raise CheckoutUnavailable(str(error)) from error
+            except ServiceUnavailable as error:
                 raise CheckoutUnavailable(str(error)) from error
             yield from page["results"]
             next_url = page.get("next")
@@ -49,3 +60,11 @@ def order_events(*, type: str, since: datetime, until: datetime) -> Iterator[dic
                 (next_url[next_url.index("/internal/") :], None) if next_url else (None, None)
             )
         start = end
+
+
+def _fields(problem: dict[str, Any]) -> set[Any]:
+    """The fields a problem+json answer names (`errors[].field`)."""
+    errors = problem.get("errors")
+    if not isinstance(errors, list):
+        return set()
+    return {error.get("field") for error in errors if isinstance(error, dict)}

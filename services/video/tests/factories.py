@@ -145,3 +145,62 @@ def order_refunded(
             ],
         },
     }
+
+
+def _units(lines: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"line_id": line_id, "quantity": quantity} for line_id, quantity in lines.items()]
+
+
+def order_delivered(
+    paid: dict[str, Any],
+    lines: dict[str, int],
+    delivered_at: datetime,
+    returns_close_at: datetime,
+    shipment_id: str | None = None,
+) -> dict[str, Any]:
+    """An `order.delivered` of one shipment of the order of `paid`: {line id: units}."""
+    order_id = paid["data"]["order_id"]
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "order.delivered",
+        "source": "checkout",
+        "time": delivered_at.isoformat(),
+        "subject": order_id,
+        "data": {
+            "order_id": order_id,
+            "shipment_id": shipment_id or str(uuid.uuid4()),
+            "merchant_id": paid["data"]["lines"][0]["merchant_id"],
+            "lines": _units(lines),
+            "at": delivered_at.isoformat(),
+            "returns_close_at": returns_close_at.isoformat(),
+        },
+    }
+
+
+def order_return(
+    paid: dict[str, Any],
+    lines: dict[str, int],
+    at: datetime,
+    status: str | None = None,
+    return_id: str | None = None,
+) -> dict[str, Any]:
+    """An `order.return_requested` (no `status`) or `order.return_closed` (`status`
+    rejected or refunded) of the order of `paid`: {line id: units}."""
+    order_id = paid["data"]["order_id"]
+    data: dict[str, Any] = {
+        "order_id": order_id,
+        "return_id": return_id or str(uuid.uuid4()),
+        "merchant_id": paid["data"]["lines"][0]["merchant_id"],
+        "lines": _units(lines),
+        "at": at.isoformat(),
+    }
+    if status is not None:
+        data["status"] = status
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "order.return_requested" if status is None else "order.return_closed",
+        "source": "checkout",
+        "time": at.isoformat(),
+        "subject": order_id,
+        "data": data,
+    }

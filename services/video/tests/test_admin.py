@@ -13,9 +13,9 @@ import uuid
 from datetime import date
 
 import pytest
-from django.test import override_settings
+from django.contrib.auth import get_user_model
+from django.test import Client
 
-from clipcart_tools.testing.fixtures import admin_lockout_answers
 from engagement.models import DailyVideoStats
 from productcards.models import ProductCard
 from tests.admin_pages import ADMIN, CARDS, CREATORS, STATS, TAGS, VIDEOS, _form, _listed
@@ -190,16 +190,27 @@ def test_stats_are_filtered_by_day(superuser_client, creator_video, other_video)
     assert stats_page.context["has_change_permission"] is False
 
 
-@override_settings(AXES_FAILURE_LIMIT=3)
-def test_the_admin_login_locks_after_repeated_wrong_passwords_even_for_the_right_one():
-    wrong, right = admin_lockout_answers(admin=ADMIN, failures=3)
+def test_the_admin_takes_no_password_and_sends_sign_ins_to_catalog(settings):
+    # Staff exist once, at catalog (ADR 23): this admin's login page is a redirect there,
+    # with the page to come back to; a posted password is not looked at.
+    settings.CONSOLE_LOGIN_URL = "http://127.0.0.1:8001/catalog/admin/login/"
+    get_user_model().objects.create_user(username="local", password="right", is_staff=True)
+    client = Client()
 
-    assert wrong == [200, 200, 429]
-    assert right == 429
+    page = client.get(f"{ADMIN}/login/?next={ADMIN}/")
+    posted = client.post(f"{ADMIN}/login/", {"username": "local", "password": "right"})
+
+    assert page.status_code == 302
+    assert page["Location"] == (
+        "http://127.0.0.1:8001/catalog/admin/login/?next=http%3A%2F%2Ftestserver%2Fvideo%2Fadmin%2F"
+    )
+    assert posted.status_code == 302 and posted["Location"].startswith(settings.CONSOLE_LOGIN_URL)
+    assert client.get(f"{ADMIN}/").status_code == 302  # still signed out
 
 
-def test_the_right_password_signs_in_to_the_admin_below_the_failure_limit():
-    wrong, right = admin_lockout_answers(admin=ADMIN, failures=2)
+def test_behind_the_gateway_the_sign_in_is_a_path_on_the_same_origin(settings):
+    settings.CONSOLE_LOGIN_URL = "/catalog/admin/login/"
 
-    assert wrong == [200, 200]
-    assert right == 302
+    page = Client().get(f"{ADMIN}/login/?next=https://elsewhere.example/")
+
+    assert page["Location"] == "/catalog/admin/login/?next=%2Fvideo%2Fadmin%2F"

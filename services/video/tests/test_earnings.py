@@ -1,5 +1,6 @@
 """`GET /api/v1/creators/me/earnings/`: a creator's attributed sales and commission by
-video, pending vs settled, and nobody else's."""
+video, pending (with when it settles), settled and ineligible, and nobody else's.
+Settlement's own rules: tests/test_settlement.py."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.factories import (
     ProductTagFactory,
     VideoFactory,
     engagement_event,
+    order_delivered,
     order_paid,
     order_refunded,
     paid_line,
@@ -29,8 +31,9 @@ def eur(amount):
 
 @pytest.fixture
 def sales():
-    """Ada's video sold 4000 twenty days ago (settled) and 2000 today, refunded by 500;
-    Bob's video sold 9000 today."""
+    """Ada's video sold 4000 twenty days ago, delivered with its return window closed
+    yesterday (settled), and 2000 today, refunded by 500, not delivered yet (pending, no
+    date); Bob's video sold 9000 today."""
     now = timezone.now()
     ada = CreatorFactory(user_id="ada", commission_rate_bps=1550)
     bob = CreatorFactory(user_id="bob", commission_rate_bps=2000)
@@ -42,7 +45,10 @@ def sales():
     )
     old = now - timedelta(days=20)
     engagement_event("buyer", ada_tag.video, "tag_tap", old - timedelta(hours=1))
-    event_consume(envelope=order_paid("buyer", [paid_line(ada_tag, 4000, quantity=2)], old))
+    settled = order_paid("buyer", [line := paid_line(ada_tag, 4000, quantity=2)], old)
+    event_consume(envelope=settled)
+    delivered = order_delivered(settled, {line["line_id"]: 2}, old, now - timedelta(days=1))
+    event_consume(envelope=delivered)
     engagement_event("buyer", ada_tag.video, "tag_tap", now - timedelta(hours=2))
     paid = order_paid("buyer", [line := paid_line(ada_tag, 2000)], now - timedelta(minutes=5))
     event_consume(envelope=paid)
@@ -58,7 +64,7 @@ def test_a_creator_sees_sales_and_commission_by_video_pending_and_settled(client
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["model"] == "last_touch"
-    assert body["settlement_days"] == 14
+    assert body["settlement_days"] is None  # deprecated: settlement follows delivery
     assert (body["to"], body["from"]) == (
         timezone.now().date().isoformat(),
         (timezone.now().date() - timedelta(days=29)).isoformat(),
@@ -73,14 +79,20 @@ def test_a_creator_sees_sales_and_commission_by_video_pending_and_settled(client
     # 15.5 %: 620 on the settled 4000, 233 on the 1500 left of today's sale.
     assert video["commission"] == eur(853)
     assert video["settled"] == {"net": eur(4000), "commission": eur(620)}
-    assert video["pending"] == {"net": eur(1500), "commission": eur(233)}
+    assert video["pending"] == {
+        "net": eur(1500),
+        "commission": eur(233),
+        "schedule": [{"settles_on": None, "net": eur(1500), "commission": eur(233)}],
+    }
+    assert video["ineligible"] == {"sales": eur(0), "commission": eur(0)}
     assert body["totals"] == [
         {
             "currency": "EUR",
             **{
                 k: v
                 for k, v in video.items()
-                if k in {"sales", "refunds", "net", "commission", "pending", "settled"}
+                if k
+                in {"sales", "refunds", "net", "commission", "pending", "settled", "ineligible"}
             },
         }
     ]
@@ -143,13 +155,19 @@ def test_earnings_take_the_same_queries_for_one_video_or_many(
 ):
     with django_assert_max_num_queries(3):
         client_for("ada").get(URL)
-    for _ in range(5):
+    for n in range(5):
         tag = ProductTagFactory(
             video=VideoFactory(creator=sales.creator),
             product_id=sales.tags.get().product_id,
             merchant_id=sales.tags.get().merchant_id,
         )
         engagement_event("buyer", tag.video, "tag_tap", timezone.now() - timedelta(minutes=1))
-        event_consume(envelope=order_paid("buyer", [paid_line(tag, 100)], timezone.now()))
+        paid = order_paid("buyer", [line := paid_line(tag, 100)], timezone.now())
+        event_consume(envelope=paid)
+        # Delivered on days of their own: one more schedule entry per video.
+        closes = timezone.now() + timedelta(days=10 + n)
+        event_consume(envelope=order_delivered(paid, {line["line_id"]: 1}, timezone.now(), closes))
     with django_assert_max_num_queries(3):
-        assert len(client_for("ada").get(URL).json()["videos"]) == 6
+        videos = client_for("ada").get(URL).json()["videos"]
+    assert len(videos) == 6
+    assert sum(len(video["pending"]["schedule"]) for video in videos) == 6

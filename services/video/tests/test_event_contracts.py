@@ -62,7 +62,15 @@ def test_checkout_order_paid_and_refunded_are_credited_then_reversed(checkout):
     order = {"user_id": user, "lines": [line], "refund_amount": 1000}
     printed = checkout.service.manage("event_samples", "--order", json.dumps(order))
     samples = {sample["type"]: sample for sample in json.loads(printed)}
-    assert set(samples) == {"order.paid", "order.refunded", "order.cancelled"}
+    assert set(samples) == {
+        "order.paid",
+        "order.refunded",
+        "order.cancelled",
+        "order.shipped",
+        "order.delivered",
+        "order.return_requested",
+        "order.return_closed",
+    }
     order_id = samples["order.paid"]["data"]["order_id"]
 
     assert event_consume(envelope=samples["order.paid"]) is True
@@ -83,3 +91,47 @@ def test_checkout_order_paid_and_refunded_are_credited_then_reversed(checkout):
         Credit.objects.filter(sale_line=sale).values_list("model").annotate(net=Sum("amount"))
     )
     assert net == {model: 3000 for model in MODELS}
+
+
+@pytest.mark.parametrize("return_status", ["rejected", "refunded"])
+def test_checkout_delivery_and_return_settle_the_line_when_its_window_closes(
+    checkout, client_for, return_status
+):
+    creator = CreatorFactory(commission_rate_bps=1000)
+    tag = ProductTagFactory(video=VideoFactory(creator=creator))
+    user = f"buyer-{uuid.uuid4().hex[:8]}"
+    engagement_event(user, tag.video, "tag_tap", timezone.now() - timedelta(hours=1))
+    line = paid_line(tag, amount=4000, quantity=2)
+    closes = timezone.now() - timedelta(minutes=1)
+    order = {
+        "user_id": user,
+        "lines": [line],
+        "refund_amount": 2000,
+        "returns_close_at": closes.isoformat(),
+        "return_status": return_status,
+    }
+    printed = checkout.service.manage("event_samples", "--order", json.dumps(order))
+    samples = {sample["type"]: sample for sample in json.loads(printed)}
+    event_consume(envelope=samples["order.paid"])
+
+    assert event_consume(envelope=samples["order.shipped"]) is False  # not video's (no handler)
+    assert event_consume(envelope=samples["order.delivered"]) is True
+    sale = SaleLine.objects.get()
+    assert (sale.delivered_quantity, sale.returns_close_at) == (2, closes)
+    assert event_consume(envelope=samples["order.return_requested"]) is True
+    assert SaleLine.objects.get().held_quantity == 1
+    held = client_for(creator.user_id).get("/api/v1/creators/me/earnings/").json()
+    assert held["videos"][0]["settled"]["net"] == {"amount": 0, "currency": "EUR"}
+
+    assert event_consume(envelope=samples["order.return_closed"]) is True
+    assert event_consume(envelope=samples["order.refunded"]) is True
+
+    assert SaleLine.objects.get().held_quantity == 0
+    assert RefundReceived.objects.get().applied_at is not None
+    settled = client_for(creator.user_id).get("/api/v1/creators/me/earnings/").json()
+    [video] = settled["videos"]
+    assert video["settled"] == {
+        "net": {"amount": 2000, "currency": "EUR"},
+        "commission": {"amount": 200, "currency": "EUR"},
+    }
+    assert video["pending"]["schedule"] == []

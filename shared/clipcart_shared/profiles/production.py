@@ -12,6 +12,8 @@ from clipcart_shared.settings import env
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 DEBUG = False
 SERVICE_AUTH_KEYS = env.list("SERVICE_AUTH_KEYS")
+# The three admins' shared sign-in cookie is signed with it (the same in all three).
+CONSOLE_SIGNING_KEY = env.str("CONSOLE_SIGNING_KEY")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)

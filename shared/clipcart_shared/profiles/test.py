@@ -4,6 +4,7 @@ SECRET_KEY = "test-only"
 DEBUG = False
 JWT_HS256_SECRET = "test-only-jwt-secret-with-enough-length"
 JWT_PUBLIC_KEY = ""
+CONSOLE_SIGNING_KEY = "test-only-console-signing-key-0000000"
 SERVICE_AUTH_KEYS = [
     "test-only-service-key-current-0000000",
     "test-only-service-key-old-00000000000",

@@ -11,8 +11,10 @@ from clipcart_shared.settings import (
     SHARED_BEAT_SCHEDULE,
     SPECTACULAR_SETTINGS,
     THIRD_PARTY_APPS,
+    admin_cookie_names,
     database_settings,
     env,
+    middleware_with_sign_in,
 )
 
 SERVICE_NAME = "catalog"
@@ -23,12 +25,19 @@ INSTALLED_APPS = [
     *SHARED_APPS,
     "core",
     "merchants",
+    "staff",
     "products",
     "inventory",
 ]
 
 DATABASES = database_settings(SERVICE_NAME)
 LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
+# One sign-in for the three admins (ADR 23); each admin's own cookies apart.
+MIDDLEWARE = middleware_with_sign_in("staff.middleware.OwnerSignInMiddleware")
+SESSION_COOKIE_NAME, CSRF_COOKIE_NAME, SESSION_COOKIE_PATH = admin_cookie_names(SERVICE_NAME)
+CSRF_COOKIE_PATH = SESSION_COOKIE_PATH
+# Catalog owns staff: users, passwords, merchant memberships and sign-ins (staff app).
+CONSOLE_SIGN_IN = "owner"
 STATIC_URL = "/catalog/static/"
 # How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
 MERCHANT_IDS_FOR_USER = "merchants.selectors.merchant_ids_for_user"

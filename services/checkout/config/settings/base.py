@@ -11,8 +11,10 @@ from clipcart_shared.settings import (
     SHARED_BEAT_SCHEDULE,
     SPECTACULAR_SETTINGS,
     THIRD_PARTY_APPS,
+    admin_cookie_names,
     database_settings,
     env,
+    middleware_with_sign_in,
     service_url,
 )
 
@@ -27,10 +29,33 @@ INSTALLED_APPS = [
     "carts",
     "orders",
     "payments",
+    "merchant_api",
 ]
 
 DATABASES = database_settings(SERVICE_NAME)
 LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
+# One sign-in for the three admins (ADR 23); each admin's own cookies apart.
+MIDDLEWARE = middleware_with_sign_in("clipcart_shared.console.trust.TrustedSignInMiddleware")
+SESSION_COOKIE_NAME, CSRF_COOKIE_NAME, SESSION_COOKIE_PATH = admin_cookie_names(SERVICE_NAME)
+CSRF_COOKIE_PATH = SESSION_COOKIE_PATH
+# What merchant staff (catalog's non-superuser staff) may do in this admin: the
+# "Merchant staff" group the console gives them here holds these permissions.
+CONSOLE_STAFF_PERMISSIONS = [
+    "orders.view_order",
+    "orders.view_orderline",
+    "orders.view_refund",
+    "orders.add_refund",
+    "orders.view_orderreturn",
+    "orders.change_orderreturn",
+    "orders.view_merchantpolicy",
+    "orders.add_merchantpolicy",
+    "orders.change_merchantpolicy",
+    "orders.view_shipment",
+    "orders.add_shipment",
+    "merchant_api.view_merchantapikey",
+    "merchant_api.add_merchantapikey",
+    "merchant_api.change_merchantapikey",
+]
 STATIC_URL = "/checkout/static/"
 # How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
 MERCHANT_IDS_FOR_USER = "clipcart_shared.merchant_access.models.merchant_ids_for_user"
@@ -39,6 +64,12 @@ SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
     "TITLE": "clipcart checkout",
     "DESCRIPTION": "Carts, checkout with Stripe, orders, and Stripe's webhooks.",
+    # Orders and shipments both have a `status`: each its own enum in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ShipmentStatusEnum": "orders.models.Shipment.Status",
+        "TrackingStatusEnum": "orders.services.tracking.TRACKING_STATUSES",
+    },
 }
 
 CATALOG_URL = service_url("catalog")
@@ -71,6 +102,14 @@ MAX_LINE_QUANTITY = 99
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@clipcart.local")
 
+# Shipping: a shipment nobody (merchant, carrier) marked delivered is delivered this many
+# days after it shipped.
+FULFILMENT_AUTO_DELIVER_DAYS = env.int("FULFILMENT_AUTO_DELIVER_DAYS", default=14)
+# The carrier tracking webhook (`POST /api/v1/webhooks/tracking/`): its signing secret
+# (empty: every request is refused) and how old a signature may be.
+TRACKING_WEBHOOK_SECRET = env.str("TRACKING_WEBHOOK_SECRET", default="tracking_clipcart_local")
+TRACKING_WEBHOOK_TOLERANCE_SECONDS = 300
+
 CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
 # What this service publishes, and to whom: each type is a constant of orders/events.py;
 # each queue's service has a handler for it (ADR 19). `order.cancelled` is written to the
@@ -81,9 +120,24 @@ EVENT_ROUTES = {
         "checkout.events",
         *env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
     ],
-    "order.refunded": env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
+    # On `checkout.events` too: a refund's units back to stock in catalog (restock).
+    "order.refunded": [
+        "checkout.events",
+        *env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
+    ],
+    # A return holds its units from settling until it closes (video's attribution).
+    "order.return_requested": env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
+    "order.return_closed": env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
+    # The buyer's emails; video's attribution learns deliveries (settlement follows them).
+    "order.shipped": ["checkout.events"],
+    "order.delivered": [
+        "checkout.events",
+        *env.list("ORDER_EVENT_QUEUES", default=["video.attribution"]),
+    ],
 }
-# What it consumes: its own `order.paid`, for fulfilment (config/event_handlers.py).
+# What it consumes: its own `order.paid` (confirmation), `order.refunded` (restock what was
+# paid back), `order.shipped` and `order.delivered` (the buyer's emails); the table is
+# config/event_handlers.py.
 EVENT_HANDLERS = "config.event_handlers.EVENT_HANDLERS"
 CELERY_BEAT_SCHEDULE = {
     **SHARED_BEAT_SCHEDULE,
@@ -95,6 +149,10 @@ CELERY_BEAT_SCHEDULE = {
     "apply-waiting-stripe-events": {
         "task": "orders.stripe_events_sweep",
         "schedule": WEBHOOK_SWEEP_SECONDS,
+    },
+    "deliver-shipments-after-timeout": {
+        "task": "orders.shipments_auto_deliver",
+        "schedule": env.int("AUTO_DELIVER_SWEEP_SECONDS", default=3600),
     },
     "reconcile-pending-payments": {
         "task": "orders.payments_reconcile",

@@ -18,6 +18,7 @@ from clipcart_shared.errors import ApplicationError
 from core.errors import CheckoutErrorCode
 from orders.admin.display import is_platform_staff, money, short_id
 from orders.admin.inlines import OrderLineInline, RefundInline
+from orders.admin.shipping import OrderShipMixin, ShipmentInline
 from orders.forms import STALE_MESSAGE, OrderRefundForm
 from orders.models import Order
 from orders.selectors import (
@@ -34,7 +35,7 @@ from payments import stripe_api
 REFUND_PERMISSION = "orders.add_refund"
 
 
-ORDER_FIELDS = ["id", "status", "fulfilment_status", "email", "shipping_to", "created_at"]
+ORDER_FIELDS = ["id", "status", "email", "shipping_to", "created_at"]
 PLATFORM_MONEY_FIELDS = ["subtotal", "shipping", "total", "refunded", "refundable"]
 MERCHANT_MONEY_FIELDS = ["your_lines_total", "your_lines_refunded", "your_lines_refundable"]
 PAYMENT_FIELDS = [
@@ -53,8 +54,8 @@ PAYMENT_FIELDS = [
 
 
 @admin.register(Order)
-class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
-    """Orders, view-only; refunds from the order's refund page."""
+class OrderAdmin(OrderShipMixin, MerchantScopedAdminMixin, admin.ModelAdmin):
+    """Orders, view-only; shipping and refunds from the order's own pages."""
 
     change_form_template = "orders/admin/order_change_form.html"
     refund_template = "orders/admin/order_refund.html"
@@ -68,7 +69,7 @@ class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     )
     ordering = ["-created_at", "-id"]
     list_per_page = 50
-    inlines = [OrderLineInline, RefundInline]
+    inlines = [OrderLineInline, ShipmentInline, RefundInline]
 
     # --- scope and permissions ---------------------------------------------------------
 
@@ -97,7 +98,7 @@ class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     # --- the list -----------------------------------------------------------------------
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
-        columns = ["reference", "created_at", "email", "status", "fulfilment_status"]
+        columns = ["reference", "created_at", "email", "status"]
         if is_platform_staff(request):
             return [*columns, "total", "refunded", "is_disputed"]
         return [*columns, "your_lines_total", "your_lines_refunded"]
@@ -155,6 +156,8 @@ class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         extra_context = dict(extra_context or {})
+        if self.has_ship_permission(request):
+            extra_context["ship_url"] = self.ship_url(object_id)
         if self.has_refund_permission(request):
             extra_context["refund_url"] = reverse(
                 "admin:orders_order_refund", args=[object_id], current_app=self.admin_site.name
@@ -169,7 +172,7 @@ class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
             self.admin_site.admin_view(self.refund_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_refund",
         )
-        return [refund, *super().get_urls()]
+        return [refund, *self.ship_urls(), *super().get_urls()]
 
     def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Refund lines (or, for platform staff, the whole order) through the service. A
@@ -194,6 +197,7 @@ class OrderAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
                     line_ids=form.line_ids,
                     created_by=f"admin:{request.user.get_username()}",
                     reason=form.cleaned_data["reason"],
+                    restock_units=form.restock_units,
                 )
             except ApplicationError as error:
                 messages.error(request, self._refusal(error, form))

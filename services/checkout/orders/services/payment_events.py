@@ -24,7 +24,7 @@ from orders.services.status import (
     STOCK_GONE,
     order_cancelled_record,
     order_locked,
-    status_after_refunds,
+    order_status_derive,
 )
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def _order_paid_record(order: Order) -> Order:
     """The (locked, pending) order's stock is committed: it is paid."""
     order.paid_at = timezone.now()
     # A refund recorded before the payment (out-of-order events) still counts.
-    order.status = status_after_refunds(order)
+    order.status = order_status_derive(order)
     order.save(update_fields=["status", "paid_at", "updated_at"])
     events = [order_paid_event(order)]
     events += [

@@ -18,20 +18,15 @@ from core.errors import CheckoutErrorCode
 from orders.events import order_refunded_event
 from orders.models import Order, OrderLine, Refund
 from orders.selectors import order_lines_refundable, order_refundable_amount
-from orders.services.status import order_locked, status_after_refunds
+from orders.services.after_refund import cancel_undo, return_refunded_record
+from orders.services.status import order_locked, order_status_derive
 from payments import stripe_api
 
 logger = logging.getLogger(__name__)
 
 
 # A refunded order is checked like the others: 422, nothing left (not "nothing paid").
-REFUNDABLE_STATUSES = (
-    Order.Status.PAID,
-    Order.Status.FULFILLED,
-    Order.Status.PARTIALLY_REFUNDED,
-    Order.Status.REFUNDED,
-    Order.Status.CANCELLED,
-)
+REFUNDABLE_STATUSES = (*Order.AFTER_PAYMENT, Order.Status.REFUNDED, Order.Status.CANCELLED)
 # A pending refund older than this was left by a process that stopped between asking
 # Stripe and recording the answer (Stripe calls time out well before): ask again.
 REFUND_PENDING_TIMEOUT = timedelta(minutes=10)
@@ -45,6 +40,7 @@ def order_refund(
     line_ids: list[uuid.UUID] | None = None,
     reason: str = "",
     stripe_refund_id: str | None = None,
+    restock_units: dict[uuid.UUID, int] | None = None,
 ) -> Order:
     """Give money back: on Stripe (unless `stripe_refund_id` says it already happened
     there), recorded per line, reflected in the order's status, `order.refunded`
@@ -56,7 +52,10 @@ def order_refund(
     counted by every later check), so refunds made at the same moment can never together
     give back more than is left, on Stripe or here. Stripe refusing marks the refund
     failed, which frees the amount again; Stripe unreachable (a timeout, a 5xx) leaves it
-    pending, to be asked again with the same key by `refunds_reconcile`."""
+    pending, to be asked again with the same key by `refunds_reconcile`.
+
+    `restock_units` ({line id: units}, staff's "restock these units"): once the refund
+    succeeds, those units go back to stock in catalog (`orders.services.restock`)."""
     if stripe_refund_id is not None:
         return _refund_record(
             order_id=order.id,
@@ -67,11 +66,23 @@ def order_refund(
             line_ids=line_ids,
         )
     refund = _refund_reserve(
-        order_id=order.id, amount=amount, line_ids=line_ids, created_by=created_by, reason=reason
+        order_id=order.id,
+        amount=amount,
+        line_ids=line_ids,
+        created_by=created_by,
+        reason=reason,
+        restock_units=restock_units,
     )
+    return refund_send(refund=refund, payment_intent_id=order.payment_intent_id)
+
+
+def refund_send(*, refund: Refund, payment_intent_id: str) -> Order:
+    """Ask Stripe for a pending (committed) refund and record its answer; no row is
+    locked here. The errors are `order_refund`'s."""
+    amount = refund.amount
     try:
         stripe_refund_id = stripe_api.refund_create(
-            payment_intent_id=order.payment_intent_id, amount=amount, refund_key=str(refund.id)
+            payment_intent_id=payment_intent_id, amount=amount, refund_key=str(refund.id)
         )
     except stripe_api.PaymentProviderUnavailable as error:
         # A timeout may have reached Stripe: neither made nor failed. The refund stays
@@ -99,6 +110,7 @@ def _refund_reserve(
     line_ids: list[uuid.UUID] | None,
     created_by: str,
     reason: str,
+    restock_units: dict[uuid.UUID, int] | None = None,
 ) -> Refund:
     """Check and hold `amount` in one short transaction under the order's lock: a pending
     refund with its share of each line. Committed before Stripe is asked."""
@@ -128,9 +140,50 @@ def _refund_reserve(
             status=Refund.Status.PENDING,
             amount=amount,
             lines=_line_shares(lines, lines_refundable, amount),
+            units={str(line_id): units for line_id, units in (restock_units or {}).items()},
+            restock=bool(restock_units),
             reason=reason,
             created_by=created_by,
         )
+
+
+def refund_reserve_locked(
+    *,
+    order: Order,
+    shares: dict[uuid.UUID, int],
+    shipping: int,
+    units: dict[uuid.UUID, int],
+    restock: bool,
+    created_by: str,
+    reason: str,
+) -> Refund | None:
+    """A pending refund of exactly `shares` of these lines plus `shipping`, for `units`
+    (a buyer's cancel, a received return), in the caller's transaction: the caller holds
+    the order's lock and has checked the units. Each share is capped by what is left on
+    its line beside pending refunds. None when nothing is left to give back (staff
+    refunded it already)."""
+    lines = [line for line in order.lines.order_by("id") if line.id in shares]
+    left = order_lines_refundable(order=order, lines=lines)
+    capped = {
+        str(line.id): min(shares[line.id], max(room, 0))
+        for line, room in zip(lines, left, strict=True)
+    }
+    shipping_left = order_refundable_amount(order=order, lines=None) - sum(
+        order_lines_refundable(order=order, lines=list(order.lines.all()))
+    )
+    amount = sum(capped.values()) + min(shipping, max(shipping_left, 0))
+    if amount <= 0:
+        return None
+    return Refund.objects.create(
+        order=order,
+        status=Refund.Status.PENDING,
+        amount=amount,
+        lines={line_id: share for line_id, share in capped.items() if share},
+        units={str(line_id): count for line_id, count in units.items()},
+        restock=restock,
+        reason=reason,
+        created_by=created_by,
+    )
 
 
 def _order_lines(order: Order, line_ids: list[uuid.UUID] | None) -> list[OrderLine]:
@@ -158,6 +211,7 @@ def refund_succeed(*, refund_id: uuid.UUID, stripe_refund_id: str) -> Order:
         refund.completed_at = timezone.now()
         refund.save(update_fields=["status", "stripe_refund_id", "completed_at"])
         _refund_apply(order, refund)
+        return_refunded_record(refund)
     logger.info(
         "Order refunded",
         extra={"order_id": str(order.id), "refund_id": str(refund.id), "amount": refund.amount},
@@ -166,10 +220,15 @@ def refund_succeed(*, refund_id: uuid.UUID, stripe_refund_id: str) -> Order:
 
 
 def refund_fail(*, refund_id: uuid.UUID, failure: str) -> None:
-    """Stripe gave nothing back: the pending refund's amount is free again."""
-    Refund.objects.filter(id=refund_id, status=Refund.Status.PENDING).update(
-        status=Refund.Status.FAILED, failure=failure[:300], completed_at=timezone.now()
-    )
+    """Stripe gave nothing back: the pending refund's amount is free again (and a
+    buyer's cancel of its units is undone: they were not paid back)."""
+    with transaction.atomic():
+        order = order_locked(Refund.objects.values_list("order_id", flat=True).get(id=refund_id))
+        failed = Refund.objects.filter(id=refund_id, status=Refund.Status.PENDING).update(
+            status=Refund.Status.FAILED, failure=failure[:300], completed_at=timezone.now()
+        )
+        if failed:
+            cancel_undo(order, Refund.objects.get(id=refund_id))
     logger.warning("Refund failed", extra={"refund_id": str(refund_id), "failure": failure})
 
 
@@ -212,12 +271,8 @@ def _refund_apply(order: Order, refund: Refund) -> None:
         )
     OrderLine.objects.bulk_update(lines, ["refunded_amount"])
     order.refunded_amount = min(order.total_amount, order.refunded_amount + refund.amount)
-    if order.status in (
-        Order.Status.PAID,
-        Order.Status.FULFILLED,
-        Order.Status.PARTIALLY_REFUNDED,
-    ):
-        order.status = status_after_refunds(order)
+    if order.status in Order.AFTER_PAYMENT:
+        order.status = order_status_derive(order)
         events_publish(events=[order_refunded_event(order, refund)])
     order.save(update_fields=["refunded_amount", "status", "updated_at"])
 

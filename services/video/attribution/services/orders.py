@@ -1,6 +1,7 @@
 """What checkout's order events do here: `order.paid` records the lines and credits them,
 `order.refunded` reverses the refunded share of every credit (or holds the refund until
-its order is paid). All of it under the order's advisory lock (`order_lock`).
+its order is paid). All of it under the order's advisory lock (`order_lock`). Deliveries
+and returns are `attribution.services.settlement`'s.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from attribution.allocation import (
     commission,
@@ -24,26 +24,11 @@ from attribution.models import (
     SaleLine,
 )
 from attribution.services.credits import MODELS, CreditRow, credits_insert, lines_attribute
+from attribution.services.locks import event_time, order_lock
+from attribution.services.settlement import order_settlement_refresh
 from clipcart_shared.money import allocate
 
 logger = logging.getLogger(__name__)
-
-
-def order_lock(order_id: uuid.UUID | str) -> None:
-    """Serialize the work on one order until the transaction ends."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"attribution:{order_id}"]
-        )
-
-
-def _time(value: Any, fallback: str) -> datetime:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        parsed = parse_datetime(fallback)
-    if parsed is None:
-        raise ValueError(f"No valid time in {value!r} or {fallback!r}.")
-    return parsed
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -69,7 +54,9 @@ def _sale_line(line: dict[str, Any], order: dict[str, Any], paid_at: datetime) -
         source_video_id=video_id,
         source_tag_id=_uuid(source.get("tag_id")),
         # An older checkout sends no time: the line was added before payment, at the latest.
-        source_added_at=_time(source.get("added_at"), paid_at.isoformat()) if video_id else None,
+        source_added_at=event_time(source.get("added_at"), paid_at.isoformat())
+        if video_id
+        else None,
     )
 
 
@@ -77,7 +64,7 @@ def order_paid_apply(envelope: dict[str, Any]) -> None:
     """Handler of checkout's `order.paid`: record each line, credit it under every model,
     then apply any refund of the order that arrived first."""
     data = envelope["data"]
-    paid_at = _time(data.get("paid_at"), envelope["time"])
+    paid_at = event_time(data.get("paid_at"), envelope["time"])
     with transaction.atomic():
         order_lock(data["order_id"])
         candidates = [_sale_line(line, data, paid_at) for line in data["lines"]]
@@ -90,6 +77,10 @@ def order_paid_apply(envelope: dict[str, Any]) -> None:
         SaleLine.objects.bulk_create(new_lines)
         credits = lines_attribute(new_lines)
         held = refunds_held_apply(order_id=data["order_id"])
+        # Deliveries and returns heard before the payment count now.
+        settling = (
+            order_settlement_refresh(order_id=data["order_id"], new_lines=True) if new_lines else 0
+        )
     logger.info(
         "Order attributed",
         extra={
@@ -97,6 +88,7 @@ def order_paid_apply(envelope: dict[str, Any]) -> None:
             "lines": len(new_lines),
             "credits": credits,
             "held_refunds_applied": held,
+            "lines_delivered_before": settling,
         },
     )
 
@@ -111,7 +103,7 @@ def order_refunded_apply(envelope: dict[str, Any]) -> None:
             refund_id=uuid.UUID(str(data["refund_id"])),
             defaults={
                 "order_id": uuid.UUID(str(data["order_id"])),
-                "refunded_at": _time(data.get("refunded_at"), envelope["time"]),
+                "refunded_at": event_time(data.get("refunded_at"), envelope["time"]),
                 "lines": data["lines"],
             },
         )

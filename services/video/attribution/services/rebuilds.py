@@ -1,13 +1,14 @@
 """Rebuilds: credits recomputed for a range of days (`attribution_recompute`), and the
 order events that never arrived applied from checkout's order-events API
-(`attribution_reconcile`).
+(`attribution_reconcile`: payments and refunds, then deliveries and returns).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -16,18 +17,25 @@ from django.utils import timezone
 
 from attribution.models import (
     Credit,
+    DeliveryReceived,
     RefundReceived,
+    ReturnReceived,
     SaleLine,
 )
 from attribution.services.credits import lines_attribute
+from attribution.services.locks import order_lock
 from attribution.services.orders import (
-    order_lock,
     order_paid_apply,
     order_refunded_apply,
     refund_apply,
 )
+from attribution.services.settlement import (
+    order_delivered_apply,
+    order_return_closed_apply,
+    order_return_requested_apply,
+)
 from clipcart_shared.sweeps.services import rows_backed_off, rows_each
-from core.checkout import order_events
+from core.checkout import OrderEventTypeUnknown, order_events
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +111,110 @@ def _lost_refund_apply(event: dict[str, Any]) -> None:
     order_refunded_apply(_envelope(event, "refunded_at"))
 
 
+# The after-payment types: each names one event by an id of its data (`id_field`), tells
+# which of a batch's ids were received already (`known`), and is applied by `handle`.
+def _deliveries_known(ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return set(
+        DeliveryReceived.objects.filter(shipment_id__in=ids).values_list("shipment_id", flat=True)
+    )
+
+
+def _returns_known(ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return set(ReturnReceived.objects.filter(return_id__in=ids).values_list("return_id", flat=True))
+
+
+def _returns_closed_known(ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    return set(
+        ReturnReceived.objects.filter(return_id__in=ids, closed_at__isnull=False).values_list(
+            "return_id", flat=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _AfterPaid:
+    type: str
+    count: str
+    id_field: str
+    handle: Callable[[dict[str, Any]], None]
+    known: Callable[[set[uuid.UUID]], set[uuid.UUID]]
+
+    @property
+    def task(self) -> str:
+        return f"attribution.reconcile.{self.type.removeprefix('order.')}"
+
+    def apply(self, event: dict[str, Any]) -> None:
+        logger.warning(
+            "Lost %s recovered by reconciliation",
+            self.type,
+            extra={
+                "order_id": event["data"]["order_id"],
+                self.id_field: event["data"][self.id_field],
+            },
+        )
+        self.handle(_envelope(event, "at"))
+
+
+AFTER_PAID = (
+    _AfterPaid(
+        "order.delivered", "delivered", "shipment_id", order_delivered_apply, _deliveries_known
+    ),
+    _AfterPaid(
+        "order.return_requested",
+        "returns_requested",
+        "return_id",
+        order_return_requested_apply,
+        _returns_known,
+    ),
+    _AfterPaid(
+        "order.return_closed",
+        "returns_closed",
+        "return_id",
+        order_return_closed_apply,
+        _returns_closed_known,
+    ),
+)
+
+
+def _after_paid_reconcile(
+    kind: _AfterPaid, *, since: datetime, until: datetime, counts: dict[str, int]
+) -> None:
+    """The lost events of one after-payment type, applied; a checkout that does not
+    list the type yet (400) is logged and skipped."""
+    backed_off = set(rows_backed_off(task=kind.task))
+    try:
+        for batch in _batches(order_events(type=kind.type, since=since, until=until)):
+            known = {
+                str(key)
+                for key in kind.known(
+                    {uuid.UUID(str(event["data"][kind.id_field])) for event in batch}
+                )
+            }
+            counts[kind.count] += len(batch)
+            counts[f"{kind.count}_applied"] += len(
+                rows_each(
+                    task=kind.task,
+                    rows=[
+                        event
+                        for event in batch
+                        if str(uuid.UUID(str(event["data"][kind.id_field]))) not in known
+                        and str(event["data"][kind.id_field]) not in backed_off
+                    ],
+                    handle=kind.apply,
+                    key=lambda event: str(event["data"][kind.id_field]),
+                )
+            )
+    except OrderEventTypeUnknown:
+        logger.warning(
+            "Checkout does not list these events yet; not reconciled",
+            extra={"event_type": kind.type},
+        )
+
+
 def attribution_reconcile(*, since: datetime, until: datetime) -> dict[str, int]:
-    """Apply the `order.paid` and `order.refunded` of [since, until) that never arrived.
+    """Apply the order events of [since, until) that never arrived: `order.paid`,
+    `order.refunded`, then `order.delivered`, `order.return_requested` and
+    `order.return_closed`.
 
     A delivery can be lost (a worker killed while it holds the message: the embedded
     broker never makes it visible again). Checkout's order-events API lists the payloads
@@ -112,12 +222,17 @@ def attribution_reconcile(*, since: datetime, until: datetime) -> dict[str, int]
     from `RefundReceived`, is applied through the very handlers the events run
     (`order_paid_apply`, `order_refunded_apply`): under the order's lock and unique by the
     database, so the real event arriving at the same time or later changes nothing.
-    Payments first, so a recovered refund finds its sale. Raises `CheckoutUnavailable`
+    Payments first, so a recovered refund finds its sale (deliveries and returns end
+    the same in any order). A delivery or return is lost when its shipment or return is
+    not received (a close, when its return is not closed here). Raises `CheckoutUnavailable`
     when checkout cannot answer (what was applied before stays applied). Each lost event
     is applied on its own: one that fails is logged and backed off, the others applied.
-    Returns counts: `paid` / `refunds` seen, `paid_applied` / `refunds_applied`.
+    Returns counts: `paid` / `refunds` seen, `paid_applied` / `refunds_applied`, and the
+    same for `delivered`, `returns_requested`, `returns_closed`.
     """
     counts = {"paid": 0, "paid_applied": 0, "refunds": 0, "refunds_applied": 0}
+    for kind in AFTER_PAID:
+        counts |= {kind.count: 0, f"{kind.count}_applied": 0}
     paid_backed_off = set(rows_backed_off(task=RECONCILE_PAID_TASK))
     refunds_backed_off = set(rows_backed_off(task=RECONCILE_REFUND_TASK))
     for batch in _batches(order_events(type="order.paid", since=since, until=until)):
@@ -160,5 +275,7 @@ def attribution_reconcile(*, since: datetime, until: datetime) -> dict[str, int]
                 key=lambda event: event["data"]["refund_id"],
             )
         )
+    for kind in AFTER_PAID:
+        _after_paid_reconcile(kind, since=since, until=until, counts=counts)
     logger.info("Attribution reconciled", extra=counts)
     return counts

@@ -11,8 +11,10 @@ from clipcart_shared.settings import (
     SHARED_BEAT_SCHEDULE,
     SPECTACULAR_SETTINGS,
     THIRD_PARTY_APPS,
+    admin_cookie_names,
     database_settings,
     env,
+    middleware_with_sign_in,
     service_url,
 )
 
@@ -34,6 +36,30 @@ INSTALLED_APPS = [
 
 DATABASES = database_settings(SERVICE_NAME)
 LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL, json=LOG_JSON)
+# One sign-in for the three admins (ADR 23); each admin's own cookies apart.
+MIDDLEWARE = middleware_with_sign_in("clipcart_shared.console.trust.TrustedSignInMiddleware")
+SESSION_COOKIE_NAME, CSRF_COOKIE_NAME, SESSION_COOKIE_PATH = admin_cookie_names(SERVICE_NAME)
+CSRF_COOKIE_PATH = SESSION_COOKIE_PATH
+# What merchant staff (catalog's non-superuser staff) may do in this admin: the
+# "Merchant staff" group the console gives them here holds these permissions.
+CONSOLE_STAFF_PERMISSIONS = [
+    "videos.view_video",
+    "videos.view_producttag",
+    "videos.add_producttag",
+    "videos.change_producttag",
+    "videos.delete_producttag",
+    "creators.view_creator",
+    "engagement.view_dailyvideostats",
+    "attribution.view_salesreport",
+    "attribution.view_saleline",
+    "attribution.view_merchantattributionsettings",
+    "attribution.add_merchantattributionsettings",
+    "attribution.change_merchantattributionsettings",
+    "attribution.view_productcommissionrate",
+    "attribution.add_productcommissionrate",
+    "attribution.change_productcommissionrate",
+    "attribution.delete_productcommissionrate",
+]
 STATIC_URL = "/video/static/"
 # How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
 MERCHANT_IDS_FOR_USER = "clipcart_shared.merchant_access.models.merchant_ids_for_user"
@@ -49,11 +75,11 @@ CATALOG_URL = service_url("catalog")
 CHECKOUT_URL = service_url("checkout")
 MAX_TAGS_PER_VIDEO = 30
 
-# A sale's commission is settled once its order can no longer be refunded.
-ATTRIBUTION_SETTLEMENT_DAYS = env.int("ATTRIBUTION_SETTLEMENT_DAYS", default=14)
-# Reconciliation (ADR 9): every so often, checkout's paid orders and refunds of the last
-# hours are compared with what was applied, and any lost `order.paid` / `order.refunded`
-# is applied then. Events younger than the delay are left to their delivery.
+# Reconciliation (ADR 9): every so often, checkout's paid orders, refunds, deliveries and
+# returns of the last hours are compared with what was applied, and any lost order event
+# is applied then. Events younger than the delay are left to their delivery. (A sale
+# settles after its delivery's return window, not after ATTRIBUTION_SETTLEMENT_DAYS,
+# which is gone: ADR 26.)
 ATTRIBUTION_RECONCILE_SECONDS = env.int("ATTRIBUTION_RECONCILE_SECONDS", default=300)
 ATTRIBUTION_RECONCILE_HOURS = env.int("ATTRIBUTION_RECONCILE_HOURS", default=24)
 ATTRIBUTION_RECONCILE_DELAY_SECONDS = env.int("ATTRIBUTION_RECONCILE_DELAY_SECONDS", default=60)

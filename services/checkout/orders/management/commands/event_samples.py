@@ -1,16 +1,20 @@
 """`manage.py event_samples [--order JSON]`: the events checkout publishes, built by
 `orders.events`, printed as the JSON list of envelopes their subscribers receive:
-`order.paid` of a paid order, `order.refunded` of a refund of its first line, and
-`order.cancelled` of another order of the same buyer. For the consumers' contract tests
-(ADR 19), which run it in a checkout of their own and feed each envelope to their real
-handler.
+`order.paid` of a paid order, `order.refunded` of a refund of its first line,
+`order.cancelled` of another order of the same buyer, then, for the paid order, one
+shipment per merchant of all its lines, `order.shipped` and `order.delivered`, and a
+return of one unit of its first line, `order.return_requested` and
+`order.return_closed`. For the consumers' contract tests (ADR 19), which run it in a
+checkout of their own and feed each envelope to their real handler.
 
 `--order` shapes the paid order so that a consumer can see the effect in its own data:
 `{"user_id": str, "lines": [{"line_id"?, "product_id", "variant_id", "merchant_id",
 "quantity", "amount", "source": {"video_id", "tag_id", "added_at"?} | null}],
-"refund_amount"?: int}` (`amount` is the line's total; the refund, of the first line, is
-half of it unless given). Everything is written in one transaction that is rolled back:
-nothing is left behind and nothing is relayed.
+"refund_amount"?: int, "delivered_at"?: ISO time, "returns_close_at"?: ISO time,
+"return_status"?: "rejected" | "refunded"}` (`amount` is the line's total; the refund, of
+the first line, is half of it unless given; delivered now, the return window the
+merchant's default after it, the return rejected, unless given). Everything is written in
+one transaction that is rolled back: nothing is left behind and nothing is relayed.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -28,8 +32,25 @@ from django.utils.dateparse import parse_datetime
 
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_shared.outbox.services import events_publish
-from orders.events import order_cancelled_event, order_paid_event, order_refunded_event
-from orders.models import Order, OrderLine, Refund
+from orders.events import (
+    order_cancelled_event,
+    order_delivered_event,
+    order_paid_event,
+    order_refunded_event,
+    order_return_closed_event,
+    order_return_requested_event,
+    order_shipped_event,
+)
+from orders.models import (
+    MerchantPolicy,
+    Order,
+    OrderLine,
+    OrderReturn,
+    Refund,
+    ReturnLine,
+    Shipment,
+    ShipmentLine,
+)
 
 DEFAULT_ORDER: dict[str, Any] = {
     "user_id": "sample-buyer",
@@ -65,6 +86,12 @@ class Command(BaseCommand):
             events_publish(events=[order_refunded_event(paid, refund)])
             cancelled = _order_create(request, status=Order.Status.CANCELLED)
             events_publish(events=[order_cancelled_event(cancelled, reason="expired")])
+            for shipment in _shipments_deliver(paid, request):
+                events_publish(events=[order_shipped_event(shipment)])
+                events_publish(events=[order_delivered_event(shipment)])
+            order_return = _return_close(first, request, refund)
+            events_publish(events=[order_return_requested_event(order_return)])
+            events_publish(events=[order_return_closed_event(order_return)])
             envelopes = [
                 event.envelope()
                 for event in OutboxEvent.objects.filter(
@@ -73,6 +100,62 @@ class Command(BaseCommand):
             ]
             transaction.set_rollback(True)
         self.stdout.write(json.dumps(envelopes, indent=2))
+
+
+def _time(request: dict[str, Any], field: str, default: datetime) -> datetime:
+    value = request.get(field)
+    parsed = parse_datetime(value) if value else default
+    if parsed is None:
+        raise CommandError(f"{field} is not an ISO time: {value!r}")
+    return parsed
+
+
+def _shipments_deliver(order: Order, request: dict[str, Any]) -> list[Shipment]:
+    """One shipment per merchant of all its lines, shipped and delivered."""
+    delivered_at = _time(request, "delivered_at", timezone.now())
+    window = timedelta(days=MerchantPolicy().return_window_days)
+    returns_close_at = _time(request, "returns_close_at", delivered_at + window)
+    shipments = []
+    for merchant_id in sorted({str(line.merchant_id) for line in order.lines.all()}):
+        shipment = Shipment.objects.create(
+            order=order,
+            merchant_id=merchant_id,
+            status=Shipment.Status.DELIVERED,
+            carrier="Sample carrier",
+            tracking_number=f"SAMPLE{uuid.uuid4().hex[:10].upper()}",
+            tracking_url="https://track.example.com/sample",
+            shipped_at=delivered_at - timedelta(days=2),
+            delivered_at=delivered_at,
+            delivered_by=Shipment.DeliveredBy.CARRIER,
+            returns_close_at=returns_close_at,
+            created_by="samples",
+        )
+        for line in order.lines.filter(merchant_id=merchant_id):
+            ShipmentLine.objects.create(shipment=shipment, line=line, quantity=line.quantity)
+        shipments.append(shipment)
+    return shipments
+
+
+def _return_close(line: OrderLine, request: dict[str, Any], refund: Refund) -> OrderReturn:
+    """A return of one unit of `line`, requested, then closed as `return_status` says
+    (refunded: by the sample refund)."""
+    status = request.get("return_status", OrderReturn.Status.REJECTED)
+    if status not in (OrderReturn.Status.REJECTED, OrderReturn.Status.REFUNDED):
+        raise CommandError(f"return_status is rejected or refunded, not {status!r}")
+    order_return = OrderReturn.objects.create(
+        order=line.order,
+        merchant_id=line.merchant_id,
+        user_id=line.order.user_id,
+        reason=OrderReturn.Reason.CHANGED_MIND,
+        idempotency_key=f"sample-{uuid.uuid4()}",
+    )
+    ReturnLine.objects.create(order_return=order_return, line=line, quantity=1)
+    order_return.status = status
+    order_return.decided_at = order_return.closed_at = timezone.now()
+    order_return.decided_by = "samples"
+    order_return.refund = refund if status == OrderReturn.Status.REFUNDED else None
+    order_return.save(update_fields=["status", "decided_at", "closed_at", "decided_by", "refund"])
+    return order_return
 
 
 def _lines(request: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """Demo data for a local run: three creators, six published videos tagging catalog's demo
-products, and admin logins for the platform and the two demo merchants.
+products. No admin logins: staff are catalog's (ADR 23), mirrored here at first sign-in.
 
 Idempotent (fixed ids; only what is missing is created). Catalog's demo ids follow its
 documented convention — uuid5 of `<kind>:<slug>` in the demo namespace — so no catalog
@@ -12,36 +12,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from clipcart_shared.merchant_access.demo_logins import (
     demo_id,
-    demo_logins_seed,
     demo_seed_refuse_in_production,
 )
 from creators.models import Creator
 from discovery.services import search_index_rebuild
 from videos.models import ProductTag, Video
 
-STAFF_PERMISSIONS = [
-    ("videos", "view_video"),
-    ("videos", "view_producttag"),
-    ("videos", "add_producttag"),
-    ("videos", "change_producttag"),
-    ("videos", "delete_producttag"),
-    ("creators", "view_creator"),
-    ("engagement", "view_dailyvideostats"),
-    ("attribution", "view_salesreport"),
-    ("attribution", "view_saleline"),
-    ("attribution", "view_merchantattributionsettings"),
-    ("attribution", "add_merchantattributionsettings"),
-    ("attribution", "change_merchantattributionsettings"),
-    ("attribution", "view_productcommissionrate"),
-    ("attribution", "add_productcommissionrate"),
-    ("attribution", "change_productcommissionrate"),
-    ("attribution", "delete_productcommissionrate"),
+# The "Merchant staff" group's permissions here, as (app label, codename): the console
+# gives the group to catalog's merchant staff at their first sign-in (settings).
+STAFF_PERMISSIONS: list[tuple[str, str]] = [
+    (name.split(".", 1)[0], name.split(".", 1)[1]) for name in settings.CONSOLE_STAFF_PERMISSIONS
 ]
 CREATORS = [
     # (handle, display name, brand merchant slug or None)
@@ -89,8 +76,8 @@ class Command(BaseCommand):
             self._seed()
 
     def _seed(self) -> None:
-        created = demo_logins_seed(staff_permissions=STAFF_PERMISSIONS)
-        created += self._creators_and_videos()
+        # No logins here: staff sign in at catalog (ADR 23).
+        created = self._creators_and_videos()
         if created:
             # Rows made here, not through the services: index them for search and hashtags.
             search_index_rebuild()
