@@ -70,7 +70,8 @@ def test_a_return_is_refunded_and_restocked_once(stack: RunningStack):
     assert requested["status"] == "requested"
 
     slug, password = merchant_login(line["merchant"]["id"])
-    admin = AdminSession(stack.admin_bases()["checkout"], slug, password).login()
+    bases = stack.admin_bases()
+    admin = AdminSession(bases["checkout"], slug, password, bases["catalog"]).login()
     decide = f"orders/orderreturn/{requested['id']}/decide/"
     admin.post_form(decide, {"action": "approve"})
     on_hand_before = _on_hand(stack, line["variant_id"])
