@@ -55,6 +55,7 @@ PUBLISHED_SECRETS: frozenset[str] = frozenset(
         "whsec_wrong",
         "sk_test_real",
         "whsec_real",
+        "whsec_connect_test",
         # infra/localstripe/NOTES.md examples
         "whsec_test123",
     }

@@ -161,3 +161,11 @@ def test_every_container_of_a_service_has_the_same_environment():
 
     for service, environments in by_service.items():
         assert all(item == environments[0] for item in environments), service
+
+
+def test_production_refuses_the_demos_short_return_window():
+    # Compose never sets it: an operator would have to add it by hand.
+    environment = production_environment("checkout") | {"RETURN_WINDOW_SECONDS": "30"}
+
+    with pytest.raises(ProbeFailed, match="ImproperlyConfigured: RETURN_WINDOW_SECONDS"):
+        probe("checkout", environment)

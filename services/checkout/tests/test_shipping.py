@@ -111,6 +111,18 @@ def test_delivery_is_idempotent_and_uses_the_merchants_return_window_of_that_mom
     assert order.lines.get().delivered_quantity == 1
 
 
+def test_a_demo_return_window_in_seconds_replaces_every_merchants_days(settings):
+    settings.RETURN_WINDOW_SECONDS = 30
+    MerchantPolicy.objects.create(merchant_id=MERCHANT_A, return_window_days=7)
+    order = paid_order((MERCHANT_A, 1))
+    at = timezone.now()
+
+    delivered = shipment_deliver(shipment_id=_ship(order).id, by="merchant", at=at)
+
+    assert delivered.returns_close_at == at + timedelta(seconds=30)
+    assert order.lines.get().returns_close_at == at + timedelta(seconds=30)
+
+
 def test_a_merchant_ships_only_its_own_lines_of_a_two_merchant_order():
     order = paid_order((MERCHANT_A, 1), (MERCHANT_B, 2))
     line_b = order.lines.get(merchant_id=MERCHANT_B)

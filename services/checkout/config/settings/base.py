@@ -105,6 +105,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@clipcart.loca
 # Shipping: a shipment nobody (merchant, carrier) marked delivered is delivered this many
 # days after it shipped.
 FULFILMENT_AUTO_DELIVER_DAYS = env.int("FULFILMENT_AUTO_DELIVER_DAYS", default=14)
+# A demo's or an end-to-end run's return window in seconds, for every merchant in place of
+# its policy's days, so that a sale is seen to settle (unset: the policies decide; the
+# production settings refuse it).
+RETURN_WINDOW_SECONDS = env.int("RETURN_WINDOW_SECONDS", default=0) or None
 # The carrier tracking webhook (`POST /api/v1/webhooks/tracking/`): its signing secret
 # (empty: every request is refused) and how old a signature may be.
 TRACKING_WEBHOOK_SECRET = env.str("TRACKING_WEBHOOK_SECRET", default="tracking_clipcart_local")
