@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from clipcart_tools.demo_after_payment import DEMO_RETURN_WINDOW_SECONDS
 from clipcart_tools.journey import Endpoints, Journey
 from clipcart_tools.stack import ROOT, Stack
 from clipcart_tools.testing.services import free_port
@@ -59,6 +60,9 @@ class RunningStack:
             jwt_secret=self.environment["JWT_HS256_SECRET"],
             stripe_key="sk_test_clipcart_e2e",
             say=lambda text: None,
+            tracking_secret=self.environment.get(
+                "TRACKING_WEBHOOK_SECRET", "tracking_clipcart_local"
+            ),
         )
 
     def admin_bases(self) -> dict[str, str]:
@@ -109,6 +113,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         "ATTRIBUTION_RECONCILE_SECONDS": str(RECONCILE_SECONDS),
         "ATTRIBUTION_RECONCILE_DELAY_SECONDS": str(RECONCILE_SECONDS),
         "LOG_JSON": "false",
+        # Every return window this short: the journey sees a delivered line settle.
+        "RETURN_WINDOW_SECONDS": str(DEMO_RETURN_WINDOW_SECONDS),
         # The trusting admins ask catalog again this often: removals show within a test.
         "CONSOLE_RECHECK_SECONDS": str(CONSOLE_RECHECK_SECONDS),
         **LIVENESS,

@@ -71,6 +71,31 @@ def test_a_sale_travels_from_a_video_to_the_creators_commission_and_back(stack: 
     report = {row["video"]: row for row in seen["report"]}
     assert report["Total"]["Net"] == str(net)
 
+    # After payment: shipped in two parcels, delivered by the carrier's webhook, a line
+    # returned, refunded and restocked once, the rest settled after the (short) window.
+    after = seen["after_payment"]
+    delivered, returned = after["order"], after["return"]
+    assert len(delivered["shipments"]) == 2
+    assert all(shipment["delivered_at"] for shipment in delivered["shipments"])
+    assert returned["status"] == "refunded"
+    [returned_line] = returned["lines"]
+    restocks = stack.query(
+        "catalog",
+        "SELECT sum(delta), count(*) FROM inventory_stockmovement"
+        " WHERE kind = 'restocked' AND reference = %s",
+        f"return-{returned['id']}",
+    )
+    assert restocks == [(returned_line["quantity"], 1)]
+    for model in MODELS:
+        rows = [
+            values
+            for (_, row_model), per_video in after["settled"].items()
+            if row_model == model
+            for values in per_video.values()
+        ]
+        assert sum(settled for _, settled, _, _ in rows) == after["kept"] > 0, model
+        assert sum(ineligible for *_, ineligible in rows) == after["ineligible"], model
+
 
 def _handle(seen: dict, video_id: str) -> str:
     return seen["videos"][video_id]["creator"]["handle"]

@@ -203,11 +203,14 @@ def command_demo(arguments: argparse.Namespace) -> int:
 def _demo(arguments: argparse.Namespace) -> int:
     import requests
 
+    from clipcart_tools.demo_after_payment import DEMO_RETURN_WINDOW_SECONDS
     from clipcart_tools.demo_journey import demo_play, demo_tables
     from clipcart_tools.journey import Endpoints, Journey, JourneyError
     from clipcart_tools.stack import Stack
 
     with embedded_environment() as environment:
+        # Every return window this short, so the demo sees a delivered line settle.
+        environment.setdefault("RETURN_WINDOW_SECONDS", str(DEMO_RETURN_WINDOW_SECONDS))
         _migrate_and_seed(environment)
         base = {
             service: f"http://127.0.0.1:{environment[f'{service.upper()}_PORT']}"
@@ -229,6 +232,9 @@ def _demo(arguments: argparse.Namespace) -> int:
                     jwt_secret=environment["JWT_HS256_SECRET"],
                     stripe_key=environment.get("STRIPE_SECRET_KEY", "sk_test_clipcart_local"),
                     say=lambda text: print(text, flush=True),
+                    tracking_secret=environment.get(
+                        "TRACKING_WEBHOOK_SECRET", "tracking_clipcart_local"
+                    ),
                 )
                 admins = {service: f"{url}/{service}/admin" for service, url in base.items()}
                 print(demo_tables(demo_play(journey, admin_bases=admins)), flush=True)

@@ -25,6 +25,7 @@ from typing import Any
 
 from clipcart_shared.merchant_access.demo_logins import DEMO_MERCHANTS, demo_id
 from clipcart_shared.money import Money, currency_exponent
+from clipcart_tools.demo_after_payment import demo_after_payment
 from clipcart_tools.journey import (
     MODELS,
     AdminSession,
@@ -208,6 +209,19 @@ def demo_play(journey: Journey, *, admin_bases: dict[str, str]) -> dict[str, Any
     seen["merchant"] = DEMO_MERCHANTS[merchant_slug]
     seen["videos"] = {video["id"]: video for video in (first, second)}
     seen["order"] = refunded
+
+    seen["after_payment"] = demo_after_payment(
+        journey,
+        steps,
+        shopper=SHOPPER,
+        creators=creators,
+        product=journey.product(product_id),
+        source={"video_id": second["id"], "tag_id": tag_second["id"]},
+        admin=admin,
+        catalog_admin=AdminSession(
+            admin_bases["catalog"], merchant_slug, password, session=admin.session
+        ),
+    )
     return seen
 
 
@@ -280,4 +294,39 @@ def demo_tables(seen: dict[str, Any]) -> str:
             ],
         )
     )
+    after = seen["after_payment"]
+    second = after["order"]
+    parts += ["", f"After payment: order {second['id'][:8]} ({second['status']})", ""]
+    parts.append(
+        table(
+            ["shipment", "carrier", "tracking", "shipped", "delivered"],
+            [
+                [
+                    shipment["id"][:8],
+                    shipment["carrier"],
+                    shipment["tracking_number"],
+                    shipment["shipped_at"][11:19],
+                    (shipment["delivered_at"] or "")[11:19],
+                ]
+                for shipment in second["shipments"]
+            ],
+        )
+    )
+    returned = after["return"]
+    parts += ["", f"Return {returned['id'][:8]}: {returned['status']}; the creators' earnings", ""]
+    rows = [
+        [
+            model,
+            captions.get(video_id, video_id),
+            money(pending, currency),
+            money(settled, currency),
+            money(commission, currency),
+            money(ineligible, currency),
+        ]
+        for model in MODELS
+        for (_, row_model), per_video in sorted(after["settled"].items())
+        if row_model == model
+        for video_id, (pending, settled, commission, ineligible) in sorted(per_video.items())
+    ]
+    parts.append(table(["model", "video", "pending", "settled", "commission", "ineligible"], rows))
     return "\n".join(parts)

@@ -9,7 +9,10 @@ and to the admins as a merchant's staff would (a signed-in browser session).
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -48,6 +51,7 @@ class Journey:
     jwt_secret: str
     stripe_key: str
     say: Callable[[str], None] = print
+    tracking_secret: str = "tracking_clipcart_local"  # checkout's local default
     session: requests.Session = field(default_factory=requests.Session)
 
     # ------------------------------------------------------------------ plumbing
@@ -152,12 +156,14 @@ class Journey:
         if answer["accepted"] != len(events):
             raise JourneyError(f"Events not all accepted: {answer}")
 
-    def add_to_cart(self, user: str, variant_id: str, source: dict[str, str] | None) -> Any:
+    def add_to_cart(
+        self, user: str, variant_id: str, source: dict[str, str] | None, quantity: int = 1
+    ) -> Any:
         return self._call(
             "POST",
             f"{self.endpoints.checkout}/api/v1/cart/lines/",
             user=user,
-            json={"variant_id": variant_id, "quantity": 1, "source": source},
+            json={"variant_id": variant_id, "quantity": quantity, "source": source},
             expect=201,
         )
 
@@ -192,6 +198,51 @@ class Journey:
             lambda: (order := self.order(user, order_id))["status"] == status and order,
             timeout,
         )
+
+    # ------------------------------------------------------------------ after payment
+
+    def carrier_reports(self, tracking_number: str, carrier: str, status: str) -> Any:
+        """The carrier's tracking webhook, signed as a tracking aggregator would sign it."""
+        body = json.dumps(
+            {
+                "tracking_number": tracking_number,
+                "carrier": carrier,
+                "status": status,
+                "occurred_at": datetime.now(UTC).isoformat(),
+            }
+        ).encode()
+        timestamp = int(time.time())
+        digest = hmac.new(
+            self.tracking_secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+        return self._call(
+            "POST",
+            f"{self.endpoints.checkout}/api/v1/webhooks/tracking/",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Clipcart-Signature": f"t={timestamp},v1={digest}",
+            },
+        )
+
+    def return_request(
+        self, user: str, order_id: str, lines: list[dict[str, Any]], reason: str
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call(
+            "POST",
+            f"{self.endpoints.checkout}/api/v1/orders/{order_id}/returns/",
+            user=user,
+            json={"lines": lines, "reason": reason},
+            expect=201,
+        )
+        return answer
+
+    def returns(self, user: str, order_id: str) -> list[dict[str, Any]]:
+        answer = self._call(
+            "GET", f"{self.endpoints.checkout}/api/v1/orders/{order_id}/returns/", user=user
+        )
+        results: list[dict[str, Any]] = answer["results"]
+        return results
 
     # ------------------------------------------------------------------ paying
 
@@ -255,6 +306,19 @@ def earnings_by_video(earnings: dict[str, Any]) -> dict[str, tuple[int, int, int
             row["sales"]["amount"],
             row["refunds"]["amount"],
             row["commission"]["amount"],
+        )
+        for row in earnings["videos"]
+    }
+
+
+def settlement_by_video(earnings: dict[str, Any]) -> dict[str, tuple[int, int, int, int]]:
+    """{video id: (pending net, settled net, settled commission, ineligible sales)}."""
+    return {
+        row["video"]["id"]: (
+            row["pending"]["net"]["amount"],
+            row["settled"]["net"]["amount"],
+            row["settled"]["commission"]["amount"],
+            row["ineligible"]["sales"]["amount"],
         )
         for row in earnings["videos"]
     }
