@@ -10,3 +10,5 @@ below is that service's; the database is `<SERVICE>_DATABASE_URL`, which run.py 
 from config.settings.local import *  # noqa: F403
 
 ROOT_URLCONF = "bench_urls"
+# First, so that it counts every statement of a request that asks (X-Bench-Count-Queries).
+MIDDLEWARE = ["bench_queries.QueryCountMiddleware", *MIDDLEWARE]  # noqa: F405
