@@ -62,6 +62,8 @@ def test_the_editor_shows_the_thumbnail_for_the_browser_to_load_with_its_script(
         '<img class="tag-picture-image" src="https://cdn.example.com/v.jpg" '
         'alt="The video\'s thumbnail"'
     ) in content
+    assert '<div class="form-row field-keyframes">' in content  # a row shown, labelled
+    assert '<label for="id_keyframes">On the picture:</label>' in content
     assert 'type="range" class="tag-picture-time" min="0" max="30000"' in content
     assert "/video/static/videos/admin/tag_editor.js" in content
     assert "/video/static/videos/admin/tag_editor.css" in content
@@ -244,6 +246,7 @@ def test_a_bad_keyframe_is_a_form_error_on_the_picture_and_nothing_is_written(
     form = _form(response)
     assert _error_codes(form) == {"keyframes": [code]}
     assert form.errors["keyframes"] == [message]
+    assert '<div class="form-row errors field-keyframes">' in response.content.decode()
     assert _unchanged(tag_a_on_brand_video)
 
 

@@ -201,6 +201,11 @@ class TagPictureWidget(forms.HiddenInput):
 
     template_name = "videos/admin/tag_picture_widget.html"
 
+    @property
+    def is_hidden(self) -> bool:
+        """Shown: the admin hides the row of a hidden input, label, errors and all."""
+        return False
+
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
         self.video: Video | None = None
