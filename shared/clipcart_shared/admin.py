@@ -1,15 +1,19 @@
-"""Admin building blocks every service uses: read-only rows, and scoping to a merchant."""
+"""Admin building blocks every service uses: read-only rows, scoping to a merchant,
+thumbnails of images the browser loads, and links to the other services' admins."""
 
 from __future__ import annotations
 
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.html import format_html
 from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -91,3 +95,50 @@ class MerchantScopedAdminMixin(_ModelAdminBase):
         if obj is None and request_merchant_ids(request) is not None:
             raise Http404(f"No {self.opts.verbose_name} matches the given id.")
         return obj
+
+
+# --- pictures the browser loads ------------------------------------------------------------
+
+
+def web_image_url(url: str | None) -> str | None:
+    """`url` when a browser may load it as an image here: an absolute http(s) URL with a
+    host; None for anything else (`javascript:`, `data:`, relative or empty). The server
+    never fetches it; it is only written, escaped, into an `<img src>`."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        return None
+    return url.strip()
+
+
+def thumbnail(url: str | None, *, alt: str = "", size: int = 48) -> SafeString | str:
+    """A small `<img>` for a change list's column (the URL escaped, http(s) only), or ""
+    when there is no loadable picture (the admin then shows its empty value)."""
+    src = web_image_url(url)
+    if src is None:
+        return ""
+    return format_html(
+        '<img src="{}" alt="{}" class="clipcart-thumbnail" width="{}" height="{}" '
+        'loading="lazy" referrerpolicy="no-referrer" '
+        'style="object-fit:cover;border-radius:4px;background:#d9dee3;vertical-align:middle">',
+        src,
+        alt,
+        size,
+        size,
+    )
+
+
+# --- links between the three admins ---------------------------------------------------------
+
+
+def console_admin_url(service: str, path: str = "", **query: Any) -> str:
+    """Where the browser opens `path` of `service`'s admin (catalog, video, checkout), from
+    the `CONSOLE_ADMIN_URLS` setting: the embedded run's port, or `/<service>/admin/` behind
+    the gateway. `query` becomes a change list's filter (`tags__product_id=...`)."""
+    base = str(settings.CONSOLE_ADMIN_URLS[service])
+    url = f"{base.rstrip('/')}/{path.lstrip('/')}"
+    return f"{url}?{urlencode(query)}" if query else url

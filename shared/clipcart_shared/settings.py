@@ -149,6 +149,15 @@ CONSOLE_RECHECK_SECONDS = min(env.int("CONSOLE_RECHECK_SECONDS", default=30), 60
 CONSOLE_LOGIN_URL = env.str(
     "CONSOLE_LOGIN_URL", default=f"{service_url('catalog')}/catalog/admin/login/"
 )
+# Where the browser reaches each service's admin, for the links between them (a product's
+# videos and orders, an order line's product and video): `<SERVICE>_ADMIN_URL`, default the
+# embedded run's port; behind the gateway (one origin) the relative `/<service>/admin/`.
+CONSOLE_ADMIN_URLS = {
+    service: env.str(
+        f"{service.upper()}_ADMIN_URL", default=f"{service_url(service)}/{service}/admin/"
+    )
+    for service in DEFAULT_PORTS
+}
 # Messages in the admin's own session, not in a `messages` cookie all admins would share.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -32,8 +32,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
+from clipcart_shared.admin import console_admin_url, thumbnail
 from clipcart_shared.money import Money
 from core.admin import MerchantChoicesAdminMixin
 from inventory.admin import stock_movements_link, stock_movements_recent
@@ -98,6 +101,7 @@ def _lowest_price_and_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
 class ProductAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     merchant_field = "merchant"
     list_display = [
+        "picture",
         "title",
         "merchant",
         "category",
@@ -106,6 +110,7 @@ class ProductAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
         "available_stock",
         "updated_at",
     ]
+    list_display_links = ["picture", "title"]
     list_filter = ["status", "category"]
     list_select_related = ["merchant", "category"]
     search_fields = ["title", "description", "variants__sku"]
@@ -119,6 +124,8 @@ class ProductAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    # On a product's own page: where it is in the video and checkout admins.
+    change_only_fields = ["videos_and_orders"]
     inlines = [VariantInline]
     actions = ["activate", "archive"]
 
@@ -142,12 +149,30 @@ class ProductAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = list(super().get_fields(request, obj))
+        return [*fields, *self.change_only_fields] if obj is not None else fields
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # A product stays with its merchant: its variants' SKUs are unique per merchant
         # and other services hold the product under that merchant.
         if obj is not None:
-            return ["merchant", "created_at", "updated_at"]
+            return ["merchant", "created_at", "updated_at", *self.change_only_fields]
         return ["created_at", "updated_at"]
+
+    @admin.display(description="Picture")
+    def picture(self, product: Product) -> str:
+        return thumbnail(product.images[0] if product.images else None, alt="")
+
+    @admin.display(description="Elsewhere")
+    def videos_and_orders(self, product: Product) -> SafeString:
+        """Links to the video admin's videos tagging it and checkout's orders of it (the
+        other admins keep their own scoping: staff see their merchants' rows there too)."""
+        return format_html(
+            '<a href="{}">Videos tagging it</a> · <a href="{}">Its orders</a>',
+            console_admin_url("video", "videos/video/", tags__product_id=product.pk),
+            console_admin_url("checkout", "orders/order/", lines__product_id=product.pk),
+        )
 
     @admin.display(description="Lowest price", ordering="lowest_price_amount")
     def lowest_price(self, product: Product) -> str:

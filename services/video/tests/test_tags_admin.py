@@ -135,6 +135,7 @@ def test_tag_add_form_offers_only_the_staffs_brand_creators_videos(
         "end_seconds",
         "x_percent",
         "y_percent",
+        "keyframes",
     ]
 
 
@@ -145,7 +146,7 @@ def test_staff_cannot_tag_another_creators_video(staff_client, world, creator_vi
     assert ProductTag.objects.count() == 4
 
 
-def test_tag_change_page_shows_seconds_percent_and_a_preview(
+def test_tag_change_page_shows_seconds_percent_and_the_editor_on_the_picture(
     staff_client, world, tag_a_on_brand_video
 ):
     response = staff_client.get(f"{TAGS}/{tag_a_on_brand_video.id}/change/")
@@ -156,12 +157,25 @@ def test_tag_change_page_shows_seconds_percent_and_a_preview(
         "end_seconds": Decimal("9"),
         "x_percent": Decimal("30"),
         "y_percent": Decimal("60"),
+        "keyframes": "[]",
     }
     content = response.content.decode()
-    assert "left:30%;top:60%" in content  # the dot on the frame
-    assert "left:6.67%;width:23.33%" in content  # the span on the timeline
-    assert "0:02\N{EN DASH}0:09 of 0:30, at (30%, 60%)" in content
+    assert 'class="tag-picture" data-duration="30000"' in content
+    assert 'src="https://cdn.example.com/v.jpg"' in content
     assert "Down Jacket" in content
+
+
+def test_a_view_only_tag_page_shows_the_tag_drawn_on_the_picture(
+    staff_client, world, tag_a_on_creator_video
+):
+    response = staff_client.get(f"{TAGS}/{tag_a_on_creator_video.id}/change/")
+
+    content = response.content.decode()
+    assert 'class="tag-picture"' not in content  # no editor: the user may not move it
+    assert '<img src="https://cdn.example.com/v.jpg"' in content
+    assert "left:100%;top:0%" in content  # the dot on the picture
+    assert "left:0.00%;width:8.33%" in content  # the span on the timeline
+    assert "0:00\N{EN DASH}0:02.5 of 0:30, at (100%, 0%)" in content
 
 
 def test_staff_moves_and_retimes_a_tag_on_their_brand_video(

@@ -21,7 +21,13 @@ from django.http import HttpRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 
-from clipcart_shared.admin import MerchantScopedAdminMixin, ReadOnlyAdminMixin, request_merchant_ids
+from clipcart_shared.admin import (
+    MerchantScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    request_merchant_ids,
+    thumbnail,
+    web_image_url,
+)
 from productcards.models import ProductCard
 from videos.admin_views import product_search_json
 from videos.forms import (
@@ -34,6 +40,9 @@ from videos.forms import (
 )
 from videos.models import ProductTag, Video
 from videos.services import tag_delete
+
+# The change list's filter for the videos tagging a product (`?tags__product_id=<id>`).
+PRODUCT_LOOKUP = "tags__product_id"
 
 
 def merchant_video_filter(merchant_ids: list[uuid.UUID]) -> Q:
@@ -125,7 +134,16 @@ VIDEO_FIELDS: list[Any] = [
 class VideoAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     """Videos, view-only for everyone: their creators change them in the app."""
 
-    list_display = ["__str__", "creator", "status", "length", "tag_count", "published_at"]
+    list_display = [
+        "picture",
+        "__str__",
+        "creator",
+        "status",
+        "length",
+        "tag_count",
+        "published_at",
+    ]
+    list_display_links = ["picture", "__str__"]
     list_filter = ["status"]
     list_select_related = ["creator"]
     search_fields = ["caption", "creator__handle"]
@@ -154,6 +172,15 @@ class VideoAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
             columns[columns.index("tag_count")] = "own_tag_count"
         return columns
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # Catalog's product page links here: the videos tagging one product (the list stays
+        # scoped to the user's merchants as always).
+        return lookup == PRODUCT_LOOKUP or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="Picture")
+    def picture(self, video: Video) -> str:
+        return thumbnail(video.thumbnail_url, alt="")
+
     @admin.display(description="Length", ordering="duration_ms")
     def length(self, video: Video) -> str:
         return clock(video.duration_ms)
@@ -181,8 +208,30 @@ class VideoAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
 class ProductTagAdmin(_TagDisplay, MerchantScopedAdminMixin, admin.ModelAdmin):
     form = TagChangeForm
     add_form = TagAddForm
-    add_fields = ["video", "product_id", "start_seconds", "end_seconds", "x_percent", "y_percent"]
+    add_fields = [
+        "video",
+        "product_id",
+        "start_seconds",
+        "end_seconds",
+        "x_percent",
+        "y_percent",
+        "keyframes",
+    ]
+    # With the right to move the tag: the editor on the picture (`videos.forms`).
     change_fields = [
+        "video",
+        "product",
+        "start_seconds",
+        "end_seconds",
+        "x_percent",
+        "y_percent",
+        "keyframes",
+        "keyframes_summary",
+        "created_by",
+        "created_at",
+    ]
+    # Without it (a tag on another creator's video): the picture with the tag drawn on it.
+    view_fields = [
         "video",
         "product",
         "start_seconds",
@@ -246,7 +295,11 @@ class ProductTagAdmin(_TagDisplay, MerchantScopedAdminMixin, admin.ModelAdmin):
     # --- the form -------------------------------------------------------------------------
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        return list(self.add_fields if obj is None else self.change_fields)
+        if obj is None:
+            return list(self.add_fields)
+        if self.has_change_permission(request, obj):
+            return list(self.change_fields)
+        return list(self.view_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [] if obj is None else list(self.change_readonly_fields)
@@ -311,6 +364,7 @@ class ProductTagAdmin(_TagDisplay, MerchantScopedAdminMixin, admin.ModelAdmin):
         return render_to_string(
             "videos/admin/tag_preview.html",
             {
+                "thumbnail": web_image_url(tag.video.thumbnail_url),
                 "x": percent(tag.x),
                 "y": percent(tag.y),
                 "start": clock(tag.start_ms),

@@ -1,11 +1,22 @@
-"""The admin's tag editor: forms that save through `videos.services`, and the product
-picker that searches catalog.
+"""The admin's tag editor: forms that save through `videos.services`, the product picker
+that searches catalog, and the editor on the video's picture.
 
 The services are the validators of a tag: they ask catalog whether the product is for
 sale and whose it is, and count the video's tags under a row lock. Their answer is known
 only by doing the write, so the forms call them last in `full_clean`, once every field
 is valid, and turn an `ApplicationError` into form errors. The admin's change view runs
 in one transaction, so nothing of a save outlives a failure after it.
+
+Before that, what the form read is checked by the API's own serializer
+(`videos.apis.TagInputSerializer`, in the API's units: milliseconds, 0..1 of the frame,
+keyframes `[{t_ms, x, y}]`): a spot outside the picture or a malformed keyframe is refused
+by exactly the rules the app's clients meet, and the services add the rest (the span and
+keyframes fit the video, the product, the tag limit).
+
+The picture (`TagPictureWidget`, with `videos/admin/tag_editor.js` and `.css`) is the
+video's thumbnail as an `<img>` the browser loads (the server never fetches it): a click
+on it sets the position, a click while "add keyframes" is on adds a keyframe at the time
+slider's moment, and *Preview* plays the path.
 """
 
 from __future__ import annotations
@@ -21,9 +32,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from clipcart_shared.admin import web_image_url
 from clipcart_shared.errors import ApplicationError
 from core.errors import VideoErrorCode
 from productcards.models import ProductCard
+from videos.apis import TagInputSerializer
 from videos.models import MAX_DURATION_MS, ProductTag, Video
 from videos.services import tag_create, tag_update
 
@@ -37,12 +50,14 @@ FORM_FIELD_FOR = {
     "y": "y_percent",
     "product_id": "product_id",
     "variant_id": "product_id",
+    "keyframes": "keyframes",
 }
 MODEL_FIELD_FOR = {
     "start_seconds": "start_ms",
     "end_seconds": "end_ms",
     "x_percent": "x",
     "y_percent": "y",
+    "keyframes": "keyframes",
 }
 # The services word their field errors for API clients (in milliseconds and field
 # names); the form says the same in its own terms.
@@ -51,6 +66,13 @@ FORM_MESSAGE_FOR = {
     "the video.",
     ("keyframes", "tag_outside_video"): "The tag moves through keyframes that would fall "
     "outside this span; keep them between the start and the end.",
+    ("keyframes", "unordered"): "Keyframes must be in time order, each at its own moment.",
+}
+# The API's serializer refuses a spot off the frame; on the form, that is a click outside
+# the picture.
+OUTSIDE_PICTURE = {
+    "x": "That spot is outside the picture: across goes from 0% (left edge) to 100% (right).",
+    "y": "That spot is outside the picture: down goes from 0% (top edge) to 100% (bottom).",
 }
 # Errors that name no field, shown on the field they are about.
 FORM_FIELD_FOR_CODE = {
@@ -72,7 +94,22 @@ def taggable_videos(*, merchant_ids: list[uuid.UUID] | None) -> QuerySet[Video]:
     return videos.filter(creator__brand_merchant_id__in=merchant_ids)
 
 
+class VideoSelect(forms.Select):
+    """The video choices, each with its thumbnail and length for the editor's picture (read
+    by `tag_editor.js` when the user picks a video on the add page)."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(*args, **kwargs)
+        video = getattr(option["value"], "instance", None)
+        if isinstance(video, Video):
+            option["attrs"]["data-thumbnail"] = web_image_url(video.thumbnail_url) or ""
+            option["attrs"]["data-duration"] = str(video.duration_ms)
+        return option
+
+
 class VideoChoiceField(forms.ModelChoiceField):
+    widget = VideoSelect
+
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.creator} — {obj.caption[:60] or obj.id}"
 
@@ -155,6 +192,42 @@ class TagEditor:
     merchant_ids: list[uuid.UUID] | None
 
 
+class TagPictureWidget(forms.HiddenInput):
+    """The editor on the video's picture; its value is the keyframes, as the API's JSON.
+
+    `video` (set by the form) gives the thumbnail and the length; on the add page it is
+    None and the script takes both from the chosen video's option (`VideoSelect`).
+    """
+
+    template_name = "videos/admin/tag_picture_widget.html"
+
+    @property
+    def is_hidden(self) -> bool:
+        """Shown: the admin hides the row of a hidden input, label, errors and all."""
+        return False
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.video: Video | None = None
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context(name, value, attrs)
+        video = self.video
+        context["picture"] = {
+            "thumbnail": web_image_url(video.thumbnail_url) if video else None,
+            "duration_ms": video.duration_ms if video else 0,
+            "has_video": video is not None,
+        }
+        return context
+
+    @property
+    def media(self) -> forms.Media:
+        return forms.Media(
+            js=("videos/admin/tag_editor.js",),
+            css={"all": ("videos/admin/tag_editor.css",)},
+        )
+
+
 def _seconds(milliseconds: int) -> Decimal:
     return Decimal(milliseconds) / 1000
 
@@ -184,21 +257,28 @@ class TagForm(forms.ModelForm):
         decimal_places=3,
         help_text="When it disappears; at most the video's length.",
     )
+    # Their range is the API's (0..1 of the frame), checked by its serializer in `clean`;
+    # the browser is told it too.
     x_percent = forms.DecimalField(
         label="Across (%)",
-        min_value=0,
-        max_value=100,
-        max_digits=5,
         decimal_places=2,
-        help_text="Where the hotspot is: 0 is the left edge of the frame, 100 the right.",
+        widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": "0.01"}),
+        help_text="Where the hotspot is: 0 is the left edge of the frame, 100 the right. "
+        "Or click on the picture.",
     )
     y_percent = forms.DecimalField(
         label="Down (%)",
-        min_value=0,
-        max_value=100,
-        max_digits=5,
         decimal_places=2,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": "0.01"}),
         help_text="0 is the top edge of the frame, 100 the bottom.",
+    )
+    keyframes = forms.JSONField(
+        label="On the picture",
+        required=False,
+        widget=TagPictureWidget,
+        help_text="Click on the picture to place the hotspot. To make it follow the "
+        "product, turn on “Clicks add keyframes”, move the time slider and click where the "
+        "product is at that moment; the hotspot moves in a line between keyframes.",
     )
 
     @classmethod
@@ -206,14 +286,53 @@ class TagForm(forms.ModelForm):
         """This form, saving as `editor` (the admin builds its form class per request)."""
         return type(cls.__name__, (cls,), {"editor": editor})
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "keyframes" in self.fields:
+            # Its own widget per form: it shows this form's video.
+            self.fields["keyframes"].widget.video = self.picture_video()
+
+    def picture_video(self) -> Video | None:
+        """The video whose picture the editor shows (None: chosen on the page)."""
+        return None
+
+    def product_for_api(self) -> uuid.UUID | None:
+        raise NotImplementedError
+
     def span_and_position(self) -> dict[str, Any]:
+        """What the form read, in the API's fields and units."""
         data = self.cleaned_data
         return {
             "start_ms": int(data["start_seconds"] * 1000),
             "end_ms": int(data["end_seconds"] * 1000),
             "x": float(data["x_percent"] / 100),
             "y": float(data["y_percent"] / 100),
+            "keyframes": data.get("keyframes") or [],
         }
+
+    def clean(self) -> dict[str, Any]:
+        """Check what was read with the API's serializer (same rules as the app's clients
+        meet); its refusals become errors on the form's fields."""
+        cleaned: dict[str, Any] = super().clean() or self.cleaned_data
+        if self.errors:
+            return cleaned
+        product_id = self.product_for_api()
+        if product_id is None:
+            return cleaned
+        checked = TagInputSerializer(
+            data={"product_id": str(product_id), **self.span_and_position()}
+        )
+        if checked.is_valid():
+            cleaned["keyframes"] = [
+                dict(frame) for frame in checked.validated_data.get("keyframes", [])
+            ]
+            return cleaned
+        for api_field, errors in checked.errors.items():
+            for message, code in _api_errors(api_field, errors):
+                self._add_error_on(
+                    FORM_FIELD_FOR.get(api_field), ValidationError(message, code=code)
+                )
+        return cleaned
 
     def save_through_service(self, editor: TagEditor) -> ProductTag:
         raise NotImplementedError
@@ -256,6 +375,39 @@ class TagForm(forms.ModelForm):
         """A tag has no many-to-many fields."""
 
 
+def _code(error: Any) -> str | None:
+    code: str | None = getattr(error, "code", None)
+    return code
+
+
+def _keyframe_message(number: int, name: str, error: Any) -> str:
+    if name in {"x", "y"} and _code(error) in {"min_value", "max_value"}:
+        return f"Keyframe {number} is outside the picture ({name} goes from 0 to 1)."
+    return f"Keyframe {number}, {name}: {error}"
+
+
+def _api_errors(api_field: str, errors: Any) -> list[tuple[str, str | None]]:
+    """(message, code) of the API serializer's errors on one field, worded for the form:
+    keyframes are numbered as the editor lists them."""
+    if api_field in OUTSIDE_PICTURE:
+        return [(OUTSIDE_PICTURE[api_field], _code(error)) for error in errors]
+    if api_field != "keyframes":
+        return [(str(error), _code(error)) for error in errors]
+    # Per keyframe: {index: {field: [...]}} (or a list of them); about the whole value
+    # (not a list, too long): {"non_field_errors": [...]} or a list.
+    entries = list(errors.items()) if isinstance(errors, dict) else list(enumerate(errors))
+    found: list[tuple[str, str | None]] = []
+    for key, item in entries:
+        if isinstance(key, int) and isinstance(item, dict):
+            for name, item_errors in item.items():
+                for error in item_errors:
+                    found.append((_keyframe_message(key + 1, name, error), _code(error)))
+            continue
+        for error in item if isinstance(item, list) else [item]:
+            found.append((f"Keyframes: {error}", _code(error)))
+    return found
+
+
 class TagAddForm(TagForm):
     """Tag a product found through catalog's search on one of the editor's videos."""
 
@@ -273,6 +425,11 @@ class TagAddForm(TagForm):
         super().__init__(*args, **kwargs)
         for name, value in {"start_seconds": 0, "x_percent": 50, "y_percent": 50}.items():
             self.initial.setdefault(name, value)
+        self.initial.setdefault("keyframes", [])
+
+    def product_for_api(self) -> uuid.UUID | None:
+        product_id: uuid.UUID | None = self.cleaned_data.get("product_id")
+        return product_id
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -315,11 +472,21 @@ class TagChangeForm(TagForm):
             self.initial.setdefault("end_seconds", _seconds(tag.end_ms))
             self.initial.setdefault("x_percent", _percent(tag.x))
             self.initial.setdefault("y_percent", _percent(tag.y))
+            self.initial.setdefault("keyframes", tag.keyframes)
+
+    def picture_video(self) -> Video | None:
+        return None if self.instance._state.adding else self.instance.video
+
+    def product_for_api(self) -> uuid.UUID | None:
+        product_id: uuid.UUID = self.instance.product_id
+        return product_id
 
     def save_through_service(self, editor: TagEditor) -> ProductTag:
         # Only what the editor changed: a percentage shown rounded and sent back untouched
-        # must not move the tag.
+        # must not move the tag, and a post without the picture's field keeps the keyframes.
         changed = {MODEL_FIELD_FOR[name] for name in self.changed_data if name in MODEL_FIELD_FOR}
+        if "keyframes" not in self.data:
+            changed.discard("keyframes")
         changes = {
             name: value for name, value in self.span_and_position().items() if name in changed
         }

@@ -7,8 +7,10 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from clipcart_shared.admin import ReadOnlyAdminMixin, request_merchant_ids
+from clipcart_shared.admin import ReadOnlyAdminMixin, console_admin_url, request_merchant_ids
 from orders.admin.display import is_platform_staff, money
 from orders.models import OrderLine, Refund
 
@@ -26,7 +28,16 @@ class OrderLineInline(_ReadOnlyInline):
 
     model = OrderLine
     verbose_name_plural = "Lines"
-    fields = ["title", "sku", "quantity", "unit_price", "line_total", "refunded"]
+    fields = [
+        "title",
+        "sku",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "refunded",
+        "product_link",
+        "video_link",
+    ]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fields = list(self.fields)
@@ -48,6 +59,20 @@ class OrderLineInline(_ReadOnlyInline):
     @admin.display(description="Refunded")
     def refunded(self, line: OrderLine) -> str:
         return money(line.refunded_amount, line.order.currency)
+
+    @admin.display(description="Product")
+    def product_link(self, line: OrderLine) -> SafeString:
+        """The product's page in catalog's admin."""
+        url = console_admin_url("catalog", f"products/product/{line.product_id}/change/")
+        return format_html('<a href="{}">In catalog</a>', url)
+
+    @admin.display(description="Bought from")
+    def video_link(self, line: OrderLine) -> SafeString | str:
+        """The video the buyer added it from, in video's admin ("-" when none)."""
+        if line.source_video_id is None:
+            return "-"
+        url = console_admin_url("video", f"videos/video/{line.source_video_id}/change/")
+        return format_html('<a href="{}">The video</a>', url)
 
 
 class RefundInline(_ReadOnlyInline):

@@ -53,6 +53,10 @@ PAYMENT_FIELDS = [
 ]
 
 
+# The change list's filter for orders with a line of a product (`?lines__product_id=<id>`).
+PRODUCT_LOOKUP = "lines__product_id"
+
+
 @admin.register(Order)
 class OrderAdmin(OrderShipMixin, MerchantScopedAdminMixin, admin.ModelAdmin):
     """Orders, view-only; shipping and refunds from the order's own pages."""
@@ -85,6 +89,10 @@ class OrderAdmin(OrderShipMixin, MerchantScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders come from checkout
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # Catalog's product page links here: the orders with a line of one product.
+        return lookup == PRODUCT_LOOKUP or super().lookup_allowed(lookup, value, request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the services change orders; a refund has its own page
