@@ -1,4 +1,5 @@
 from django.urls import path
+from payouts import apis as payout_apis
 
 from attribution import apis as attribution_apis
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
@@ -56,6 +57,16 @@ api_v1 = [
         "creators/me/earnings/",
         attribution_apis.CreatorEarningsApi.as_view(),
         name="creator-earnings",
+    ),
+    path(
+        "creators/me/payout-account/",
+        payout_apis.CreatorPayoutAccountApi.as_view(),
+        name="creator-payout-account",
+    ),
+    path(
+        "creators/payout-accounts/stripe-webhook/",
+        payout_apis.ConnectWebhookApi.as_view(),
+        name="creator-payout-accounts-stripe-webhook",
     ),
     path("events/", engagement_apis.EventsApi.as_view(), name="events"),
 ]
