@@ -1,5 +1,4 @@
 from django.urls import path
-from payouts import apis as payout_apis
 
 from attribution import apis as attribution_apis
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
@@ -12,6 +11,7 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
 from creators import apis as creator_apis
 from discovery import apis as discovery_apis
 from engagement import apis as engagement_apis
+from payouts import apis as payout_apis
 from videos import apis as video_apis
 from videos import internal_apis as video_internal_apis
 

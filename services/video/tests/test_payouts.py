@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from payouts.models import ConnectWebhookEvent, CreatorPayoutAccount
+from django.db import connections
 
 from clipcart_shared.connect import payout_status_of
 from clipcart_tools.localstripe import (
@@ -29,6 +29,8 @@ from clipcart_tools.localstripe import (
     stripe_client,
 )
 from clipcart_tools.testing.services import free_port
+from payouts.models import ConnectWebhookEvent, CreatorPayoutAccount
+from payouts.services import creator_payout_account_onboard
 from tests.factories import CreatorFactory
 
 pytestmark = pytest.mark.django_db
@@ -474,3 +476,34 @@ def test_a_signed_body_that_is_no_stripe_event_is_400_and_nothing_is_written(
     expected = "invalid_signature" if body == b"not json" else "invalid_event"
     assert response.json()["code"] == expected
     assert ConnectWebhookEvent.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_set_ups_of_one_creator_make_one_account(stripe_emulator):
+    # Both requests find no row and ask Stripe; the key (the creator's id) makes Stripe
+    # answer one account, and the unique row is written once.
+    creator = CreatorFactory(user_id="ada")
+    barrier = threading.Barrier(6)
+    urls: list[str] = []
+    errors: list[Exception] = []
+
+    def set_up() -> None:
+        try:
+            barrier.wait()
+            urls.append(creator_payout_account_onboard(creator=creator))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=set_up) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(set(urls)) == 6
+    assert CreatorPayoutAccount.objects.count() == 1
+    linked = {complete_account_link(url)["account"]["id"] for url in urls}
+    assert linked == {CreatorPayoutAccount.objects.get().stripe_account_id}
