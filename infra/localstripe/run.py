@@ -24,6 +24,9 @@ from localstripe.webhooks import register_webhook
 
 logger = logging.getLogger("localstripe.run")
 
+# The Connect events a `--connect-webhook` receives (what the emulator sends of them).
+CONNECT_EVENTS = ["account.updated"]
+
 
 def _amount_received(intent: PaymentIntent) -> int:
     """Stripe's `amount_received`: what the PaymentIntent has collected, the whole amount
@@ -56,6 +59,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="register this URL for every event at start (the checkout service's endpoint)",
     )
     parser.add_argument("--webhook-secret", default="", help="its signing secret")
+    parser.add_argument(
+        "--connect-webhook",
+        metavar="URL",
+        help="register this URL for Connect's account.updated at start (video's endpoint for "
+        "creators' payout accounts; at Stripe, a Connect endpoint)",
+    )
+    parser.add_argument("--connect-webhook-secret", default="", help="its signing secret")
     return parser.parse_args(argv)
 
 
@@ -84,6 +94,11 @@ def main(argv: list[str] | None = None) -> None:
         # The emulator keeps webhooks in memory: register ours on every start.
         register_webhook("clipcart", args.webhook, args.webhook_secret, None)
         logger.info("Webhook registered: %s", args.webhook)
+    if args.connect_webhook:
+        register_webhook(
+            "clipcart-connect", args.connect_webhook, args.connect_webhook_secret, CONNECT_EVENTS
+        )
+        logger.info("Connect webhook registered: %s", args.connect_webhook)
     logger.info("localstripe listening on http://%s:%d", args.host, args.port)
     # run_app installs SIGINT/SIGTERM handlers that shut the site down and return.
     web.run_app(

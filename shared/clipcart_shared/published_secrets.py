@@ -33,6 +33,9 @@ PUBLISHED_SECRETS: frozenset[str] = frozenset(
         # the Stripe emulator's keys: checkout's base defaults, compose, infra/Procfile
         "sk_test_clipcart_local",
         "whsec_clipcart_local",
+        # video's Connect webhook (creators' payout accounts): its base default, compose,
+        # infra/Procfile
+        "whsec_clipcart_connect_local",
         # checkout's tracking webhook: the base default, and the tests'
         "tracking_clipcart_local",
         "tracking_test_checkout",
@@ -70,6 +73,7 @@ SECRET_SETTINGS: dict[str, str] = {
     "JWT_HS256_SECRET": "JWT_HS256_SECRET",
     "STRIPE_SECRET_KEY": "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRETS": "STRIPE_WEBHOOK_SECRETS",
+    "VIDEO_STRIPE_WEBHOOK_SECRETS": "VIDEO_STRIPE_WEBHOOK_SECRETS",
     "TRACKING_WEBHOOK_SECRET": "TRACKING_WEBHOOK_SECRET",
 }
 MAY_BE_EMPTY = frozenset({"JWT_HS256_SECRET"})
@@ -86,7 +90,7 @@ def _values(value: Any) -> list[str]:
 def published_secrets_refuse(settings: Mapping[str, Any]) -> None:
     """Raise ImproperlyConfigured, naming the variable, when a secret setting present in
     `settings` (a settings module's `globals()`) is empty or a value published in this
-    repository. A service checks the secrets it has: only checkout has Stripe's."""
+    repository. A service checks the secrets it has: checkout and video have Stripe's."""
     for setting, variable in SECRET_SETTINGS.items():
         if setting not in settings:
             continue

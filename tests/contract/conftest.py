@@ -50,7 +50,13 @@ def contract_services() -> Iterator[dict[str, RunningService]]:
             )
 
         catalog = start("catalog")
-        video = start("video", CATALOG_URL=catalog.url)
+        # Video makes creators' payout accounts at Stripe: the emulator too.
+        video = start(
+            "video",
+            CATALOG_URL=catalog.url,
+            STRIPE_API_BASE=stripe_url,
+            STRIPE_SECRET_KEY="sk_test_clipcart_contract",
+        )
         checkout = start(
             "checkout",
             CATALOG_URL=catalog.url,

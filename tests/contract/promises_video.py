@@ -191,6 +191,33 @@ VIDEO_PROMISES: list[Any] = [
             "videos[].ineligible.commission",
         ),
     ),
+    # Payouts (issue 16, Accounts)
+    Promise(
+        "video",
+        "POST",
+        "/api/v1/creators/me/payout-account/",
+        "Payouts: POST /api/v1/creators/me/payout-account/ → {onboarding_url}",
+        status="200",
+        response=("onboarding_url",),
+    ),
+    Promise(
+        "video",
+        "GET",
+        "/api/v1/creators/me/payout-account/",
+        "GET /api/v1/creators/me/payout-account/ → {status: none | pending | enabled | restricted}",
+        status="200",
+        response=("status",),
+        enums={"status": frozenset({"none", "pending", "enabled", "restricted"})},
+    ),
+    Promise(
+        "video",
+        "POST",
+        "/api/v1/creators/payout-accounts/stripe-webhook/",
+        "POST /api/v1/creators/payout-accounts/stripe-webhook/ (Stripe Connect, "
+        "account.updated): ... 2xx for duplicates",
+        status="200",
+        parameters=("Stripe-Signature",),
+    ),
     # Social and feedback (issue 19)
     Promise(
         "video",

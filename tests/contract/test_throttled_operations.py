@@ -20,6 +20,7 @@ THROTTLED = {
         ("POST", "/api/v1/events/"),
         ("GET", "/api/v1/search/"),
         ("POST", "/api/v1/creators/"),
+        ("POST", "/api/v1/creators/me/payout-account/"),
         ("POST", "/api/v1/creators/{creator_id}/follow/"),
         ("DELETE", "/api/v1/creators/{creator_id}/follow/"),
         ("POST", "/api/v1/videos/{video_id}/not-interested/"),

@@ -95,6 +95,7 @@ def operator_secrets() -> dict[str, str]:
         "JWT_HS256_SECRET": secrets.token_urlsafe(32),
         "STRIPE_SECRET_KEY": f"sk_live_{secrets.token_urlsafe(24)}",
         "STRIPE_WEBHOOK_SECRETS": f"whsec_{secrets.token_urlsafe(24)}",
+        "VIDEO_STRIPE_WEBHOOK_SECRETS": f"whsec_{secrets.token_urlsafe(24)}",
         "TRACKING_WEBHOOK_SECRET": secrets.token_urlsafe(32),
     }
 

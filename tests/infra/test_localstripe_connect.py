@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -413,3 +414,23 @@ def test_bad_account_and_link_requests(client: stripe.StripeClient, base: str) -
     updated = client.v1.accounts.update(account.id, {"metadata": {"merchant_id": "", "x": "1"}})
     assert updated.metadata.to_dict() == {"x": "1"}
     assert client.v1.accounts.retrieve(account.id).charges_enabled is False
+
+
+def test_the_runner_sends_account_updated_to_a_connect_webhook_given_at_start() -> None:
+    # `--connect-webhook` (infra/Procfile, docker-compose.yml: video's endpoint) receives
+    # account.updated, signed with its own secret, and no payment events.
+    receiver = Receiver()
+    options = ["--connect-webhook", receiver.url, "--connect-webhook-secret", SECRET]
+    try:
+        with localstripe_server(arguments=options) as base_url:
+            client = stripe_client(base_url)
+            account = enabled_account(client)
+            event = receiver.event()
+            charge(client, 5000)
+            time.sleep(1.5)  # the emulator delivers about 1 s after the event
+
+            assert (event.type, event.data.object.id) == ("account.updated", account)
+            assert event.data.object.charges_enabled is True
+            assert receiver.received.empty()
+    finally:
+        receiver.server.shutdown()

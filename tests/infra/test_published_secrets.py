@@ -130,7 +130,11 @@ def test_each_published_value_is_refused_for_each_secret_naming_the_variable(val
     # What production settings run last (published_secrets_refuse(globals())), in process:
     # loading settings takes seconds, so the loads below take one case per variable.
     fresh = secrets.token_urlsafe(32)
-    as_list = variable in ("SERVICE_AUTH_KEYS", "STRIPE_WEBHOOK_SECRETS")
+    as_list = variable in (
+        "SERVICE_AUTH_KEYS",
+        "STRIPE_WEBHOOK_SECRETS",
+        "VIDEO_STRIPE_WEBHOOK_SECRETS",
+    )
 
     with pytest.raises(ImproperlyConfigured, match=f"^{variable} is set to a value published"):
         published_secrets_refuse({SETTING_OF[variable]: [fresh, value] if as_list else value})
@@ -163,6 +167,16 @@ def test_production_refuses_the_emulators_stripe_secrets_left_at_their_defaults(
     assert environment[variable] in PUBLISHED_SECRETS  # compose's default: the emulator's
     with pytest.raises(ProbeFailed, match=f"ImproperlyConfigured: {variable} is set to a value"):
         probe("checkout", environment)
+
+
+@pytest.mark.parametrize("variable", ["STRIPE_SECRET_KEY", "VIDEO_STRIPE_WEBHOOK_SECRETS"])
+def test_video_refuses_the_emulators_connect_secrets_left_at_their_defaults(variable):
+    # Video makes creators' payout accounts at Stripe and verifies their Connect webhook.
+    environment = production_environment("video", **{variable: ""})
+
+    assert environment[variable] in PUBLISHED_SECRETS  # compose's default: the emulator's
+    with pytest.raises(ProbeFailed, match=f"ImproperlyConfigured: {variable} is set to a value"):
+        probe("video", environment)
 
 
 @pytest.mark.parametrize("service", ["catalog", "video"])

@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,9 +73,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def localstripe_server(
-    *, host: str = "127.0.0.1", startup_timeout: float = 20.0, attempts: int = 3
+    *,
+    host: str = "127.0.0.1",
+    startup_timeout: float = 20.0,
+    attempts: int = 3,
+    arguments: Sequence[str] = (),
 ) -> Iterator[str]:
     """Start localstripe on a free port of ``host``; yield its base URL; stop it on exit.
+    ``arguments`` are more of the runner's options (``--webhook``, ``--connect-webhook``…).
 
     A port taken between picking and binding makes the server exit at once; it is then
     started again on another port, up to ``attempts`` times.
@@ -92,7 +97,7 @@ def localstripe_server(
             log.seek(0)
             log.truncate()
             proc = subprocess.Popen(
-                [sys.executable, str(RUNNER), "--host", host, "--port", str(port)],
+                [sys.executable, str(RUNNER), "--host", host, "--port", str(port), *arguments],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from clipcart_shared.connect import PayoutStatus
+
 
 class StripeCustomer(models.Model):
     """The Stripe customer of a mobile user, created once and reused."""
@@ -51,3 +53,38 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class MerchantPayoutAccount(models.Model):
+    """A merchant's Stripe Connect (Express) account, which its share of settled sales
+    will be transferred to, set up by its staff from the admin ("Set up payouts"). Its
+    status follows Stripe's `account.updated` events; `none` is never stored."""
+
+    Status = PayoutStatus
+
+    merchant_id = models.UUIDField(unique=True)
+    stripe_account_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(
+        max_length=10,
+        choices=[(value, label) for value, label in PayoutStatus.choices if value != "none"],
+        default=PayoutStatus.PENDING,
+    )
+    # The `created` time of the Stripe event the status comes from: Stripe does not send
+    # events in order, so an older event never overwrites what a newer one said.
+    status_event_created = models.BigIntegerField(default=0)
+    created_by = models.CharField(max_length=160)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "payout account"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "enabled", "restricted"]),
+                name="merchant_payout_account_status",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_account_id} ({self.status})"

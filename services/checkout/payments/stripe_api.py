@@ -135,7 +135,9 @@ def payment_intent_create(
     *, order_id: str, amount: int, currency: str, customer_id: str
 ) -> tuple[str, str]:
     """The order's PaymentIntent: (id, client_secret). One per order: the idempotency key
-    is the order's id, so a retried checkout never charges twice."""
+    is the order's id, so a retried checkout never charges twice. Its `transfer_group` is
+    the order's id too: the transfers to the order's merchants (separate charges and
+    transfers) are grouped with the charge at Stripe."""
     intent = _call(
         "payment_intent.create",
         client().v1.payment_intents.create,
@@ -145,6 +147,7 @@ def payment_intent_create(
             "customer": customer_id,
             "payment_method_types": ["card"],
             "metadata": {"order_id": order_id},
+            "transfer_group": order_id,
         },
         {"idempotency_key": f"clipcart-payment-intent-{order_id}"},
     )
@@ -202,6 +205,39 @@ def mobile_customer_key(*, customer_id: str) -> dict[str, str | None]:
         )
         keys["ephemeral_key"] = str(key.secret)
     return keys
+
+
+def express_account_create(*, merchant_id: str, created_by: str) -> str:
+    """The merchant's Express account, able to receive transfers; its id. One per
+    merchant: the idempotency key is the merchant's id, so a retried or concurrent set-up
+    gets the same account."""
+    account = _call(
+        "account.create",
+        client().v1.accounts.create,
+        {
+            "type": "express",
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": {"merchant_id": merchant_id, "created_by": created_by},
+        },
+        {"idempotency_key": f"clipcart-merchant-account-{merchant_id}"},
+    )
+    return str(account.id)
+
+
+def onboarding_link_create(*, account_id: str, refresh_url: str, return_url: str) -> str:
+    """A fresh Stripe-hosted onboarding link of the account (it works once and expires in
+    minutes, so it is never stored); its URL."""
+    link = _call(
+        "account_link.create",
+        client().v1.account_links.create,
+        {
+            "account": account_id,
+            "type": "account_onboarding",
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+        },
+    )
+    return str(link.url)
 
 
 def webhook_event_verify(*, payload: bytes, signature: str) -> dict[str, Any]:

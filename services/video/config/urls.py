@@ -11,6 +11,7 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
 from creators import apis as creator_apis
 from discovery import apis as discovery_apis
 from engagement import apis as engagement_apis
+from payouts import apis as payout_apis
 from videos import apis as video_apis
 from videos import internal_apis as video_internal_apis
 
@@ -56,6 +57,16 @@ api_v1 = [
         "creators/me/earnings/",
         attribution_apis.CreatorEarningsApi.as_view(),
         name="creator-earnings",
+    ),
+    path(
+        "creators/me/payout-account/",
+        payout_apis.CreatorPayoutAccountApi.as_view(),
+        name="creator-payout-account",
+    ),
+    path(
+        "creators/payout-accounts/stripe-webhook/",
+        payout_apis.ConnectWebhookApi.as_view(),
+        name="creator-payout-accounts-stripe-webhook",
     ),
     path("events/", engagement_apis.EventsApi.as_view(), name="events"),
 ]

@@ -21,3 +21,7 @@ class VideoErrorCode(enum.StrEnum):
     QUERY_REQUIRED = "query_required"
     QUERY_TOO_LONG = "query_too_long"
     QUERY_NOT_SEARCHABLE = "query_not_searchable"
+    PAYOUT_PROVIDER_UNAVAILABLE = "payout_provider_unavailable"
+    PAYOUT_PROVIDER_REJECTED = "payout_provider_rejected"
+    INVALID_SIGNATURE = "invalid_signature"
+    INVALID_EVENT = "invalid_event"

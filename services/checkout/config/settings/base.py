@@ -55,6 +55,9 @@ CONSOLE_STAFF_PERMISSIONS = [
     "merchant_api.view_merchantapikey",
     "merchant_api.add_merchantapikey",
     "merchant_api.change_merchantapikey",
+    # "Set up payouts" for their own merchant (payments.admin)
+    "payments.view_merchantpayoutaccount",
+    "payments.add_merchantpayoutaccount",
 ]
 STATIC_URL = "/checkout/static/"
 # How the admin knows which merchants a staff user acts for (clipcart_shared.admin).

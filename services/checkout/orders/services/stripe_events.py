@@ -21,6 +21,7 @@ from orders.payment_match import payment_mismatch
 from orders.selectors import order_for_stripe_object
 from orders.services import payment_events, refunds
 from payments.models import WebhookEvent
+from payments.payouts import ACCOUNT_EVENT_TYPES, merchant_payout_account_updated
 from payments.selectors import webhook_events_waiting
 from payments.services import (
     webhook_event_claim,
@@ -84,10 +85,14 @@ def stripe_logged_event_apply(*, event_id: str) -> str:
     status, logged = webhook_event_claim(event_id=event_id)
     if logged is None:
         return status
-    data = logged.payload.get("data") if isinstance(logged.payload, dict) else None
+    payload = logged.payload if isinstance(logged.payload, dict) else {}
+    data = payload.get("data")
+    created = payload.get("created")
     try:
         outcome = stripe_event_apply(
-            event_type=logged.type, obj=data.get("object") if isinstance(data, dict) else None
+            event_type=logged.type,
+            obj=data.get("object") if isinstance(data, dict) else None,
+            created=created if isinstance(created, int) else 0,
         )
     except BaseException:
         webhook_event_unclaim(event_id=event_id)
@@ -129,9 +134,12 @@ class Outcome:
     order_id: uuid.UUID | None = None
 
 
-def stripe_event_apply(*, event_type: str, obj: Any) -> Outcome:
-    """Apply one verified event to its order, if it matches. Raises what the order's
-    services raise when they can recover later (catalog or Stripe unreachable)."""
+def stripe_event_apply(*, event_type: str, obj: Any, created: int = 0) -> Outcome:
+    """Apply one verified event to its order, if it matches; an `account.updated` (a
+    merchant's payout account, `created` ordering them) to `payments`. Raises what the
+    order's services raise when they can recover later (catalog or Stripe unreachable)."""
+    if event_type in ACCOUNT_EVENT_TYPES:
+        return Outcome(*merchant_payout_account_updated(created=created, account=obj))
     if event_type not in ORDER_EVENT_TYPES:
         return Outcome("ignored", f"{event_type} is not an order event")
     if not isinstance(obj, dict):

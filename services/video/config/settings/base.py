@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "engagement",
     "attribution",
     "discovery",
+    "payouts",
 ]
 
 DATABASES = database_settings(SERVICE_NAME)
@@ -74,6 +75,27 @@ SPECTACULAR_SETTINGS = {
 CATALOG_URL = service_url("catalog")
 CHECKOUT_URL = service_url("checkout")
 MAX_TAGS_PER_VIDEO = 30
+
+# Stripe Connect: creators' payout accounts (ADR 27). The platform's key, as checkout's
+# (the same Stripe account); the emulator (localstripe) in the embedded run.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_clipcart_local")
+# Empty: Stripe's own API. The embedded run points this at the emulator.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# Signing secrets of video's Connect webhook endpoint
+# (`/api/v1/creators/payout-accounts/stripe-webhook/`): verify against each (rotation).
+VIDEO_STRIPE_WEBHOOK_SECRETS = env.list(
+    "VIDEO_STRIPE_WEBHOOK_SECRETS", default=["whsec_clipcart_connect_local"]
+)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+# Where Stripe's onboarding sends the creator back: `return` when they leave it (finished
+# or not), `refresh` when their link expired or was used (the app then asks for a new one).
+CREATOR_PAYOUT_RETURN_URL = env.str(
+    "CREATOR_PAYOUT_RETURN_URL", default="http://localhost:8000/app/payouts/return/"
+)
+CREATOR_PAYOUT_REFRESH_URL = env.str(
+    "CREATOR_PAYOUT_REFRESH_URL", default="http://localhost:8000/app/payouts/refresh/"
+)
 
 # Reconciliation (ADR 9): every so often, checkout's paid orders, refunds, deliveries and
 # returns of the last hours are compared with what was applied, and any lost order event
