@@ -74,7 +74,9 @@ def home_panels(request: HttpRequest) -> list[Panel]:
                     "Reservations past their end, not released",
                     str(overdue),
                     changelist_url(
-                        "inventory_reservation", status__exact="active", expires_at__lt=now.isoformat()
+                        "inventory_reservation",
+                        status__exact="active",
+                        expires_at__lt=now.isoformat(),
                     ),
                     "the expiry sweep releases them",
                 ),

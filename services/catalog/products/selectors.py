@@ -232,9 +232,7 @@ def stock_level_counts(*, merchant_ids: list[uuid.UUID] | None) -> dict[str, int
         .aggregate(
             low=Count(
                 "id",
-                filter=Q(
-                    units_available__gt=0, units_available__lte=settings.LOW_STOCK_THRESHOLD
-                ),
+                filter=Q(units_available__gt=0, units_available__lte=settings.LOW_STOCK_THRESHOLD),
             ),
             out=Count("id", filter=Q(units_available__lte=0)),
         )

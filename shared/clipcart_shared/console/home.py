@@ -108,4 +108,3 @@ def outbox_figure() -> Figure:
         changelist_url("outbox_outboxevent", published_at__isempty="1"),
         hint,
     )
-

@@ -57,7 +57,9 @@ def _sales_figures(sales: DaySales, first: date, last: date) -> list[Figure]:
         return Money(amount, sales.currency).format()
 
     return [
-        Figure("Net sales", money(sales.net), _paid(first, last), f"{money(sales.refunds)} refunded"),
+        Figure(
+            "Net sales", money(sales.net), _paid(first, last), f"{money(sales.refunds)} refunded"
+        ),
         Figure("Orders", str(sales.orders), _paid(first, last)),
         Figure("Units", str(sales.units), _paid(first, last)),
         Figure(
@@ -109,7 +111,7 @@ def home_panels(request: HttpRequest) -> list[Panel]:
                 _sales_figures(week, first, today),
                 bars=bars(chart),
                 note="Sales count on the UTC day the order was paid, less what was refunded "
-                "on them since; shipping is not included. \"From videos\": lines the buyer "
+                'on them since; shipping is not included. "From videos": lines the buyer '
                 "picked from a video; video's admin shows what attribution credits.",
             ),
         ]
@@ -145,7 +147,9 @@ def home_panels(request: HttpRequest) -> list[Panel]:
                     Figure(
                         "Stripe events failed or mismatched",
                         str(pipes.webhooks_failed),
-                        changelist_url("payments_webhookevent", status__in=",".join(WEBHOOK_FAILED)),
+                        changelist_url(
+                            "payments_webhookevent", status__in=",".join(WEBHOOK_FAILED)
+                        ),
                     ),
                     Figure(
                         "Refunds failed",

@@ -16,8 +16,8 @@ from django.urls import URLPattern, path, reverse
 from clipcart_shared.admin import MerchantScopedAdminMixin, request_merchant_ids
 from clipcart_shared.errors import ApplicationError
 from core.errors import CheckoutErrorCode
-from orders.admin.filters import FromVideoFilter, RefundFilter, ToShipFilter
 from orders.admin.display import is_platform_staff, money, short_id
+from orders.admin.filters import FromVideoFilter, RefundFilter, ToShipFilter
 from orders.admin.inlines import OrderLineInline, RefundInline
 from orders.admin.shipping import OrderShipMixin, ShipmentInline
 from orders.forms import STALE_MESSAGE, OrderRefundForm

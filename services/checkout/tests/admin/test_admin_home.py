@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from clipcart_shared.merchant_access.demo_logins import STAFF_GROUP
 from clipcart_shared.outbox.models import OutboxEvent
+from clipcart_tools.testing.fixtures import signed_in
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from orders.models import Order, OrderLine, Refund
 from payments.models import WebhookEvent
-from clipcart_tools.testing.fixtures import signed_in
 from tests.admin.conftest import ADDRESS, MERCHANT_IDS, _group, _merchant_name, _staff
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,11 @@ def _figures(response: Any) -> dict[tuple[str, str], Any]:
 
 
 def _values(response: Any, panel: str) -> dict[str, str]:
-    return {label: figure.value for (title, label), figure in _figures(response).items() if title == panel}
+    return {
+        label: figure.value
+        for (title, label), figure in _figures(response).items()
+        if title == panel
+    }
 
 
 def test_merchant_staff_see_their_lines_sales_net_of_refunds_split_by_video(client_of_a, sales):
@@ -186,7 +190,7 @@ def test_the_chart_has_a_bar_per_day_scaled_to_the_best_linking_to_its_orders(cl
     assert [bar.height for bar in week.bars][-4:] == [round(1200 / 4500 * 100, 1), 0, 0, 100.0]
     listed = client_of_a.get(week.bars[3].url)
     assert {order.id for order in listed.context["cl"].result_list} == {sales["shipped"].id}
-    assert "<script src=\"http" not in response.content.decode()  # nothing from a CDN
+    assert '<script src="http' not in response.content.decode()  # nothing from a CDN
 
 
 def _listed_ids(client: Client, url: str) -> set[uuid.UUID]:
