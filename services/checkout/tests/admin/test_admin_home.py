@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
 from clipcart_shared.merchant_access.demo_logins import STAFF_GROUP
 from clipcart_shared.outbox.models import OutboxEvent
@@ -188,9 +189,11 @@ def test_the_chart_has_a_bar_per_day_scaled_to_the_best_linking_to_its_orders(cl
         "€45.00"
     ]
     assert [bar.height for bar in week.bars][-4:] == [round(1200 / 4500 * 100, 1), 0, 0, 100.0]
+    content = response.content.decode()
+    assert f'<a href="{escape(week.bars[3].url)}" style="height: 26.7%"' in content
     listed = client_of_a.get(week.bars[3].url)
     assert {order.id for order in listed.context["cl"].result_list} == {sales["shipped"].id}
-    assert '<script src="http' not in response.content.decode()  # nothing from a CDN
+    assert '<script src="http' not in content  # nothing from a CDN
 
 
 def _listed_ids(client: Client, url: str) -> set[uuid.UUID]:
