@@ -8,6 +8,7 @@ README's configuration table lists each with its default.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -160,6 +161,9 @@ CONSOLE_ADMIN_URLS = {
 }
 # Messages in the admin's own session, not in a `messages` cookie all admins would share.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# The admin's home page numbers: the dotted path of `function(request) -> list[Panel]`
+# (clipcart_shared.console.home); empty: Django's list of models only.
+CONSOLE_HOME = ""
 
 # Admin logins (django-axes): after `ADMIN_LOGIN_FAILURE_LIMIT` wrong passwords for one
 # username, or from one address, that username or address is refused (429, even with the
@@ -183,7 +187,9 @@ CACHES = cache_settings()
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The console's templates (the admin's home page, `clipcart_shared.console.home`):
+        # its app config is Django's admin, so they are not found as an app's.
+        "DIRS": [Path(__file__).resolve().parent / "console" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

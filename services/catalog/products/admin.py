@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
 from django.db import transaction
@@ -47,6 +48,7 @@ from products.forms import (
     variant_form_save,
 )
 from products.models import Category, Product, Variant
+from products.selectors import STOCK_LEVELS, variants_by_stock_level
 from products.services import product_changes_publish, products_set_status
 
 
@@ -264,10 +266,29 @@ class CategoryAdmin(admin.ModelAdmin):
             product_changes_publish(product_ids=obj.products.values_list("id", flat=True))
 
 
+class StockLevelFilter(admin.SimpleListFilter):
+    """Low or out of stock, as the admin's home page counts them (`products.selectors`)."""
+
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("low", f"Low (1 to {settings.LOW_STOCK_THRESHOLD} available)"),
+            ("out", "Out (none available)"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Variant]) -> QuerySet[Variant]:
+        if self.value() in STOCK_LEVELS:
+            return variants_by_stock_level(queryset, str(self.value()))
+        return queryset
+
+
 @admin.register(Variant)
 class VariantAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     merchant_field = "product__merchant"
     form = VariantForm
+    list_filter = [StockLevelFilter]
     list_display = ["sku", "product", "price", "quantity_on_hand", "quantity_reserved", "available"]
     list_select_related = ["product__merchant"]
     search_fields = ["sku", "product__title"]

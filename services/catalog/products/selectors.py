@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from clipcart_shared.errors import ApplicationError
 from core.errors import CatalogErrorCode, variant_unavailable_error
@@ -201,3 +201,62 @@ def quote_build(
             }
         )
     return {"lines": quoted, "merchants": list(merchants.values())}
+
+
+# What the admin's home page and the variant list's stock filter call low and out of
+# stock: variants of active products (drafts and archived ones are not on sale), with
+# `stock_status`'s rule on what is available (on hand less reserved).
+STOCK_LEVELS = ("low", "out")
+
+
+def variants_by_stock_level(variants: QuerySet[Variant], level: str) -> QuerySet[Variant]:
+    """`variants` of active products that are `low` (1 to LOW_STOCK_THRESHOLD units
+    available) or `out` (none available)."""
+    available = F("quantity_on_hand") - F("quantity_reserved")
+    on_sale = variants.filter(product__status=Product.Status.ACTIVE).alias(
+        units_available=available
+    )
+    if level == "out":
+        return on_sale.filter(units_available__lte=0)
+    return on_sale.filter(units_available__gt=0, units_available__lte=settings.LOW_STOCK_THRESHOLD)
+
+
+def stock_level_counts(*, merchant_ids: list[uuid.UUID] | None) -> dict[str, int]:
+    """{"low": n, "out": n} for these merchants' variants (every merchant's for None).
+    One query."""
+    variants = _variants_of(merchant_ids)
+    available = F("quantity_on_hand") - F("quantity_reserved")
+    counts = (
+        variants.filter(product__status=Product.Status.ACTIVE)
+        .alias(units_available=available)
+        .aggregate(
+            low=Count(
+                "id",
+                filter=Q(units_available__gt=0, units_available__lte=settings.LOW_STOCK_THRESHOLD),
+            ),
+            out=Count("id", filter=Q(units_available__lte=0)),
+        )
+    )
+    return {level: int(counts[level]) for level in STOCK_LEVELS}
+
+
+def variants_lowest_on_stock(
+    *, merchant_ids: list[uuid.UUID] | None, limit: int = 10
+) -> list[Variant]:
+    """The `limit` variants of active products with the fewest units available, at most
+    LOW_STOCK_THRESHOLD, fewest first, with their products. One query."""
+    variants = _variants_of(merchant_ids).select_related("product")
+    available = F("quantity_on_hand") - F("quantity_reserved")
+    return list(
+        variants.filter(product__status=Product.Status.ACTIVE)
+        .annotate(units_available=available)
+        .filter(units_available__lte=settings.LOW_STOCK_THRESHOLD)
+        .order_by("units_available", "product__title", "sku")[:limit]
+    )
+
+
+def _variants_of(merchant_ids: list[uuid.UUID] | None) -> QuerySet[Variant]:
+    variants = Variant.objects.all()
+    if merchant_ids is None:
+        return variants
+    return variants.filter(product__merchant__in=merchant_ids)  # as the variant admin scopes

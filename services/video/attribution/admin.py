@@ -149,7 +149,7 @@ def report_csv(report: Report) -> HttpResponse:
     return response
 
 
-def _default_model(merchant_ids: list[uuid.UUID] | None) -> str:
+def report_default_model(merchant_ids: list[uuid.UUID] | None) -> str:
     if merchant_ids:
         chosen = (
             MerchantAttributionSettings.objects.filter(merchant_id__in=merchant_ids)
@@ -173,7 +173,7 @@ class SalesReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         merchant_ids = request_merchant_ids(request)
         currencies = report_currencies(merchant_ids=merchant_ids) or ["EUR"]
         query = {
-            "model": _default_model(merchant_ids),
+            "model": report_default_model(merchant_ids),
             "by": "video",
             "currency": currencies[0],
             **request.GET.dict(),

@@ -2,20 +2,33 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
 
 from clipcart_shared.merchant_access.demo_logins import STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
+from clipcart_shared.outbox.services import event_consume
 from clipcart_tools.testing.services import free_port
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from creators.models import Creator
 from tests.catalog_server import CatalogServer, catalog_server
 from tests.checkout_server import CheckoutServer, checkout_server
-from tests.factories import CreatorFactory, ProductCardFactory, ProductTagFactory, VideoFactory
+from tests.factories import (
+    CreatorFactory,
+    ProductCardFactory,
+    ProductTagFactory,
+    VideoFactory,
+    engagement_event,
+    engagement_events,
+    order_paid,
+    order_refunded,
+    paid_line,
+)
 from videos.models import ProductTag, Video
 
 pytest_plugins = ["clipcart_tools.testing.fixtures"]
@@ -164,3 +177,38 @@ def world(
     untagged_video,
 ) -> None:
     """Every video and tag above."""
+
+
+# --- sales, for the attribution admin and the home page -------------------------------
+
+
+@pytest.fixture
+def shop() -> Video:
+    """One video by @trailqueen tagging A's jacket and B's teak board. Each sold once
+    today through it (A: 12,000 with 1,000 refunded; B: 5,000), and A sold 3,000 with
+    no video; today the video had 400 impressions, 100 views and 20 tag taps (events, not
+    yet rolled up: today is counted live)."""
+    now = timezone.now()
+    # A minute ago, but never yesterday (a run just after midnight UTC).
+    moment = max(now - timedelta(minutes=1), now.replace(hour=0, minute=0, second=0))
+    video = VideoFactory(
+        creator=CreatorFactory(handle="trailqueen", commission_rate_bps=1000),
+        caption="Ridge run",
+    )
+    jacket = ProductTagFactory(
+        video=video,
+        merchant_id=MERCHANT_A,
+        product_id=ProductCardFactory(merchant_id=MERCHANT_A, title="Down Jacket").product_id,
+    )
+    board = ProductTagFactory(
+        video=video,
+        merchant_id=MERCHANT_B,
+        product_id=ProductCardFactory(merchant_id=MERCHANT_B, title="Teak Board").product_id,
+    )
+    engagement_event("buyer", video, "tag_tap", moment)
+    paid = order_paid("buyer", [a := paid_line(jacket, 12_000, 2), paid_line(board, 5000)], now)
+    event_consume(envelope=paid)
+    event_consume(envelope=order_refunded(paid, {a["line_id"]: 1000}, now))
+    event_consume(envelope=order_paid("walk-in", [paid_line(jacket, 3000)], now))
+    engagement_events(video, {"impression": 400, "view": 100, "tag_tap": 19}, moment)
+    return video

@@ -80,6 +80,25 @@ def engagement_event(
     )
 
 
+def engagement_events(video: Video, counts: dict[str, int], at: datetime) -> None:
+    """`counts` events of each type on `video` at `at`, each of another user, written as
+    ingestion writes them (not rolled up)."""
+    EngagementEvent.objects.bulk_create(
+        [
+            EngagementEvent(
+                event_id=uuid.uuid4(),
+                user_id=f"viewer-{index}",
+                type=type,
+                video_id=video.id,
+                occurred_at=at,
+                watch_ms=5000 if type == "view" else None,
+            )
+            for type, count in counts.items()
+            for index in range(count)
+        ]
+    )
+
+
 def paid_line(
     tag: ProductTag,
     amount: int = 10_000,

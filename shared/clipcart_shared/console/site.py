@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
 from clipcart_shared.console.cookie import console_cookie_delete
@@ -61,7 +62,15 @@ def same_host_redirect_allowed(request: HttpRequest, url: str) -> bool:
 
 
 class ConsoleAdminSite(admin.AdminSite):
-    """Django's admin site, signed in through the console (see the module)."""
+    """Django's admin site, signed in through the console (see the module), opening on
+    the service's numbers (`CONSOLE_HOME`, `clipcart_shared.console.home`)."""
+
+    index_template = "console/index.html"
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        home = getattr(settings, "CONSOLE_HOME", "")
+        panels = import_string(home)(request) if home else []
+        return super().index(request, {**(extra_context or {}), "home_panels": panels})
 
     @method_decorator(never_cache)
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:

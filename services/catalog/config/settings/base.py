@@ -41,6 +41,8 @@ CONSOLE_SIGN_IN = "owner"
 STATIC_URL = "/catalog/static/"
 # How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
 MERCHANT_IDS_FOR_USER = "merchants.selectors.merchant_ids_for_user"
+# The admin's home page: stock running out, the pipes (ADR 28).
+CONSOLE_HOME = "inventory.home.home_panels"
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,

@@ -62,6 +62,8 @@ CONSOLE_STAFF_PERMISSIONS = [
 STATIC_URL = "/checkout/static/"
 # How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
 MERCHANT_IDS_FOR_USER = "clipcart_shared.merchant_access.models.merchant_ids_for_user"
+# The admin's home page: sales, what to ship, payments' pipes (ADR 28).
+CONSOLE_HOME = "orders.admin.home.home_panels"
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,

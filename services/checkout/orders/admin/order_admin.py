@@ -17,6 +17,7 @@ from clipcart_shared.admin import MerchantScopedAdminMixin, request_merchant_ids
 from clipcart_shared.errors import ApplicationError
 from core.errors import CheckoutErrorCode
 from orders.admin.display import is_platform_staff, money, short_id
+from orders.admin.filters import FromVideoFilter, RefundFilter, ToShipFilter
 from orders.admin.inlines import OrderLineInline, RefundInline
 from orders.admin.shipping import OrderShipMixin, ShipmentInline
 from orders.forms import STALE_MESSAGE, OrderRefundForm
@@ -63,7 +64,7 @@ class OrderAdmin(OrderShipMixin, MerchantScopedAdminMixin, admin.ModelAdmin):
 
     change_form_template = "orders/admin/order_change_form.html"
     refund_template = "orders/admin/order_refund.html"
-    list_filter = ["status", "created_at"]
+    list_filter = ["status", "created_at", ToShipFilter, FromVideoFilter, RefundFilter]
     date_hierarchy = "created_at"
     # Searched by `get_search_results`: ids (whole or their start) and emails.
     search_fields = ["email"]

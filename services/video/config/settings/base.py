@@ -64,6 +64,9 @@ CONSOLE_STAFF_PERMISSIONS = [
 STATIC_URL = "/video/static/"
 # How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
 MERCHANT_IDS_FOR_USER = "clipcart_shared.merchant_access.models.merchant_ids_for_user"
+# The admin's home page: attributed sales, top videos and creators, today's engagement
+# counted live (ADR 28).
+CONSOLE_HOME = "attribution.home.home_panels"
 
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
