@@ -102,13 +102,18 @@ def _terms_add(terms: Iterable[str]) -> None:
     )
 
 
+@transaction.atomic
 def video_search_refresh(*, video_ids: Iterable[uuid.UUID]) -> None:
     """Re-read these videos' captions, creators' handles and tagged products' titles:
-    their hashtags and search documents follow."""
+    their hashtags and search documents follow. The videos' rows are locked first (in id
+    order), so two refreshes of one video (a caption edit and a product's new title
+    arriving at once) run one after the other, each reading what the other wrote."""
     videos = list(
-        Video.objects.filter(id__in=list(video_ids))
+        Video.objects.select_for_update(of=("self",))
+        .filter(id__in=list(video_ids))
         .select_related("creator")
         .only("id", "caption", "creator__handle")
+        .order_by("id")
     )
     if not videos:
         return
@@ -123,27 +128,26 @@ def video_search_refresh(*, video_ids: Iterable[uuid.UUID]) -> None:
         if product_id in cards:
             titles[video_id].append(cards[product_id])
     hashtags = {video.id: hashtags_parse(video.caption) for video in videos}
-    with transaction.atomic():
-        VideoHashtag.objects.filter(video__in=videos).delete()
-        VideoHashtag.objects.bulk_create(
-            [
-                VideoHashtag(video_id=video_id, tag=tag)
-                for video_id, tags in hashtags.items()
-                for tag in tags
-            ]
-        )
-        _terms_add(tag for tags in hashtags.values() for tag in tags)
-        _documents_write(
-            SearchDocument.Kind.VIDEO,
-            {
-                video.id: _document(
-                    ("A", [*_handle_words(video.creator.handle), *hashtags[video.id]]),
-                    ("B", words(" ".join(titles[video.id]))),
-                    ("C", words(video.caption)),
-                )
-                for video in videos
-            },
-        )
+    VideoHashtag.objects.filter(video__in=videos).delete()
+    VideoHashtag.objects.bulk_create(
+        [
+            VideoHashtag(video_id=video_id, tag=tag)
+            for video_id, tags in hashtags.items()
+            for tag in tags
+        ]
+    )
+    _terms_add(tag for tags in hashtags.values() for tag in tags)
+    _documents_write(
+        SearchDocument.Kind.VIDEO,
+        {
+            video.id: _document(
+                ("A", [*_handle_words(video.creator.handle), *hashtags[video.id]]),
+                ("B", words(" ".join(titles[video.id]))),
+                ("C", words(video.caption)),
+            )
+            for video in videos
+        },
+    )
 
 
 def _product_documents_write(product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:

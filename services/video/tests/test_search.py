@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from discovery.models import VideoHashtag
-from discovery.services import search_index_rebuild, trending_recompute
+from discovery.services import search_index_rebuild, trending_recompute, video_search_refresh
 from discovery.text import similarity, trigrams
 from tests.factories import (
     CreatorFactory,
@@ -277,3 +278,34 @@ def test_a_caption_of_one_endless_word_is_saved_and_its_other_words_found(client
     )
     assert response.status_code == 201
     assert VideoHashtag.objects.filter(video_id=response.json()["id"], tag="longform").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refreshes_of_one_video_at_once_write_its_hashtags_once():
+    # A caption edit and a tagged product's new title arriving together both rewrite the
+    # video's hashtags: the second waits for the first (it used to fail on the unique
+    # constraint and be retried).
+    video = VideoFactory(caption="Ridge walk #hiking #rain")
+    barrier = threading.Barrier(6)
+    errors: list[Exception] = []
+
+    def refresh() -> None:
+        try:
+            barrier.wait()
+            video_search_refresh(video_ids=[video.id])
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=refresh) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(VideoHashtag.objects.filter(video=video).values_list("tag", flat=True)) == [
+        "hiking",
+        "rain",
+    ]
