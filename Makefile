@@ -11,6 +11,8 @@ BIN := $(VENV)/bin
 CLIPCART := $(BIN)/clipcart
 SERVICES := $(patsubst services/%/manage.py,%,$(wildcard services/*/manage.py))
 PYTEST_ARGS ?=
+# Lint checks of the services run side by side (each service is its own mypy/Django run).
+LINT_JOBS ?= 3
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
@@ -59,24 +61,28 @@ format: install ## Let ruff fix what it can and format the code
 	$(BIN)/ruff format .
 
 typecheck: install ## mypy with django-stubs, one service at a time (each has its own settings)
-	@set -e; for service in $(SERVICES); do \
-		echo "== mypy $$service"; \
-		(cd services/$$service && DATABASE_URL=postgresql://localhost/typecheck \
-			../../$(BIN)/mypy --config-file ../../pyproject.toml .); \
-	done
+	@$(MAKE) --no-print-directory -j$(LINT_JOBS) --output-sync=target $(addprefix _typecheck-,$(SERVICES))
+
+_typecheck-%:
+	@echo "== mypy $*"
+	@cd services/$* && DATABASE_URL=postgresql://localhost/typecheck \
+		../../$(BIN)/mypy --config-file ../../pyproject.toml .
 
 imports-check: install ## Fail on an import cycle between a service's apps or an import of another service (import-linter)
-	@set -e; for service in $(SERVICES); do \
-		echo "== imports $$service"; \
-		(cd services/$$service && ../../$(BIN)/lint-imports --no-cache --config .importlinter); \
-	done
+	@$(MAKE) --no-print-directory -j$(LINT_JOBS) --output-sync=target $(addprefix _imports-check-,$(SERVICES))
+
+_imports-check-%:
+	@echo "== imports $*"
+	@cd services/$* && ../../$(BIN)/lint-imports --no-cache --config .importlinter
 
 migrations-check: install ## Fail when a model change has no migration
-	@set -e; for service in $(SERVICES); do \
-		(cd services/$$service && DATABASE_URL=postgresql://localhost/migrations \
-			../../$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null) \
-		|| { echo "$$service: a model change has no migration (run makemigrations)"; exit 1; }; \
-	done; echo "migrations: none missing"
+	@$(MAKE) --no-print-directory -j$(LINT_JOBS) --output-sync=target $(addprefix _migrations-check-,$(SERVICES))
+	@echo "migrations: none missing"
+
+_migrations-check-%:
+	@cd services/$* && DATABASE_URL=postgresql://localhost/migrations \
+		../../$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null \
+		|| { echo "$*: a model change has no migration (run makemigrations)"; exit 1; }
 
 bench: install ## Measure throughput against a bare endpoint in the same run (see README)
 	$(CLIPCART) exec -- $(BIN)/python infra/bench/run.py $(ARGS)
