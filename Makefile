@@ -83,7 +83,7 @@ format: install ## Let ruff fix what it can and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: install ## mypy with django-stubs, one service at a time (each has its own settings)
+typecheck: install ## mypy with django-stubs, each service on its own (each has its own settings), side by side
 	@$(MAKE) --no-print-directory -j$(LINT_JOBS) --output-sync=target $(addprefix _typecheck-,$(SERVICES))
 
 _typecheck-%:
