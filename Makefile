@@ -48,7 +48,7 @@ test: install ## Run every test suite against a real PostgreSQL (embedded unless
 # run TEST_JOBS at a time, the longest first, each one's output shown whole when it ends;
 # then the suites that start the whole stack (tests/e2e, tests/run), whose waits have time
 # bounds, run alone.
-SIDE_BY_SIDE_SUITES := $(filter checkout video,$(SERVICES)) cross-service \
+SIDE_BY_SIDE_SUITES := cross-service $(filter checkout video,$(SERVICES)) \
 	$(filter-out checkout video,$(SERVICES)) shared
 
 _test-suites:
