@@ -11,6 +11,10 @@ BIN := $(VENV)/bin
 CLIPCART := $(BIN)/clipcart
 SERVICES := $(patsubst services/%/manage.py,%,$(wildcard services/*/manage.py))
 PYTEST_ARGS ?=
+# Lint checks of the services run side by side (each service is its own mypy/Django run).
+LINT_JOBS ?= 3
+# Test suites run side by side (see _test-suites); TEST_JOBS=1 runs one at a time.
+TEST_JOBS ?= 2
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
@@ -39,13 +43,34 @@ demo: install ## Start the stack and watch a sale go from a video to a creator (
 test: install ## Run every test suite against a real PostgreSQL (embedded unless DATABASE_URL is set)
 	$(CLIPCART) exec -- $(MAKE) --no-print-directory _test-suites
 
+# The suites that need only the database and the processes they start themselves (each
+# service's, the shared package's, and the cross-service tests but tests/e2e and tests/run)
+# run TEST_JOBS at a time, the longest first, each one's output shown whole when it ends;
+# then the suites that start the whole stack (tests/e2e, tests/run), whose waits have time
+# bounds, run alone.
+SIDE_BY_SIDE_SUITES := cross-service $(filter checkout video,$(SERVICES)) \
+	$(filter-out checkout video,$(SERVICES)) shared
+
 _test-suites:
-	@set -e; for service in $(SERVICES); do \
-		echo "== $$service"; \
-		(cd services/$$service && ../../$(BIN)/pytest -q $(PYTEST_ARGS)); \
-	done; \
-	echo "== shared"; (cd shared && ../$(BIN)/pytest -q $(PYTEST_ARGS)); \
-	echo "== tests (cross-service)"; (cd tests && ../$(BIN)/pytest -q $(PYTEST_ARGS))
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target \
+		$(addprefix _suite-,$(SIDE_BY_SIDE_SUITES))
+	@$(MAKE) --no-print-directory _suite-whole-stack
+
+_suite-%:
+	@echo "== $*"
+	@cd services/$* && ../../$(BIN)/pytest -q $(PYTEST_ARGS)
+
+_suite-shared:
+	@echo "== shared"
+	@cd shared && ../$(BIN)/pytest -q $(PYTEST_ARGS)
+
+_suite-cross-service:
+	@echo "== tests (cross-service: all but e2e and run)"
+	@cd tests && ../$(BIN)/pytest -q --ignore=e2e --ignore=run $(PYTEST_ARGS)
+
+_suite-whole-stack:
+	@echo "== tests (cross-service: e2e and run, the whole stack)"
+	@cd tests && ../$(BIN)/pytest -q e2e run $(PYTEST_ARGS)
 
 lint: install ## ruff (lint + format check), mypy, import contracts, and a check that no migration is missing
 	$(BIN)/ruff check .
@@ -58,25 +83,29 @@ format: install ## Let ruff fix what it can and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: install ## mypy with django-stubs, one service at a time (each has its own settings)
-	@set -e; for service in $(SERVICES); do \
-		echo "== mypy $$service"; \
-		(cd services/$$service && DATABASE_URL=postgresql://localhost/typecheck \
-			../../$(BIN)/mypy --config-file ../../pyproject.toml .); \
-	done
+typecheck: install ## mypy with django-stubs, each service on its own (each has its own settings), side by side
+	@$(MAKE) --no-print-directory -j$(LINT_JOBS) --output-sync=target $(addprefix _typecheck-,$(SERVICES))
+
+_typecheck-%:
+	@echo "== mypy $*"
+	@cd services/$* && DATABASE_URL=postgresql://localhost/typecheck \
+		../../$(BIN)/mypy --config-file ../../pyproject.toml .
 
 imports-check: install ## Fail on an import cycle between a service's apps or an import of another service (import-linter)
-	@set -e; for service in $(SERVICES); do \
-		echo "== imports $$service"; \
-		(cd services/$$service && ../../$(BIN)/lint-imports --no-cache --config .importlinter); \
-	done
+	@$(MAKE) --no-print-directory -j$(LINT_JOBS) --output-sync=target $(addprefix _imports-check-,$(SERVICES))
+
+_imports-check-%:
+	@echo "== imports $*"
+	@cd services/$* && ../../$(BIN)/lint-imports --no-cache --config .importlinter
 
 migrations-check: install ## Fail when a model change has no migration
-	@set -e; for service in $(SERVICES); do \
-		(cd services/$$service && DATABASE_URL=postgresql://localhost/migrations \
-			../../$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null) \
-		|| { echo "$$service: a model change has no migration (run makemigrations)"; exit 1; }; \
-	done; echo "migrations: none missing"
+	@$(MAKE) --no-print-directory -j$(LINT_JOBS) --output-sync=target $(addprefix _migrations-check-,$(SERVICES))
+	@echo "migrations: none missing"
+
+_migrations-check-%:
+	@cd services/$* && DATABASE_URL=postgresql://localhost/migrations \
+		../../$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test >/dev/null \
+		|| { echo "$*: a model change has no migration (run makemigrations)"; exit 1; }
 
 bench: install ## Measure throughput against a bare endpoint in the same run (see README)
 	$(CLIPCART) exec -- $(BIN)/python infra/bench/run.py $(ARGS)

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     }
     environment.pop("DJANGO_SETTINGS_MODULE", None)
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
-    for service in SERVICES:
+
+    def migrate_and_seed(service: str) -> None:
         for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
             subprocess.run(
                 [sys.executable, "manage.py", *command],
@@ -130,6 +132,11 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
+
+    # Each service has a database of its own and seeds only it: the three side by side.
+    with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
+        for done in [pool.submit(migrate_and_seed, service) for service in SERVICES]:
+            done.result()
     stack = Stack(environment, Path(environment["CLIPCART_DATA_DIR"]) / "logs")
     endpoints = Endpoints(
         *(f"http://127.0.0.1:{ports[service]}" for service in SERVICES),

@@ -86,7 +86,15 @@ def container_environment(container: Container) -> dict[str, str]:
 
 
 def operator_secrets() -> dict[str, str]:
-    """Secrets an operator would generate (long, random, in Stripe's shapes)."""
+    """Secrets an operator would generate (long, random, in Stripe's shapes): generated once
+    per run, as an operator's .env holds one set, so that the containers of one service,
+    which compose gives the same environment, are loaded once (`probe` caches by
+    environment: each load is a Django start in a subprocess)."""
+    return dict(_operator_secrets())
+
+
+@cache
+def _operator_secrets() -> dict[str, str]:
     return {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "SERVICE_AUTH_KEYS": secrets.token_urlsafe(32),

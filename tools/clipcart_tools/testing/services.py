@@ -4,14 +4,16 @@ gunicorn on a free local port. A service's tests never import another service's 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,18 +39,61 @@ class RunningService:
     url: str
     directory: Path
     environment: dict[str, str]
+    # Once the service runs: its manage.py commands go to one Django process started once
+    # (clipcart_tools.testing.manage_server), not to a new Python and Django per command.
+    _commands: subprocess.Popen[str] | None = field(default=None, repr=False)
+    _commands_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def manage(self, *arguments: str) -> str:
-        """Run a `manage.py` command of that service against its test database."""
-        finished = subprocess.run(
-            [sys.executable, "manage.py", *arguments],
+        """Run a `manage.py` command of that service against its test database; its
+        stdout. A failing command raises CalledProcessError, as `check=True` does."""
+        if self._commands is None:
+            finished = subprocess.run(
+                [sys.executable, "manage.py", *arguments],
+                cwd=self.directory,
+                env=self.environment,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            return finished.stdout
+        with self._commands_lock:
+            assert self._commands.stdin is not None and self._commands.stdout is not None
+            self._commands.stdin.write(json.dumps(list(arguments)) + "\n")
+            self._commands.stdin.flush()
+            line = self._commands.stdout.readline()
+        if not line:
+            raise RuntimeError(f"The manage.py process of {self.directory.name} stopped.")
+        answer = json.loads(line)
+        if answer["status"] != 0:
+            raise subprocess.CalledProcessError(
+                answer["status"],
+                ["manage.py", *arguments],
+                output=answer["stdout"],
+                stderr=answer["stderr"],
+            )
+        return str(answer["stdout"])
+
+    def commands_start(self) -> None:
+        self._commands = subprocess.Popen(
+            [sys.executable, "-m", "clipcart_tools.testing.manage_server"],
             cwd=self.directory,
             env=self.environment,
-            check=True,
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             text=True,
         )
-        return finished.stdout
+
+    def commands_stop(self) -> None:
+        if self._commands is not None:
+            assert self._commands.stdin is not None
+            self._commands.stdin.close()
+            try:
+                self._commands.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._commands.kill()
+                self._commands.wait()
+            self._commands = None
 
 
 @contextmanager
@@ -100,6 +145,7 @@ def running_service(
         env=running.environment,
     )
     try:
+        running.commands_start()  # Django starts there while gunicorn starts
         # Generous: a loaded 2-core machine starts gunicorn and Django slowly.
         deadline = time.monotonic() + 120
         while True:
@@ -115,3 +161,4 @@ def running_service(
     finally:
         process.terminate()
         process.wait(timeout=15)
+        running.commands_stop()
