@@ -19,7 +19,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test lint format typecheck imports-check migrations-check bench token clean
+.PHONY: help install run demo test lint format typecheck imports-check migrations-check bench token openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ _suite-cross-service:
 _suite-whole-stack:
 	@echo "== tests (cross-service: e2e and run, the whole stack)"
 	@cd tests && ../$(BIN)/pytest -q e2e run $(PYTEST_ARGS)
+
+openapi: install ## Rebuild infra/gateway/openapi.json, the one API document the gateway serves (ADR 0099)
+	$(CLIPCART) openapi
 
 lint: install ## ruff (lint + format check), mypy, import contracts, and a check that no migration is missing
 	$(BIN)/ruff check .

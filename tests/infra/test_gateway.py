@@ -8,16 +8,20 @@ from __future__ import annotations
 import json
 import re
 from http import HTTPStatus
+from pathlib import Path, PurePosixPath
 
+import drf_spectacular_sidecar
 import pytest
 
 from clipcart_shared.errors import TYPE_BASE, ErrorCode
+from clipcart_tools import openapi as one_document
 from tests import api_contract
-from tests.infra import compose, nginx
+from tests.infra import compose, dockerfile, nginx
 from tests.infra.compose import ROOT
 from tests.infra.services import SERVICES
 
-TEMPLATE = ROOT / "infra/gateway/default.conf.template"
+GATEWAY = ROOT / "infra/gateway"
+TEMPLATE = GATEWAY / "default.conf.template"
 SAMPLE_ID = "6f1f3c1e-2b7a-4c55-9d0e-8a1b2c3d4e5f"
 _URLCONF_ROUTES = re.compile(r"""path\(\s*["']([a-z0-9-]+)/""")
 
@@ -136,7 +140,7 @@ def test_no_proxied_location_covers_internal_or_everything():
 
 
 def test_unknown_paths_get_the_gateways_own_404():
-    for path in ("/", "/api/v1/", "/api/v1/unknown/", "/api/docs/", "/admin/"):
+    for path in ("/", "/api/", "/api/v1/", "/api/v1/unknown/", "/api/docsx/", "/admin/"):
         location = _route(path)
         assert location.proxy_pass is None, path
         assert location.returns is not None and location.returns[0] == 404, path
@@ -165,6 +169,56 @@ def test_each_services_api_docs_and_schema_route_to_it_under_its_name(service):
     assert docs.upstream == schema.upstream == service
     assert docs.upstream_path(f"/{service}/api/docs/") == "/api/docs/"
     assert schema.upstream_path(f"/{service}/api/schema/") == "/api/schema/"
+
+
+def _served_file(path: str) -> Path:
+    """The repository file the gateway answers `path` with: the location's
+    `try_files` in its `root`, copied there by the gateway's Dockerfile."""
+    location = _route(path)
+    root = location._argument_of("root")
+    tried = location._argument_of("try_files")
+
+    assert location.modifier == "=" and location.proxy_pass is None, path
+    assert root is not None and tried is not None and tried[-1] == "=404", path
+    target = PurePosixPath(root[0]) / tried[0].lstrip("/")
+    sources = {
+        copy.target_of(source): source
+        for copy in dockerfile.copies(GATEWAY / "Dockerfile")
+        for source in copy.sources
+    }
+    assert target in sources, f"{path}: the image has nothing at {target}"
+    return GATEWAY / sources[target]
+
+
+def test_the_one_api_document_is_served_at_api_schema():
+    served = _served_file("/api/schema/")
+
+    assert served == one_document.DOCUMENT
+    document = json.loads(served.read_text())
+    assert document["info"]["title"] == "clipcart API"
+    assert document["paths"] and all(path.startswith("/api/v1/") for path in document["paths"])
+    # Each path of the document reaches its service through the gateway, unchanged.
+    for path in document["paths"]:
+        assert _route(path.replace("{", "").replace("}", "")).proxy_pass, path
+
+
+def test_the_browsable_page_at_api_docs_shows_that_document_with_local_files_only():
+    page = _served_file("/api/docs/").read_text()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    sidecar = Path(drf_spectacular_sidecar.__file__).parent / "static"
+
+    assert page.startswith("<!DOCTYPE html>") and _served_file("/api/docs/").suffix == ".html"
+    assert 'url: "/api/schema/"' in page
+    assert "http://" not in page and "https://" not in page  # no CDN
+    assert {asset.rsplit("/", 1)[1] for asset in assets} >= {
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "swagger-ui.css",
+    }
+    for asset in assets:  # catalog's static files, as WhiteNoise serves them
+        assert asset.startswith("/catalog/static/"), asset
+        assert _route(asset).upstream == "catalog"
+        assert (sidecar / asset.removeprefix("/catalog/static/")).is_file(), asset
 
 
 def test_upstreams_are_the_compose_web_processes():

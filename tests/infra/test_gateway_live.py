@@ -76,6 +76,8 @@ def gateway() -> Iterator[str]:
         )
         site = site.replace("listen 8080;", f"listen 127.0.0.1:{port};")
         site = site.replace("/var/log/nginx/access.log", f"{prefix}/access.log")
+        # The one API document's files, where the gateway's Dockerfile copies them from.
+        site = site.replace("root /usr/share/nginx/clipcart;", f"root {ROOT}/infra/gateway;")
         Path(prefix, "site.conf").write_text(site)
         Path(prefix, "nginx.conf").write_text(
             f"daemon off;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
@@ -148,6 +150,22 @@ def test_api_docs_under_the_service_name_reach_the_services_own_path(gateway):
     assert _get(f"{gateway}/video/api/schema/?format=json")[2]["path"] == (
         "/api/schema/?format=json"
     )
+
+
+def test_the_one_api_document_and_its_page_are_the_gateways_own_files(gateway):
+    with urllib.request.urlopen(f"{gateway}/api/schema/", timeout=5) as response:
+        status, content_type, body = (
+            response.status,
+            response.headers["Content-Type"],
+            (response.read()),
+        )
+    with urllib.request.urlopen(f"{gateway}/api/docs/", timeout=5) as page:
+        page_type, page_body = page.headers["Content-Type"], page.read().decode()
+
+    assert (status, content_type) == (200, "application/json")
+    assert body == (ROOT / "infra/gateway/openapi.json").read_bytes()
+    assert page_type.startswith("text/html")
+    assert page_body == (ROOT / "infra/gateway/docs.html").read_text()
 
 
 @pytest.mark.parametrize(

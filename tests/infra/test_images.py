@@ -121,7 +121,16 @@ def test_the_gateway_image_renders_only_its_upstream_variables():
     environment = dockerfile.environment(gateway_dockerfile)
     copies = dockerfile.copies(gateway_dockerfile)
 
+    targets = [copy.target_of(source).as_posix() for copy in copies for source in copy.sources]
+
     assert environment["NGINX_ENVSUBST_FILTER"] == "_UPSTREAM"
-    assert [copy.target_of(source).as_posix() for copy in copies for source in copy.sources] == [
+    # Only the template is rendered; the one API document and its page are served as they
+    # are, never through envsubst (ADR 0099).
+    assert [target for target in targets if target.startswith("/etc/nginx/")] == [
         "/etc/nginx/templates/default.conf.template"
+    ]
+    assert sorted(targets) == [
+        "/etc/nginx/templates/default.conf.template",
+        "/usr/share/nginx/clipcart/docs.html",
+        "/usr/share/nginx/clipcart/openapi.json",
     ]

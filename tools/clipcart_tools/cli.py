@@ -4,6 +4,7 @@ clipcart run            every service, worker and scheduler, on the embedded def
 clipcart demo [--once]  the same stack, and a shopper's journey played against it
 clipcart exec -- CMD    run CMD with the same environment (used by `make test`)
 clipcart token USER     mint a local mobile-user token
+clipcart openapi        write the one API document (infra/gateway/openapi.json; --check)
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def _banner(environment: dict[str, str], title: str = "clipcart is starting:") -
         catalog_port = environment.get("CATALOG_PORT", str(DEFAULT_PORTS["catalog"]))
         lines.append(f"  products: http://127.0.0.1:{catalog_port}/api/v1/products/")
     lines += [
+        "  one API document:    infra/gateway/openapi.json (the gateway's /api/docs/;",
+        "                       `make openapi` rebuilds it)",
         "  demo logins (sign in once, at the catalog admin, for all three):",
         "                       platform / platform-demo (superuser),",
         "                       alpine / alpine-demo, harbor / harbor-demo (merchant staff)",
@@ -273,6 +276,14 @@ def command_token(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_openapi(arguments: argparse.Namespace) -> int:
+    from clipcart_tools import openapi
+
+    ok, message = openapi.update(check=arguments.check)
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clipcart", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="name", required=True)
@@ -284,6 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("token", help="mint a local mobile-user token")
     token.add_argument("user")
     token.add_argument("--ttl", type=int, default=24 * 3600, help="seconds (default one day)")
+    document = commands.add_parser(
+        "openapi", help="merge the services' public schemas into infra/gateway/openapi.json"
+    )
+    document.add_argument(
+        "--check", action="store_true", help="write nothing; fail when the file is stale"
+    )
     arguments = parser.parse_args(argv)
     if arguments.name in {"run", "demo", "exec"}:
         _stop_on_signals()
@@ -292,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": command_demo,
         "exec": command_exec,
         "token": command_token,
+        "openapi": command_openapi,
     }
     return handlers[arguments.name](arguments)
 

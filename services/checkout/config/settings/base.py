@@ -69,11 +69,14 @@ SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
     "TITLE": "clipcart checkout",
     "DESCRIPTION": "Carts, checkout with Stripe, orders, and Stripe's webhooks.",
-    # Orders and shipments both have a `status`: each its own enum in the schema.
+    # Orders and shipments both have a `status`: each its own enum in the schema. A
+    # return's `reason` is named apart from video's not-interested `reason`: the gateway's
+    # one API document holds both (ADR 0099).
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "ShipmentStatusEnum": "orders.models.Shipment.Status",
         "TrackingStatusEnum": "orders.services.tracking.TRACKING_STATUSES",
+        "ReturnReasonEnum": "orders.models.OrderReturn.Reason",
     },
 }
 
