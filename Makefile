@@ -72,7 +72,7 @@ _suite-whole-stack:
 	@echo "== tests (cross-service: e2e and run, the whole stack)"
 	@cd tests && ../$(BIN)/pytest -q e2e run $(PYTEST_ARGS)
 
-openapi: install ## Rebuild infra/gateway/openapi.json, the one API document the gateway serves (ADR 0099)
+openapi: install ## Rebuild infra/gateway/openapi.json, the one API document the gateway serves (ADR 29)
 	$(CLIPCART) openapi
 
 lint: install ## ruff (lint + format check), mypy, import contracts, and a check that no migration is missing

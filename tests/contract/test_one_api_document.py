@@ -1,4 +1,4 @@
-"""The one API document the gateway serves (ADR 0099): the services' public schemas
+"""The one API document the gateway serves (ADR 29): the services' public schemas
 merged by `clipcart_tools.openapi`, paths unchanged; two services claiming one path, or
 one component name with two shapes, is an error naming them. The committed
 `infra/gateway/openapi.json` is what merging the services' schemas gives today."""

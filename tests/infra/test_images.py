@@ -125,7 +125,7 @@ def test_the_gateway_image_renders_only_its_upstream_variables():
 
     assert environment["NGINX_ENVSUBST_FILTER"] == "_UPSTREAM"
     # Only the template is rendered; the one API document and its page are served as they
-    # are, never through envsubst (ADR 0099).
+    # are, never through envsubst (ADR 29).
     assert [target for target in targets if target.startswith("/etc/nginx/")] == [
         "/etc/nginx/templates/default.conf.template"
     ]

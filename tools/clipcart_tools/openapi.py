@@ -1,4 +1,4 @@
-"""One OpenAPI document for the whole public API (ADR 0099).
+"""One OpenAPI document for the whole public API (ADR 29).
 
 Each service describes itself (drf-spectacular, `manage.py spectacular`); app developers
 want one API. `merge` takes the three documents and keeps their public paths
@@ -29,7 +29,7 @@ TITLE = "clipcart API"
 DESCRIPTION = (
     "The public API of clipcart, one document for the whole app: the schemas of the "
     "services behind the gateway merged, every path as the gateway serves it. Built by "
-    "`clipcart openapi` (ADR 0099)."
+    "`clipcart openapi` (ADR 29)."
 )
 _REF = re.compile(r"^#/components/([^/]+)/([^/]+)$")
 _PARAMETER = re.compile(r"\{[^}/]*\}")

@@ -71,7 +71,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Carts, checkout with Stripe, orders, and Stripe's webhooks.",
     # Orders and shipments both have a `status`: each its own enum in the schema. A
     # return's `reason` is named apart from video's not-interested `reason`: the gateway's
-    # one API document holds both (ADR 0099).
+    # one API document holds both (ADR 29).
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "ShipmentStatusEnum": "orders.models.Shipment.Status",

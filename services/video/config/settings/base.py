@@ -74,7 +74,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The shoppable feed, creators and their videos with timed product tags, "
     "and engagement events from the app.",
     # Named apart from checkout's return `reason`: the gateway's one API document holds
-    # both (ADR 0099).
+    # both (ADR 29).
     "ENUM_NAME_OVERRIDES": {"NotInterestedReasonEnum": "discovery.models.NotInterested.Reason"},
 }
 
