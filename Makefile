@@ -19,7 +19,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test lint format typecheck imports-check migrations-check bench token openapi clean
+.PHONY: help install browser run demo test lint format typecheck imports-check migrations-check bench token openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,13 +34,24 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock shared/pyproject.toml tools/pyp
 
 install: $(VENV)/.installed ## Install the locked dependencies into .venv
 
+# The browser tests (tests/e2e/test_console_browser.py) drive Debian's Chromium:
+# Playwright's own browser download needs a host that this project's machines cannot reach.
+CHROMIUM := /usr/bin/chromium
+browser: ## Install Debian's chromium for the browser tests when it is missing (apt-get, as root or with sudo)
+	@if [ -x $(CHROMIUM) ]; then echo "chromium: $(CHROMIUM)"; else \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation && \
+		[ -x $(CHROMIUM) ] || { echo "chromium could not be installed at $(CHROMIUM)"; exit 1; }; \
+	fi
+
 run: install ## Run every service, worker and scheduler on the embedded default (Ctrl-C stops all)
 	$(CLIPCART) run
 
 demo: install ## Start the stack and watch a sale go from a video to a creator (ARGS=--once: then stop)
 	$(CLIPCART) demo $(ARGS)
 
-test: install ## Run every test suite against a real PostgreSQL (embedded unless DATABASE_URL is set)
+test: install browser ## Run every test suite against a real PostgreSQL (embedded unless DATABASE_URL is set)
 	$(CLIPCART) exec -- $(MAKE) --no-print-directory _test-suites
 
 # The suites that need only the database and the processes they start themselves (each

@@ -21,6 +21,7 @@ from clipcart_shared.merchant_access.demo_logins import (
     demo_id,
     demo_seed_refuse_in_production,
 )
+from clipcart_shared.settings import service_url
 from creators.models import Creator
 from discovery.services import search_index_rebuild
 from videos.models import ProductTag, Video
@@ -67,6 +68,12 @@ VIDEOS = [
 ]
 
 
+def demo_thumbnail_url(position: int) -> str:
+    """A small picture the video service serves itself (`videos/static/videos/demo/`), so
+    the tag editor and the lists show it offline: `<VIDEO_URL>/video/static/...`."""
+    return f"{service_url('video')}{settings.STATIC_URL}videos/demo/{position % 6}.png"
+
+
 class Command(BaseCommand):
     help = "Create the video service's demo data (safe to run again)."
 
@@ -109,7 +116,7 @@ class Command(BaseCommand):
                 defaults={
                     "creator": creators[handle],
                     "stream_url": f"https://videos.clipcart.dev/demo/{position}.m3u8",
-                    "thumbnail_url": f"https://videos.clipcart.dev/demo/{position}.jpg",
+                    "thumbnail_url": demo_thumbnail_url(position),
                     "caption": caption,
                     "duration_ms": 30_000,
                     "status": Video.Status.PUBLISHED,
