@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Sum
 
 from payments.models import LedgerEntry, LedgerPosting
 
@@ -122,21 +121,34 @@ class LedgerAudit:
         return self.unbalanced_entries == 0 and not any(self.totals.values())
 
 
+# Per (entry, currency): the sum of its postings; an entry without postings is one row
+# with no currency. An entry is off when a currency's sum is not zero, or it has none
+# (a single posting is never zero, so it shows as a sum that is not zero).
+_AUDIT = f"""
+WITH per_entry AS (
+    SELECT entry.id, posting.currency, coalesce(sum(posting.amount), 0) AS total,
+           count(posting.id) AS postings
+    FROM {LedgerEntry._meta.db_table} entry
+    LEFT JOIN {LedgerPosting._meta.db_table} posting ON posting.entry_id = entry.id
+    GROUP BY entry.id, posting.currency
+)
+SELECT currency, sum(total), count(*) FILTER (WHERE total <> 0 OR postings = 0)
+FROM per_entry GROUP BY currency
+"""
+
+
 def ledger_audit() -> LedgerAudit:
-    """Sum the ledger (the database's triggers should make it always balance: this is the
-    check that they did); an imbalance is logged as an error."""
-    totals: dict[str, int] = defaultdict(int)
-    for row in LedgerPosting.objects.values("currency").annotate(total=Sum("amount")).order_by():
-        totals[row["currency"]] = int(row["total"])
-    unbalanced = (
-        LedgerPosting.objects.values("entry_id", "currency")
-        .annotate(total=Sum("amount"))
-        .exclude(total=0)
-        .order_by()
-        .count()
-    )
-    lonely = LedgerEntry.objects.annotate(count=Count("postings")).filter(count__lt=2).count()
-    audit = LedgerAudit(totals=dict(totals), unbalanced_entries=unbalanced + lonely)
+    """Sum the ledger in one query (the database's triggers should make it always
+    balance: this is the check that they did); an imbalance is logged as an error."""
+    totals: dict[str, int] = {}
+    unbalanced = 0
+    with connection.cursor() as cursor:
+        cursor.execute(_AUDIT)
+        for currency, total, off in cursor.fetchall():
+            if currency is not None:
+                totals[currency] = int(total)
+            unbalanced += int(off)
+    audit = LedgerAudit(totals=totals, unbalanced_entries=unbalanced)
     if not audit.is_balanced:
         logger.error(
             "The ledger does not balance",

@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, connections, transaction
 
 from clipcart_shared.money import allocate
 from clipcart_shared.outbox.models import OutboxEvent
-from clipcart_tools.localstripe import complete_account_link, stripe_client
+from clipcart_tools.localstripe import complete_account_link, flush, stripe_client
 from orders.models import MerchantPolicy, Order
 from orders.services import order_refund
 from orders.services.ledger import refund_post
@@ -40,6 +40,16 @@ pytestmark = pytest.mark.django_db
 VIDEO_EVENT_TYPES = ["order.paid", "order.refunded"]
 COMMISSION_BPS = 1_000
 SETTLED = {"delivered_ago": timedelta(days=31), "window": timedelta(days=30)}
+
+
+@pytest.fixture(autouse=True)
+def _emulator_emptied(stripe_emulator):
+    """The demo merchants' accounts (and their idempotency keys, which name the merchant)
+    made by other tests sharing the session's emulator are not met here, and those made
+    here are not left to them."""
+    flush(stripe_emulator)
+    yield
+    flush(stripe_emulator)
 
 
 @pytest.fixture

@@ -200,7 +200,7 @@ def ledger_panel() -> Panel:
                         ]
                     ).count()
                 ),
-                changelist_url("payments_merchanttransfer", status__exact="waiting"),
+                changelist_url("payments_merchanttransfer", status__in=",".join(UNSENT)),
             ),
         ],
     )
