@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from clipcart_shared.clients import service_client
 from clipcart_shared.http import ServiceRejected, ServiceUnavailable
@@ -41,3 +42,22 @@ def source_problem(
     if answer.get("is_valid"):
         return None
     return str(answer.get("problem") or "invalid")
+
+
+def order_commission(*, order_id: uuid.UUID, merchant_id: uuid.UUID) -> dict[str, Any]:
+    """What the merchant's lines of the order owe creators (video's `GET
+    /internal/v1/commissions/`): `{model, lines: {line id: commission}, refund_ids}`,
+    naming only the lines and refunds video has heard of. Raises `VideoUnavailable` when
+    video cannot answer."""
+    params = {"order_id": str(order_id), "merchant_id": str(merchant_id)}
+    try:
+        answer = service_client("video").get("/internal/v1/commissions/", params=params)
+    except ServiceUnavailable as error:
+        raise VideoUnavailable(str(error)) from error
+    except ServiceRejected as error:
+        logger.error(
+            "Video refused a commission question",
+            extra={"status": error.status, "code": error.code, "order_id": str(order_id)},
+        )
+        raise VideoUnavailable(str(error)) from error
+    return dict(answer)

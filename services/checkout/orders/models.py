@@ -410,6 +410,15 @@ class MerchantPolicy(models.Model):
     return_instructions = models.TextField(
         blank=True, help_text="Sent to the buyer when a return is approved."
     )
+    # The platform's fee on the merchant's settled sales, in basis points of what it was
+    # paid (lines and shipping, less refunds); empty: the setting `PLATFORM_FEE_BPS`.
+    platform_fee_bps = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10_000)],
+        help_text="Platform fee in basis points (100 = 1 %); empty for the default. "
+        "Platform staff only.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

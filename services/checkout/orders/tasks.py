@@ -7,6 +7,8 @@ from orders.services import refunds_reconcile as _refunds_reconcile
 from orders.services import shipments_auto_deliver as _shipments_auto_deliver
 from orders.services import stripe_events_sweep as _stripe_events_sweep
 from orders.services import stripe_logged_event_apply as _stripe_logged_event_apply
+from orders.services.transfers import merchant_transfers_sweep as _merchant_transfers_sweep
+from payments.ledger import ledger_audit as _ledger_audit
 
 
 @shared_task(name="orders.orders_expire", time_limit=600, soft_time_limit=570)
@@ -73,3 +75,15 @@ def buyer_email(kind: str, subject_id: str, units: dict[str, int] | None = None)
 @shared_task(name="orders.shipments_auto_deliver", time_limit=600, soft_time_limit=570)
 def shipments_auto_deliver() -> int:
     return _shipments_auto_deliver()
+
+
+@shared_task(name="orders.merchant_transfers_sweep", time_limit=900, soft_time_limit=870)
+def merchant_transfers_sweep() -> dict[str, int]:
+    """Settle merchants' parts, send their transfers and reversals (ADR 30)."""
+    return _merchant_transfers_sweep()
+
+
+@shared_task(name="orders.ledger_audit", time_limit=300, soft_time_limit=270)
+def ledger_audit() -> bool:
+    """Sum the ledger; an imbalance is logged as an error (and shown on the admin home)."""
+    return _ledger_audit().is_balanced

@@ -2,7 +2,8 @@
 event as received, and what the worker made of it) and the buyers' Stripe customers;
 neither concerns one merchant, so no group permission opens them to merchant staff.
 Merchants' payout accounts are scoped: merchant staff see and set up their own merchant's
-("Set up payouts"), platform staff every merchant's.
+("Set up payouts"), platform staff every merchant's; so are merchant transfers (and
+their reversals). The ledger is platform staff's, read-only.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ from clipcart_shared.admin import (
 )
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.merchant_access.models import MerchantMembership
-from payments.models import MerchantPayoutAccount, StripeCustomer, WebhookEvent
+from payments.models import (
+    LedgerEntry,
+    LedgerPosting,
+    MerchantPayoutAccount,
+    MerchantTransfer,
+    StripeCustomer,
+    TransferReversal,
+    WebhookEvent,
+)
 from payments.payouts import merchant_payout_account_onboard
 
 # Everything shown, all read-only.
@@ -213,3 +222,104 @@ class MerchantPayoutAccountAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
         if not self.get_queryset(request).filter(merchant_id=merchant_id).exists():
             raise Http404("This merchant has no payout account yet.")
         return self._onboarding(request, merchant_id)
+
+
+TRANSFER_FIELDS: list[Any] = [
+    "id",
+    "order_id",
+    "merchant_id",
+    "status",
+    "currency",
+    "gross_amount",
+    "fee_rate_bps",
+    "fee_amount",
+    "commission_amount",
+    "amount",
+    "reversed_amount",
+    "stripe_account_id",
+    "stripe_transfer_id",
+    "last_failure",
+    "settled_at",
+    "sent_at",
+]
+REVERSAL_FIELDS: list[Any] = [
+    "refund_id",
+    "amount",
+    "status",
+    "stripe_reversal_id",
+    "last_failure",
+    "created_at",
+    "sent_at",
+]
+
+
+class TransferReversalInline(admin.TabularInline):
+    model = TransferReversal
+    fields = REVERSAL_FIELDS
+    readonly_fields = REVERSAL_FIELDS
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MerchantTransfer)
+class MerchantTransferAdmin(MerchantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each settled merchant part of an order and its Stripe transfer (ADR 30): merchant
+    staff see their own merchants', platform staff all. Written by the settlement sweep
+    only."""
+
+    list_display = [
+        "settled_at",
+        "order_id",
+        "merchant_id",
+        "status",
+        "gross_amount",
+        "fee_amount",
+        "commission_amount",
+        "amount",
+        "reversed_amount",
+        "currency",
+        "sent_at",
+    ]
+    list_filter = ["status", "currency"]
+    date_hierarchy = "settled_at"
+    search_fields = ["=order_id", "=merchant_id", "=stripe_transfer_id"]
+    fields = TRANSFER_FIELDS
+    readonly_fields = TRANSFER_FIELDS
+    inlines = [TransferReversalInline]
+
+
+class LedgerPostingInline(admin.TabularInline):
+    model = LedgerPosting
+    fields = ["account", "merchant_id", "currency", "amount"]
+    readonly_fields = ["account", "merchant_id", "currency", "amount"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(PlatformReadOnlyAdmin):
+    """The ledger, append-only (the database refuses changes): each entry with its
+    balanced postings (debit > 0, credit < 0)."""
+
+    list_display = ["created_at", "kind", "source_key", "order_id", "memo"]
+    list_filter = ["kind"]
+    date_hierarchy = "created_at"
+    search_fields = ["=source_key", "=order_id"]
+    fields = ["kind", "source_key", "order_id", "memo", "created_at"]
+    readonly_fields = ["kind", "source_key", "order_id", "memo", "created_at"]
+    inlines = [LedgerPostingInline]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 from clipcart_shared.connect import PayoutStatus
@@ -88,3 +90,175 @@ class MerchantPayoutAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_account_id} ({self.status})"
+
+
+class LedgerAccount(models.TextChoices):
+    """The ledger's accounts. A posting's amount is a debit when positive, a credit when
+    negative: assets (cash) grow with debits, liabilities and revenue with credits."""
+
+    # What the platform holds at Stripe (the buyers' payments, less refunds and transfers).
+    PLATFORM_CASH = "platform_cash"
+    # Owed to a merchant for paid orders whose part has not settled yet (per merchant).
+    MERCHANT_PENDING = "merchant_pending"
+    # Owed to a merchant for settled parts, until transferred (per merchant); negative
+    # while a refund after a transfer waits for its reversal.
+    MERCHANT_PAYABLE = "merchant_payable"
+    # Commission owed to creators for settled sales of a merchant's lines (per merchant);
+    # video pays creators from it later (not built yet).
+    CREATOR_COMMISSION_PAYABLE = "creator_commission_payable"
+    # The platform's fee on settled parts.
+    PLATFORM_FEE_REVENUE = "platform_fee_revenue"
+
+
+class LedgerEntry(models.Model):
+    """One business event's movement of money: balanced postings (per currency they add
+    up to zero: enforced by a deferred constraint trigger), posted once per source event
+    (`source_key` is unique), never changed or deleted (a trigger refuses it)."""
+
+    class Kind(models.TextChoices):
+        ORDER_PAID = "order_paid"
+        REFUND = "refund"
+        SETTLEMENT = "settlement"
+        TRANSFER = "transfer"
+        TRANSFER_REVERSAL = "transfer_reversal"
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The event posted, e.g. `order_paid:<order id>`, `refund:<refund id>`: a replay
+    # posts nothing (the database refuses a second row).
+    source_key = models.CharField(max_length=120, unique=True)
+    order_id = models.UUIDField(null=True, blank=True, db_index=True)
+    memo = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return self.source_key
+
+
+class LedgerPosting(models.Model):
+    """One line of an entry: an amount (debit > 0, credit < 0) on one account, per
+    merchant for the merchant accounts."""
+
+    id = models.BigAutoField(primary_key=True)
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.CharField(max_length=30, choices=LedgerAccount.choices)
+    merchant_id = models.UUIDField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["entry", "id"]
+        indexes = [
+            models.Index(fields=["account", "merchant_id", "currency"], name="posting_account_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=0), name="posting_not_zero"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    account__in=["platform_cash", "platform_fee_revenue"],
+                    merchant_id__isnull=True,
+                )
+                | (
+                    ~models.Q(account__in=["platform_cash", "platform_fee_revenue"])
+                    & models.Q(merchant_id__isnull=False)
+                ),
+                name="posting_merchant_on_merchant_accounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.amount} {self.currency}"
+
+
+class MerchantTransfer(models.Model):
+    """A merchant's settled part of one order, transferred to its Connect account: one per
+    (order, merchant), made by the settlement sweep. `waiting` until the merchant's
+    account is enabled; `sending` once claimed (committed before Stripe is asked, its id
+    the idempotency key); `sent` with Stripe's transfer; `nothing` when nothing is left
+    to transfer (refunded whole, or fee and commission take it all)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"
+        SENDING = "sending"
+        SENT = "sent"
+        NOTHING = "nothing"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order_id = models.UUIDField()
+    merchant_id = models.UUIDField()
+    currency = models.CharField(max_length=3)
+    # What the merchant's part came to at settlement: its lines and shipping less refunds.
+    gross_amount = models.PositiveIntegerField()
+    fee_rate_bps = models.PositiveIntegerField()
+    fee_amount = models.PositiveIntegerField()
+    commission_amount = models.PositiveIntegerField()
+    # gross - fee - commission, less refunds made after settlement but before sending.
+    amount = models.PositiveIntegerField()
+    reversed_amount = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    stripe_account_id = models.CharField(max_length=255, blank=True)
+    stripe_transfer_id = models.CharField(max_length=255, blank=True)
+    # The last time Stripe refused or could not be reached (the transfer waits again).
+    last_failure = models.CharField(max_length=300, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-settled_at", "id"]
+        verbose_name = "merchant transfer"
+        indexes = [
+            models.Index(fields=["merchant_id", "-settled_at"], name="transfer_merchant_idx"),
+            models.Index(
+                fields=["settled_at"],
+                name="transfer_unsent_idx",
+                condition=models.Q(status__in=["waiting", "sending"]),
+            ),
+        ]
+        constraints = [
+            # One transfer per settlement, whatever the concurrency (not only a check).
+            models.UniqueConstraint(fields=["order_id", "merchant_id"], name="transfer_once"),
+            models.CheckConstraint(
+                condition=models.Q(reversed_amount__lte=models.F("amount")),
+                name="transfer_reversed_at_most_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.amount} {self.currency} to {self.merchant_id} ({self.status})"
+
+
+class TransferReversal(models.Model):
+    """The merchant's share of a refund made after its part was transferred (or while it
+    was being sent), taken back from the transfer at Stripe: `pending` until the transfer
+    is sent and the reversal made (its id the idempotency key), then `sent`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transfer = models.ForeignKey(
+        MerchantTransfer, on_delete=models.PROTECT, related_name="reversals"
+    )
+    refund_id = models.UUIDField()
+    amount = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    stripe_reversal_id = models.CharField(max_length=255, blank=True)
+    last_failure = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "refund_id"], name="reversal_once"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="reversal_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reversal {self.amount} of {self.transfer_id} ({self.status})"

@@ -240,6 +240,63 @@ def onboarding_link_create(*, account_id: str, refresh_url: str, return_url: str
     return str(link.url)
 
 
+def payment_intent_charge_id(*, payment_intent_id: str) -> str | None:
+    """The id of the PaymentIntent's charge (its `latest_charge`: an id, or the Charge
+    itself when expanded), or None before it has one."""
+    charge = payment_intent_retrieve(payment_intent_id=payment_intent_id).get("latest_charge")
+    if isinstance(charge, dict):
+        charge = charge.get("id")
+    return str(charge) if charge else None
+
+
+def transfer_create(
+    *,
+    transfer_key: str,
+    amount: int,
+    currency: str,
+    destination: str,
+    transfer_group: str,
+    source_transaction: str | None,
+    metadata: dict[str, str],
+) -> str:
+    """Send `amount` of the platform's balance to a connected account (separate charges
+    and transfers); its id. `transfer_key` (our transfer row's id) makes a retry, after a
+    timeout as after a crash, transfer once. `source_transaction` (the order's charge)
+    ties it to the funds of that payment, so it waits for them instead of failing on an
+    empty available balance."""
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "destination": destination,
+        "transfer_group": transfer_group,
+        "metadata": metadata,
+    }
+    if source_transaction:
+        params["source_transaction"] = source_transaction
+    transfer = _call(
+        "transfer.create",
+        client().v1.transfers.create,
+        params,
+        {"idempotency_key": f"clipcart-transfer-{transfer_key}"},
+    )
+    return str(transfer.id)
+
+
+def transfer_reversal_create(
+    *, transfer_id: str, amount: int, reversal_key: str, metadata: dict[str, str]
+) -> str:
+    """Take `amount` of a transfer back from its connected account; its id. Keyed by our
+    reversal row's id, so a retry reverses once."""
+    reversal = _call(
+        "transfer_reversal.create",
+        client().v1.transfers.reversals.create,
+        transfer_id,
+        {"amount": amount, "metadata": metadata},
+        {"idempotency_key": f"clipcart-transfer-reversal-{reversal_key}"},
+    )
+    return str(reversal.id)
+
+
 def webhook_event_verify(*, payload: bytes, signature: str) -> dict[str, Any]:
     """The event, if its signature verifies with one of the configured secrets (within
     Stripe's tolerance) on the raw body; InvalidSignature otherwise."""

@@ -16,7 +16,13 @@ from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from attribution.models import Credit, SaleLine
+from attribution.models import (
+    AttributionModel,
+    Credit,
+    MerchantAttributionSettings,
+    RefundReceived,
+    SaleLine,
+)
 from engagement.selectors import engagement_by_video
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
@@ -406,3 +412,33 @@ def daily_sales(
     return [
         (day, by_day.get(day, 0)) for day in (days.start + timedelta(days=n) for n in range(count))
     ]
+
+
+def order_commission(*, order_id: uuid.UUID, merchant_id: uuid.UUID) -> dict[str, Any]:
+    """What the merchant's lines of one order owe creators in commission, under the model
+    the merchant chose (`MerchantAttributionSettings.default_model`, last touch without a
+    row), net of refunds' reversing credits: `{model, lines: {line id: commission},
+    refund_ids}`. `lines` names only the lines whose `order.paid` video has recorded, and
+    `refund_ids` the refunds it has applied, so that checkout can tell an answer that is
+    not yet complete from one that is (checkout's merchant transfers, ADR 30)."""
+    settings_row = MerchantAttributionSettings.objects.filter(merchant_id=merchant_id).first()
+    model = settings_row.default_model if settings_row else AttributionModel.LAST_TOUCH
+    line_ids = list(
+        SaleLine.objects.filter(order_id=order_id, merchant_id=merchant_id).values_list(
+            "line_id", flat=True
+        )
+    )
+    sums = dict(
+        Credit.objects.filter(sale_line_id__in=line_ids, model=model)
+        .values("sale_line_id")
+        .annotate(total=Sum("commission_amount"))
+        .values_list("sale_line_id", "total")
+    )
+    refund_ids = RefundReceived.objects.filter(
+        order_id=order_id, applied_at__isnull=False
+    ).values_list("refund_id", flat=True)
+    return {
+        "model": str(model),
+        "lines": {str(line_id): int(sums.get(line_id) or 0) for line_id in line_ids},
+        "refund_ids": sorted(str(refund_id) for refund_id in refund_ids),
+    }

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from attribution import apis as attribution_apis
+from attribution import internal_apis as attribution_internal_apis
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
     handler400,
     handler403,
@@ -73,6 +74,11 @@ api_v1 = [
 
 internal_v1 = [
     path("sources/", video_internal_apis.SourceCheckApi.as_view(), name="source-check"),
+    path(
+        "commissions/",
+        attribution_internal_apis.OrderCommissionApi.as_view(),
+        name="order-commission",
+    ),
 ]
 
 urlpatterns = service_urlpatterns(

@@ -58,6 +58,8 @@ CONSOLE_STAFF_PERMISSIONS = [
     # "Set up payouts" for their own merchant (payments.admin)
     "payments.view_merchantpayoutaccount",
     "payments.add_merchantpayoutaccount",
+    # Their transfers (payments.admin; the ledger itself is platform staff's)
+    "payments.view_merchanttransfer",
 ]
 STATIC_URL = "/checkout/static/"
 # How the admin knows which merchants a staff user acts for (clipcart_shared.admin).
@@ -113,6 +115,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@clipcart.loca
 # Shipping: a shipment nobody (merchant, carrier) marked delivered is delivered this many
 # days after it shipped.
 FULFILMENT_AUTO_DELIVER_DAYS = env.int("FULFILMENT_AUTO_DELIVER_DAYS", default=14)
+# The platform's fee on a merchant's settled part, in basis points (a merchant's policy
+# may set its own); what is left after it and the creators' commission is transferred.
+PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=500)
 # A demo's or an end-to-end run's return window in seconds, for every merchant in place of
 # its policy's days, so that a sale is seen to settle (unset: the policies decide; the
 # production settings refuse it).
@@ -165,6 +170,15 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-shipments-after-timeout": {
         "task": "orders.shipments_auto_deliver",
         "schedule": env.int("AUTO_DELIVER_SWEEP_SECONDS", default=3600),
+    },
+    # Merchants' settled parts become Stripe transfers; reversals follow refunds (ADR 30).
+    "settle-and-transfer-to-merchants": {
+        "task": "orders.merchant_transfers_sweep",
+        "schedule": env.int("MERCHANT_TRANSFER_SWEEP_SECONDS", default=600),
+    },
+    "audit-the-ledger": {
+        "task": "orders.ledger_audit",
+        "schedule": env.int("LEDGER_AUDIT_SECONDS", default=3600),
     },
     "reconcile-pending-payments": {
         "task": "orders.payments_reconcile",

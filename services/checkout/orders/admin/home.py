@@ -27,6 +27,8 @@ from orders.home_selectors import (
     returns_to_decide_count,
     sales_by_day,
 )
+from payments.ledger import ledger_audit
+from payments.models import MerchantTransfer
 
 DAYS = 7
 ORDERS = "orders_order"
@@ -164,4 +166,41 @@ def home_panels(request: HttpRequest) -> list[Panel]:
                 ],
             )
         )
+        panels.append(ledger_panel())
     return panels
+
+
+UNSENT = [MerchantTransfer.Status.WAITING, MerchantTransfer.Status.SENDING]
+
+
+def ledger_panel() -> Panel:
+    """Platform staff's check of the books (ADR 30): the sum of all postings per currency
+    (0 when they balance), and the transfers waiting for an account or being sent."""
+    audit = ledger_audit()
+    totals = ", ".join(
+        Money(total, currency).format() for currency, total in sorted(audit.totals.items())
+    )
+    return Panel(
+        "Ledger",
+        [
+            Figure(
+                "Ledger audit",
+                "balanced" if audit.is_balanced else "NOT BALANCED",
+                changelist_url("payments_ledgerentry"),
+                f"sum of postings per currency: {totals or 'none yet'}; "
+                f"{audit.unbalanced_entries} unbalanced entries",
+            ),
+            Figure(
+                "Transfers waiting",
+                str(
+                    MerchantTransfer.objects.filter(
+                        status__in=[
+                            MerchantTransfer.Status.WAITING,
+                            MerchantTransfer.Status.SENDING,
+                        ]
+                    ).count()
+                ),
+                changelist_url("payments_merchanttransfer", status__in=",".join(UNSENT)),
+            ),
+        ],
+    )

@@ -220,13 +220,20 @@ class MerchantPolicyForm(forms.ModelForm):
 @admin.register(MerchantPolicy)
 class MerchantPolicyAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     """A merchant's after-sale rules. Its staff add and edit their own only (the
-    merchant is one of theirs); platform staff every merchant's."""
+    merchant is one of theirs); platform staff every merchant's. The platform fee
+    (basis points, ADR 30) is set by platform staff; merchant staff see it."""
 
     form = MerchantPolicyForm
-    list_display = ["merchant_id", "return_window_days", "updated_at"]
+    list_display = ["merchant_id", "return_window_days", "platform_fee_bps", "updated_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [*MerchantPolicyForm.Meta.fields, "platform_fee_bps"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["merchant_id"] if obj is not None else []
+        readonly = ["merchant_id"] if obj is not None else []
+        if request_merchant_ids(request) is not None:
+            readonly.append("platform_fee_bps")
+        return readonly
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)

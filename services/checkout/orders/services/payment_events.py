@@ -19,6 +19,7 @@ from orders.emails import order_unwanted_payment_email
 from orders.events import order_paid_event, order_refunded_event
 from orders.models import Order, Refund
 from orders.selectors import order_refundable_amount
+from orders.services.ledger import order_capture_post
 from orders.services.refunds import order_refund
 from orders.services.status import (
     STOCK_GONE,
@@ -72,7 +73,8 @@ def order_payment_succeeded(*, order_id: uuid.UUID) -> Order:
 
 
 def _order_paid_record(order: Order) -> Order:
-    """The (locked, pending) order's stock is committed: it is paid."""
+    """The (locked, pending) order's stock is committed: it is paid (and its capture
+    posted to the ledger)."""
     order.paid_at = timezone.now()
     # A refund recorded before the payment (out-of-order events) still counts.
     order.status = order_status_derive(order)
@@ -83,6 +85,7 @@ def _order_paid_record(order: Order) -> Order:
         for refund in order.refunds.filter(status=Refund.Status.SUCCEEDED)
     ]
     events_publish(events=events)
+    order_capture_post(order)
     logger.info("Order paid", extra={"order_id": str(order.id)})
     return order
 

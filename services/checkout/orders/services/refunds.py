@@ -19,6 +19,7 @@ from orders.events import order_refunded_event
 from orders.models import Order, OrderLine, Refund
 from orders.selectors import order_lines_refundable, order_refundable_amount
 from orders.services.after_refund import cancel_undo, return_refunded_record
+from orders.services.ledger import refund_post
 from orders.services.status import order_locked, order_status_derive
 from payments import stripe_api
 
@@ -263,7 +264,8 @@ def _refund_record(
 
 def _refund_apply(order: Order, refund: Refund) -> None:
     """Add a succeeded refund to its lines and its (locked) order; `order.refunded` once
-    the order is paid (a refund before the payment is published with `order.paid`)."""
+    the order is paid (a refund before the payment is published with `order.paid`); its
+    ledger entry (and a reversal of a transfer made already)."""
     lines = list(order.lines.filter(id__in=list(refund.lines)))
     for line in lines:
         line.refunded_amount = min(
@@ -275,6 +277,7 @@ def _refund_apply(order: Order, refund: Refund) -> None:
         order.status = order_status_derive(order)
         events_publish(events=[order_refunded_event(order, refund)])
     order.save(update_fields=["refunded_amount", "status", "updated_at"])
+    refund_post(order, refund)
 
 
 def order_charge_refunded(*, order_id: uuid.UUID, amount_refunded: int) -> Order:

@@ -297,9 +297,9 @@ def test_home_queries_do_not_grow_with_orders(
 
     assert _home_queries(client_of_a) == merchant_one
     assert _home_queries(superuser_client) == platform_one
-    # The page's own three (and three of pipes), beside the session, the user, their
-    # merchants, permissions and the recent actions Django's index shows.
+    # The page's own three (and three of pipes, two of the ledger), beside the session,
+    # the user, their merchants, permissions and the recent actions Django's index shows.
     with django_assert_max_num_queries(9):
         client_of_a.get(HOME)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         superuser_client.get(HOME)
