@@ -49,7 +49,7 @@ from typing import Any
 
 import django
 from discovery_evaluation import evaluate
-from discovery_log import EVENT_COLUMNS, engagement_log
+from discovery_log import engagement_log
 from discovery_world import (
     OPENERS,
     PRODUCT_NOUNS,
@@ -64,6 +64,8 @@ from discovery_world import (
     say,
     search_queries,
 )
+
+from harness.setup import EVENT_COLUMNS
 
 
 def main() -> int:

@@ -12,18 +12,6 @@ from typing import Any
 
 from discovery_world import LOG_DAYS, SLOT_MIX, GenUser, GenVideo, follows, taste
 
-EVENT_COLUMNS = (
-    "event_id",
-    "user_id",
-    "type",
-    "video_id",
-    "tag_id",
-    "product_id",
-    "occurred_at",
-    "watch_ms",
-    "received_at",
-)
-
 
 @dataclass
 class Holdout:

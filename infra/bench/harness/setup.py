@@ -18,6 +18,19 @@ BENCH_DIR = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 WORKERS = 2
 BARE_PATH = "/bench/bare/"
+# The engagement events table's columns, in the order the benches COPY rows into it
+# (parts/video.py; bench_discovery.py's log).
+EVENT_COLUMNS = (
+    "event_id",
+    "user_id",
+    "type",
+    "video_id",
+    "tag_id",
+    "product_id",
+    "occurred_at",
+    "watch_ms",
+    "received_at",
+)
 
 # (method, path, body, headers) for one request.
 Request = tuple[str, str, bytes | None, dict[str, str]]

@@ -18,7 +18,16 @@ from typing import Any
 
 from harness.load import Scenario, bearer, get, run_scenarios
 from harness.processes import fetch_json, serving
-from harness.setup import BARE_PATH, VIDEO, AnswerError, BenchError, Request, prepare, query
+from harness.setup import (
+    BARE_PATH,
+    EVENT_COLUMNS,
+    VIDEO,
+    AnswerError,
+    BenchError,
+    Request,
+    prepare,
+    query,
+)
 
 # video
 FEED_PATH = "/api/v1/feed/?limit=20"
@@ -28,17 +37,6 @@ FEED_PAGE = 20
 TAGS_PER_VIDEO = 5
 EVENTS_PER_BATCH = 500  # engagement.services.MAX_EVENTS_PER_BATCH
 EVENTS_TABLE = "engagement_engagementevent"
-EVENT_COLUMNS = (
-    "event_id",
-    "user_id",
-    "type",
-    "video_id",
-    "tag_id",
-    "product_id",
-    "occurred_at",
-    "watch_ms",
-    "received_at",
-)
 
 
 # What one viewer's app reports, in proportion: mostly impressions and (3 s+) views.

@@ -1,14 +1,14 @@
-"""Products and variants for merchant staff, each scoped to the user's merchants.
+"""Products and categories, and what a merchant's page does to its products' cards; each
+scoped to the user's merchants.
 
 Products are archived, never deleted, by anyone (there is no delete page and no bulk
 *Delete selected*): orders, video tags and sales keep their ids, and archiving is what
 tells the other services (`product.changed`, status `archived`) to stop showing it.
 
 Every save publishes `product.changed` for the products it touched (only cards that
-really changed produce an event). Stock is never written back from a form: variants are
-saved without their counters, and on-hand changes only as an adjustment (receive, write
-off, or a count checked against the level the form was opened with), applied as a delta
-under the row lock and logged as a stock movement (`products.forms`, ADR 13).
+really changed produce an event). A product's variants are edited with their stock, on
+its page and their own, so inventory's admin adds them: `inventory.admin` registers the
+product page with its variant rows (`ProductStockAdmin`) and the variant pages.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
-from django.db import transaction
 from django.db.models import (
     Count,
     F,
@@ -39,45 +37,10 @@ from django.utils.translation import ngettext
 
 from clipcart_shared.admin import console_admin_url, thumbnail
 from clipcart_shared.money import Money
-from core.admin import MerchantChoicesAdminMixin
-from inventory.admin import stock_movements_link, stock_movements_recent
-from products.forms import (
-    STOCK_FORM_FIELDS,
-    VariantForm,
-    VariantInlineFormSet,
-    variant_form_save,
-)
+from merchants.admin import MerchantAdmin, MerchantChoicesAdminMixin
+from merchants.models import Merchant
 from products.models import Category, Product, Variant
-from products.selectors import STOCK_LEVELS, variants_by_stock_level
 from products.services import product_changes_publish, products_set_status
-
-
-class VariantInline(admin.TabularInline):
-    model = Variant
-    form = VariantForm
-    formset = VariantInlineFormSet
-    fields = [
-        "sku",
-        "title",
-        "options",
-        "price_amount",
-        "quantity_on_hand",
-        "quantity_reserved",
-        *STOCK_FORM_FIELDS,
-        "position",
-        "stock_history",
-    ]
-    readonly_fields = ["quantity_reserved", "stock_history"]
-    extra = 1
-
-    @admin.display(description="Stock movements")
-    def stock_history(self, variant: Variant) -> str:
-        return stock_movements_link(variant)
-
-
-def _actor(request: HttpRequest) -> dict[str, Any]:
-    """Who the stock movements of this save name."""
-    return {"actor": request.user.get_username(), "user_id": request.user.pk}
 
 
 def _lowest_price_and_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
@@ -128,7 +91,6 @@ class ProductAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     ]
     # On a product's own page: where it is in the video and checkout admins.
     change_only_fields = ["videos_and_orders"]
-    inlines = [VariantInline]
     actions = ["activate", "archive"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
@@ -186,18 +148,6 @@ class ProductAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     @admin.display(description="Available", ordering="available_total")
     def available_stock(self, product: Product) -> int:
         return int(getattr(product, "available_total", 0))
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        if formset.model is not Variant:
-            super().save_formset(request, form, formset, change)
-            return
-        saved = set(formset.save(commit=False))
-        for variant in formset.deleted_objects:
-            variant.delete()
-        for variant_form in formset.forms:
-            if variant_form.instance in saved:
-                variant_form_save(variant_form, **_actor(request))
-        formset.save_m2m()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -266,86 +216,15 @@ class CategoryAdmin(admin.ModelAdmin):
             product_changes_publish(product_ids=obj.products.values_list("id", flat=True))
 
 
-class StockLevelFilter(admin.SimpleListFilter):
-    """Low or out of stock, as the admin's home page counts them (`products.selectors`)."""
-
-    title = "stock"
-    parameter_name = "stock"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [
-            ("low", f"Low (1 to {settings.LOW_STOCK_THRESHOLD} available)"),
-            ("out", "Out (none available)"),
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Variant]) -> QuerySet[Variant]:
-        if self.value() in STOCK_LEVELS:
-            return variants_by_stock_level(queryset, str(self.value()))
-        return queryset
+admin.site.unregister(Merchant)
 
 
-@admin.register(Variant)
-class VariantAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
-    merchant_field = "product__merchant"
-    form = VariantForm
-    list_filter = [StockLevelFilter]
-    list_display = ["sku", "product", "price", "quantity_on_hand", "quantity_reserved", "available"]
-    list_select_related = ["product__merchant"]
-    search_fields = ["sku", "product__title"]
-    autocomplete_fields = ["product"]
-    fieldsets = [
-        (None, {"fields": ["product", "sku", "title", "options", "price_amount", "position"]}),
-        (
-            "Stock",
-            {
-                "description": "Record one change at a time: a receipt, a write-off, or a "
-                "count typed over on hand. Each is applied to the stock as it is now and "
-                "logged below; sales and returns are logged too.",
-                "fields": [
-                    "quantity_on_hand",
-                    "quantity_reserved",
-                    *STOCK_FORM_FIELDS,
-                    "recent_stock_movements",
-                ],
-            },
-        ),
-    ]
-    readonly_fields = ["quantity_reserved", "recent_stock_movements"]
-    ordering = ["product__title", "position", "sku"]
+@admin.register(Merchant)
+class MerchantCardsAdmin(MerchantAdmin):
+    """`merchants.admin.MerchantAdmin`, and a changed merchant's products republished: its
+    name is on every card of its products."""
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Variant]:
-        available = F("quantity_on_hand") - F("quantity_reserved")
-        return super().get_queryset(request).annotate(available_units=available)
-
-    @admin.display(description="Price", ordering="price_amount")
-    def price(self, variant: Variant) -> str:
-        return Money(variant.price_amount, variant.product.merchant.currency).format()
-
-    @admin.display(description="Available", ordering="available_units")
-    def available(self, variant: Variant) -> int:
-        return variant.quantity_available
-
-    @admin.display(description="Stock movements")
-    def recent_stock_movements(self, variant: Variant) -> str:
-        return stock_movements_recent(variant)
-
-    def save_model(self, request: HttpRequest, obj: Variant, form: Any, change: bool) -> None:
-        variant_form_save(form, **_actor(request))
-
-    def delete_model(self, request: HttpRequest, obj: Variant) -> None:
-        with transaction.atomic():
-            super().delete_model(request, obj)
-            product_changes_publish(product_ids=[obj.product_id])
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Variant]) -> None:
-        with transaction.atomic():
-            product_ids = set(queryset.values_list("product_id", flat=True))
-            super().delete_queryset(request, queryset)
-            product_changes_publish(product_ids=product_ids)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        product_ids = {form.instance.product_id}
-        if change and "product" in form.changed_data and form.initial.get("product"):
-            product_ids.add(form.initial["product"])  # the product it left changed too
-        product_changes_publish(product_ids=product_ids)
+    def save_model(self, request: HttpRequest, obj: Merchant, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:  # the merchant's name is on every card of its products
+            product_changes_publish(product_ids=obj.products.values_list("id", flat=True))

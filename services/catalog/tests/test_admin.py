@@ -8,6 +8,7 @@ import uuid
 from io import StringIO
 
 import pytest
+from demo.management.commands.seed_demo import demo_id
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.http import HttpRequest
@@ -16,7 +17,6 @@ from django.utils import timezone
 
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_tools.testing.fixtures import admin_lockout_answers
-from core.management.commands.seed_demo import demo_id
 from inventory.models import Reservation, ReservationLine
 from merchants.models import Merchant
 from products.models import Product

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from clipcart_shared.admin import MerchantScopedAdminMixin, request_merchant_ids
 from creators.models import Creator
-from discovery.services import creator_search_refresh
+from creators.signals import creators_changed
 from productcards.models import ProductCard
 
 
@@ -66,7 +66,7 @@ class CreatorAdmin(MerchantScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Creator, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         # A new handle or name is what search finds the creator and their videos by.
-        creator_search_refresh(creator_ids=[obj.id])
+        creators_changed.send(sender=Creator, creator_ids=[obj.id])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # People become creators in the app (`creator_create`), tied to their login.

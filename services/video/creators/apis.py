@@ -11,10 +11,10 @@ from clipcart_shared.auth import IsMobileUser, mobile_user_id
 from clipcart_shared.pagination import CursorPagination
 from clipcart_shared.serializers import CharField, RegexField
 from clipcart_shared.views import PublicApiView
+from core.validators import web_url
 from creators.models import HANDLE_PATTERN
 from creators.selectors import creator_card, creator_for_user, creator_render, follows_of_user
 from creators.services import creator_create, follow_create, follow_delete
-from videos.models import web_url
 
 
 class CreatorSerializer(serializers.Serializer):

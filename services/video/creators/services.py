@@ -10,7 +10,7 @@ from django.utils import timezone
 from clipcart_shared.errors import ApplicationError
 from core.errors import VideoErrorCode
 from creators.models import Creator, Follow
-from discovery.services import creator_search_refresh
+from creators.signals import creators_changed
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def creator_create(
                 display_name=display_name,
                 avatar_url=avatar_url,
             )
-            creator_search_refresh(creator_ids=[creator.id])
+            creators_changed.send(sender=Creator, creator_ids=[creator.id])
             return creator
     except IntegrityError as error:
         # Lost a race: either this user or this handle was taken a moment ago.

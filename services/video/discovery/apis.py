@@ -29,12 +29,11 @@ from clipcart_shared.pagination import CursorPagination, limit_parameter
 from clipcart_shared.views import PublicApiView
 from core.errors import VideoErrorCode
 from discovery.models import FeedSnapshot, NotInterested
-from discovery.selectors import SEARCH_TYPES, search
+from discovery.selectors import SEARCH_TYPES, FeedVideo, FeedVideos, feed_videos, search
 from discovery.services import not_interested_record, ranked_feed_page
 from discovery.text import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, hashtag_normalize, words
 from videos.apis import TagProductSerializer, VideoSerializer
 from videos.models import Video
-from videos.selectors import FeedVideo, FeedVideos, feed_videos
 
 MODES = ("for_you", "trending", "latest", "following")
 

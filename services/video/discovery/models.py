@@ -1,6 +1,7 @@
 """What discovery keeps beside the videos: their hashtags, the search index, the
 vocabulary for typo-tolerant search, trending scores, ranked feed snapshots that cursors
-page through, and units sold through videos per product.
+page through, and products bought together (the units sold through videos per product
+are `productcards.models.ProductSocialProof`, shown on the cards).
 
 All of it is derived: `discovery.services` rebuilds any of it from the videos, creators,
 product cards, engagement events and sale lines it comes from.
@@ -115,17 +116,6 @@ class FeedSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mode} {self.created_at:%Y-%m-%d %H:%M}"
-
-
-class ProductSocialProof(models.Model):
-    """Units of a product sold through videos (attributed sale lines) in the last 30
-    days, shown on its product cards; rewritten by `trending_recompute`."""
-
-    product_id = models.UUIDField(primary_key=True)
-    units_30d = models.PositiveIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.product_id}: {self.units_30d}"
 
 
 class NotInterested(models.Model):

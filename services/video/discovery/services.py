@@ -25,7 +25,6 @@ from discovery.models import (
     FeedSnapshot,
     NotInterested,
     ProductPairing,
-    ProductSocialProof,
     SearchDocument,
     SearchTerm,
     VideoHashtag,
@@ -35,7 +34,7 @@ from discovery.ranking import EVENT_WEIGHT_SQL, for_you_video_ids
 from discovery.selectors import SnapshotPage, snapshot_page
 from discovery.text import hashtags_parse, lexeme_quoted, trigrams, words
 from engagement.models import EngagementEvent
-from productcards.models import ProductCard
+from productcards.models import ProductCard, ProductSocialProof
 from videos.models import ProductTag, Video
 
 logger = logging.getLogger(__name__)

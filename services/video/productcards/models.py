@@ -1,3 +1,6 @@
+"""Catalog's product cards as last heard, and what the feeds show on them beside: the
+units of each product sold through videos."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -29,3 +32,18 @@ class ProductCard(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProductSocialProof(models.Model):
+    """Units of a product sold through videos (attributed sale lines) in the last 30
+    days, shown on its product cards; rewritten by discovery's `trending_recompute`."""
+
+    product_id = models.UUIDField(primary_key=True)
+    units_30d = models.PositiveIntegerField()
+
+    class Meta:
+        # Discovery's table, kept when the model moved to the cards it is shown on.
+        db_table = "discovery_productsocialproof"
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.units_30d}"

@@ -10,8 +10,8 @@ from typing import Any
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from discovery.services import product_search_refresh
 from productcards.models import ProductCard
+from productcards.signals import product_cards_changed
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def product_card_apply(*, card: dict[str, Any], source_time: datetime) -> bool:
         cursor.execute(_UPSERT.format(comparison="<"), _row(card, source_time))
         is_applied = cursor.fetchone() is not None
     if is_applied:
-        product_search_refresh(product_ids=[uuid.UUID(str(card["id"]))])
+        product_cards_changed.send(sender=ProductCard, product_ids=[uuid.UUID(str(card["id"]))])
     return is_applied
 
 
@@ -75,7 +75,7 @@ def product_card_remember(*, card: dict[str, Any]) -> None:
         cursor.execute(_UPSERT.format(comparison="<="), _row(card, BEFORE_ANY_EVENT))
         is_stored = cursor.fetchone() is not None
     if is_stored:
-        product_search_refresh(product_ids=[uuid.UUID(str(card["id"]))])
+        product_cards_changed.send(sender=ProductCard, product_ids=[uuid.UUID(str(card["id"]))])
 
 
 def product_changed_apply(envelope: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from demo.management.commands.seed_demo import STAFF_PERMISSIONS
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
@@ -14,7 +15,6 @@ from clipcart_shared.merchant_access.demo_logins import STAFF_GROUP, demo_id
 from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.outbox.services import event_consume
 from clipcart_tools.testing.services import free_port
-from core.management.commands.seed_demo import STAFF_PERMISSIONS
 from creators.models import Creator
 from tests.catalog_server import CatalogServer, catalog_server
 from tests.checkout_server import CheckoutServer, checkout_server

@@ -22,8 +22,9 @@ from clipcart_shared.serializers import (
     UUIDField,
 )
 from clipcart_shared.views import PublicApiView
+from core.validators import web_url
 from creators.selectors import creator_for_user
-from videos.models import MAX_DURATION_MS, ProductTag, Video, web_url
+from videos.models import MAX_DURATION_MS, ProductTag, Video
 from videos.selectors import (
     own_tag,
     own_video,

@@ -2,15 +2,14 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from core.validators import web_url
 from creators.models import Creator
 
 MAX_DURATION_MS = 60 * 60 * 1000
-# URLs are stored and handed to apps, never fetched by the server.
-web_url = URLValidator(schemes=["http", "https"])
 
 
 class Video(models.Model):

@@ -15,9 +15,9 @@ from clipcart_shared.errors import ApplicationError
 from core.catalog import product_card_fetch
 from core.errors import VideoErrorCode
 from creators.models import Creator
-from discovery.services import video_search_refresh
 from productcards.services import product_card_remember
 from videos.models import ProductTag, Video
+from videos.signals import videos_changed
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ MAX_KEYFRAMES = 50
 def video_create(*, creator: Creator, **fields: Any) -> Video:
     """A draft video of this creator."""
     video = Video.objects.create(creator=creator, status=Video.Status.DRAFT, **fields)
-    video_search_refresh(video_ids=[video.id])
+    videos_changed.send(sender=Video, video_ids=[video.id])
     return video
 
 
@@ -46,7 +46,7 @@ def video_update(*, video: Video, **fields: Any) -> Video:
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save()
-    video_search_refresh(video_ids=[locked.id])
+    videos_changed.send(sender=Video, video_ids=[locked.id])
     return locked
 
 
@@ -161,7 +161,7 @@ def tag_create(
             keyframes=keyframes,
             created_by=created_by,
         )
-        video_search_refresh(video_ids=[locked.id])
+        videos_changed.send(sender=Video, video_ids=[locked.id])
     logger.info("Product tagged", extra={"video_id": str(video.id), "tag_id": str(tag.id)})
     return tag
 
@@ -190,4 +190,4 @@ def tag_update(*, tag: ProductTag, **fields: Any) -> ProductTag:
 def tag_delete(*, tag: ProductTag) -> None:
     """Untag the product: the video is no longer found by its title."""
     ProductTag.objects.filter(id=tag.id).delete()
-    video_search_refresh(video_ids=[tag.video_id])
+    videos_changed.send(sender=Video, video_ids=[tag.video_id])

@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "staff",
     "products",
     "inventory",
+    # Above every app: the demo seed writes rows of each of them.
+    "demo",
 ]
 
 DATABASES = database_settings(SERVICE_NAME)

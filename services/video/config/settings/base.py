@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "attribution",
     "discovery",
     "payouts",
+    # Above every app: the demo seed writes rows of several of them.
+    "demo",
 ]
 
 DATABASES = database_settings(SERVICE_NAME)
