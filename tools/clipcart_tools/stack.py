@@ -179,7 +179,7 @@ class Stack:
         self,
         urls: list[str],
         *,
-        timeout: float = 90,
+        timeout: float = 240,
         progress: Callable[[str], None] | None = None,
     ) -> None:
         """Until every URL answers below 500 (a service's `/readyz` is 503 until its
