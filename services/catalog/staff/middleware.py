@@ -20,8 +20,12 @@ from clipcart_shared.console.cookie import (
     console_cookie_value,
     console_token_load,
 )
-from clipcart_shared.console.trust import NOTICE_ATTRIBUTE, NOTICE_ENDED
-from staff.selectors import staff_session_id_is_live, staff_session_live
+from clipcart_shared.console.trust import NOTICE_ATTRIBUTE, NOTICE_ENDED, NOTICE_EXPIRED
+from staff.selectors import (
+    staff_session_id_has_expired,
+    staff_session_id_is_live,
+    staff_session_live,
+)
 from staff.services import staff_session_end_by_id, staff_session_open
 
 SESSION_KEY = "clipcart_console"
@@ -70,10 +74,11 @@ class OwnerSignInMiddleware:
                 stored = {"id": str(session.pk), "cookie": console_cookie_value(token)}
                 request.session[SESSION_KEY] = stored
             if not staff_session_id_is_live(session_id=stored["id"], user=request.user):
+                expired = staff_session_id_has_expired(session_id=stored["id"])
                 logout(request)
                 ended = True
                 # Said on the login page this redirects to (a new session after logout).
-                request.session[NOTICE_ATTRIBUTE] = NOTICE_ENDED
+                request.session[NOTICE_ATTRIBUTE] = NOTICE_EXPIRED if expired else NOTICE_ENDED
             elif console_cookie_raw(request) != stored["cookie"]:
                 setattr(request, COOKIE_TO_SET, stored["cookie"])
         response = self.get_response(request)

@@ -344,3 +344,14 @@ def test_a_later_sign_in_elsewhere_replaces_catalogs_and_ends_the_earlier_one(se
     assert page.status_code == 200 and page.context["user"].username == "second-staff"
     assert service_client.post(CHECK, {"token": first_token}, format="json").status_code == 404
     assert service_client.post(CHECK, {"token": second}, format="json").status_code == 200
+
+
+def test_a_sign_in_that_ran_out_sends_catalogs_admin_to_sign_in_again_saying_so():
+    client, _, _ = _signed_in()
+    StaffSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    page = client.get(f"{ADMIN}/", follow=True)
+
+    assert page.redirect_chain[-1][0].startswith(f"{ADMIN}/login/")
+    assert "Your sign-in has expired" in page.content.decode()
+    assert client.cookies[CONSOLE_COOKIE].value == ""

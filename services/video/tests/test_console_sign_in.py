@@ -6,13 +6,19 @@ written here for a refused sign-in, and no password is ever stored here."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from clipcart_shared.console.cookie import CONSOLE_COOKIE, console_token_load
+from clipcart_shared.console.cookie import (
+    CONSOLE_COOKIE,
+    console_cookie_value,
+    console_token_load,
+)
 from clipcart_shared.merchant_access.models import MerchantMembership
 from tests.admin_pages import ADMIN, TAGS
 from tests.catalog_server import CatalogServer
@@ -149,3 +155,18 @@ def test_a_page_opened_signed_out_sends_the_browser_to_this_admins_login():
 
     assert page.status_code == 302
     assert page["Location"] == f"{LOGIN}?next={TAGS}/"
+
+
+def test_an_expired_shared_cookie_sends_the_browser_to_sign_in_again_saying_so(settings):
+    # Signed longer ago than a sign-in lasts: refused without asking catalog.
+    signed_at = time.time() - settings.CONSOLE_SESSION_SECONDS - 60
+    with mock.patch("django.core.signing.time.time", return_value=signed_at):
+        value = console_cookie_value("a-token-from-yesterday")
+    client = Client()
+    client.cookies[CONSOLE_COOKIE] = value
+
+    page = client.get(f"{TAGS}/", follow=True)
+
+    assert page.redirect_chain[-1][0] == f"{LOGIN}?next={TAGS}/"
+    assert page.status_code == 200
+    assert "Your sign-in has expired" in page.content.decode()

@@ -5,8 +5,10 @@
 belongs to and which merchants they work for (`POST /internal/v1/staff-sessions/check/`),
 the answer is kept in the cache for `CONSOLE_RECHECK_SECONDS` (≤ 60: a user removed from
 a merchant, deactivated or signed out loses access here within that), and each fresh
-answer is mirrored into a local user row (no usable password: nobody signs in here) and
-its `MerchantMembership` rows, which the admin scoping reads exactly as before.
+answer is mirrored into a local user row (no usable password: passwords are checked at
+catalog alone) and its `MerchantMembership` rows, which the admin scoping reads exactly
+as before. `console_sign_in` passes a login form's username and password on to catalog
+(`POST /internal/v1/staff-sessions/`), which opens the sign-in.
 """
 
 from __future__ import annotations
