@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 SIGN_IN_PATH = "/internal/v1/staff-sessions/"
 CHECK_PATH = "/internal/v1/staff-sessions/check/"
 REVOKE_PATH = "/internal/v1/staff-sessions/revoke/"
+# Checking a password is slow on purpose (PBKDF2), more so on a loaded catalog; a person
+# at catalog's own login form would wait as long.
+SIGN_IN_READ_TIMEOUT = 25.0
 MERCHANT_STAFF_GROUP = "Merchant staff"
 # Why the request carries no user although it had a cookie (the login page says it).
 NOTICE_ATTRIBUTE = "_clipcart_console_notice"
@@ -180,7 +183,7 @@ def console_sign_in(
     interval; raises SignInRefused, or SignInUnverifiable when catalog cannot be reached.
     The password is only passed on: never stored or logged here."""
     try:
-        body = service_client("catalog").post(
+        body = service_client("catalog", read_timeout=SIGN_IN_READ_TIMEOUT).post(
             SIGN_IN_PATH,
             json={
                 "username": username,
