@@ -16,21 +16,25 @@ from clipcart_shared.http import ServiceClient
 logger = logging.getLogger(__name__)
 
 
+DEFAULT_READ_TIMEOUT = 5.0
+
+
 @cache
-def _client(service: str, base_url: str) -> ServiceClient:
+def _client(service: str, base_url: str, read_timeout: float) -> ServiceClient:
     return ServiceClient(
         base_url=base_url,
         service=service,
         credential=lambda: service_token_mint(),
         connect_timeout=1.0,
-        read_timeout=5.0,
+        read_timeout=read_timeout,
         retries=2,
     )
 
 
-def service_client(service: str) -> ServiceClient:
-    """The client for `service` at the URL in settings (`<SERVICE>_URL`), e.g. `catalog`."""
-    return _client(service, getattr(settings, f"{service.upper()}_URL"))
+def service_client(service: str, *, read_timeout: float = DEFAULT_READ_TIMEOUT) -> ServiceClient:
+    """The client for `service` at the URL in settings (`<SERVICE>_URL`), e.g. `catalog`;
+    a longer `read_timeout` for a call that is slow on purpose (a password check)."""
+    return _client(service, getattr(settings, f"{service.upper()}_URL"), read_timeout)
 
 
 def unavailable_error(service: str, code: enum.Enum, error: Exception) -> ApplicationError:

@@ -138,18 +138,14 @@ def admin_cookie_names(service: str) -> tuple[str, str, str]:
 
 
 # One sign-in for the three admins (clipcart_shared.console, ADR 23). Catalog owns it
-# (`CONSOLE_SIGN_IN = "owner"`); the others trust its signed cookie and ask catalog who it
-# is at most every CONSOLE_RECHECK_SECONDS (capped at 60: a removed staff user loses access
-# everywhere within a minute). CONSOLE_SIGNING_KEY must be the same in all three.
+# (`CONSOLE_SIGN_IN = "owner"`); the others forward their login form's password to it,
+# trust its signed cookie and ask catalog who it is at most every
+# CONSOLE_RECHECK_SECONDS (capped at 60: a removed staff user loses access everywhere
+# within a minute). CONSOLE_SIGNING_KEY must be the same in all three.
 CONSOLE_SIGN_IN = "trust"
 CONSOLE_SIGNING_KEY = env.str("CONSOLE_SIGNING_KEY", default="")
 CONSOLE_SESSION_SECONDS = env.int("CONSOLE_SESSION_SECONDS", default=12 * 3600)
 CONSOLE_RECHECK_SECONDS = min(env.int("CONSOLE_RECHECK_SECONDS", default=30), 60)
-# Where the trusting admins send a browser to sign in: catalog's admin login, as the
-# browser reaches it (`/catalog/admin/login/` behind the gateway: one origin).
-CONSOLE_LOGIN_URL = env.str(
-    "CONSOLE_LOGIN_URL", default=f"{service_url('catalog')}/catalog/admin/login/"
-)
 # Where the browser reaches each service's admin, for the links between them (a product's
 # videos and orders, an order line's product and video): `<SERVICE>_ADMIN_URL`, default the
 # embedded run's port; behind the gateway (one origin) the relative `/<service>/admin/`.

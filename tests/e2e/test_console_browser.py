@@ -4,8 +4,9 @@
 One journey, as a merchant works: sign in once at catalog's admin, read today's numbers on
 checkout's home after a sale made through the API, change a price in catalog, open the
 video that sold it from the order, place the tag by clicking on the picture, refund the
-line, sign out everywhere. Then the bad paths a browser shows: a wrong password, a click
-outside the picture, another merchant's URLs.
+line, sign out everywhere. Then the bad paths a browser shows: a wrong password, a lockout
+after repeated wrong ones, an expired sign-in, a click outside the picture, another
+merchant's URLs. Any of the three login pages signs in to all three.
 
 Screenshots of the home pages and the tag editor go to `.data/screenshots/` (README,
 Testing), so a person can look at what the merchant saw. One browser for the module, one
@@ -16,12 +17,16 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.core import signing
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from clipcart_shared.console.cookie import CONSOLE_COOKIE, CONSOLE_COOKIE_SALT
 from clipcart_shared.merchant_access.demo_logins import demo_id
 from clipcart_tools.stack import ROOT
 from tests.e2e.conftest import RunningStack
@@ -60,9 +65,11 @@ def _context(browser: Browser) -> BrowserContext:
     return context
 
 
-def _sign_in(page: Page, stack: RunningStack, username: str, password: str) -> None:
-    """Catalog's login page, as a merchant fills it in."""
-    page.goto(f"{stack.admin_bases()['catalog']}/login/")
+def _sign_in(
+    page: Page, stack: RunningStack, username: str, password: str, *, at: str = "catalog"
+) -> None:
+    """An admin's login page (catalog's unless `at` says), as a merchant fills it in."""
+    page.goto(f"{stack.admin_bases()[at]}/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
@@ -113,10 +120,22 @@ def _screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def _asks_for_sign_in(page: Page, base: str, stack: RunningStack) -> None:
+def _asks_for_sign_in(page: Page, base: str) -> None:
+    """The admin at `base` sends a signed-out browser to its own login page."""
     page.goto(f"{base}/")
-    expect(page).to_have_url(re.compile(re.escape(f"{stack.admin_bases()['catalog']}/login/")))
+    expect(page).to_have_url(re.compile(re.escape(f"{base}/login/")))
     expect(page.get_by_label("Password")).to_be_visible()
+
+
+@pytest.fixture
+def no_failed_sign_ins(stack: RunningStack) -> Iterator[None]:
+    """Catalog's record of failed sign-ins emptied before and after: every browser here
+    comes from 127.0.0.1, which a lockout by address would shut out of the other tests."""
+    with stack.connect("catalog") as connection:
+        connection.execute("DELETE FROM axes_accessattempt")
+    yield
+    with stack.connect("catalog") as connection:
+        connection.execute("DELETE FROM axes_accessattempt")
 
 
 def test_a_merchant_works_through_the_three_admins_in_a_browser(
@@ -207,7 +226,7 @@ def test_a_merchant_works_through_the_three_admins_in_a_browser(
     page.locator("#logout-form button").click()
     expect(page.locator("#content")).to_contain_text("Logged out")
     for base in bases.values():
-        _asks_for_sign_in(page, base, stack)
+        _asks_for_sign_in(page, base)
     context.close()
 
 
@@ -219,7 +238,92 @@ def test_a_wrong_password_is_told_and_signs_in_nowhere(stack: RunningStack, brow
 
     expect(page.locator(".errornote")).to_contain_text("correct username and password")
     assert "clipcart_console" not in {cookie["name"] for cookie in context.cookies()}
-    _asks_for_sign_in(page, stack.admin_bases()["checkout"], stack)
+    _asks_for_sign_in(page, stack.admin_bases()["checkout"])
+    context.close()
+
+
+def test_a_merchant_who_signs_in_at_the_video_admin_has_all_three_open(
+    stack: RunningStack, browser: Browser
+):
+    bases = stack.admin_bases()
+    context = _context(browser)
+    page = context.new_page()
+
+    # The video admin's own form (it looks like catalog's); catalog checks the password.
+    _sign_in(page, stack, "harbor", "harbor-demo", at="video")
+
+    expect(page).to_have_url(f"{bases['video']}/")
+    expect(page.locator("#user-tools")).to_contain_text("harbor")
+    for base in bases.values():
+        page.goto(f"{base}/")
+        expect(page.locator("#console-home")).to_be_visible()
+        expect(page.locator("#user-tools")).to_contain_text("harbor")
+    context.close()
+
+
+def test_repeated_wrong_passwords_lock_the_sign_in_out_with_a_clear_message(
+    stack: RunningStack, browser: Browser, no_failed_sign_ins: None
+):
+    context = _context(browser)
+    page = context.new_page()
+
+    for _ in range(4):
+        _sign_in(page, stack, "alpine", "not-the-password", at="checkout")
+        expect(page.locator(".errornote")).to_contain_text("correct username and password")
+    _sign_in(page, stack, "alpine", "not-the-password", at="checkout")
+    expect(page.locator(".errornote")).to_contain_text("Too many failed sign-ins")
+    # Locked out everywhere, even with the right password: here, at video, at catalog.
+    _sign_in(page, stack, "alpine", "alpine-demo", at="checkout")
+    expect(page.locator(".errornote")).to_contain_text("Too many failed sign-ins")
+    _sign_in(page, stack, "alpine", "alpine-demo", at="video")
+    expect(page.locator(".errornote")).to_contain_text("Too many failed sign-ins")
+    _screenshot(page, "login-locked-out")
+    _sign_in(page, stack, "alpine", "alpine-demo")
+    expect(page.locator("body")).to_contain_text("too many login attempts")
+    assert CONSOLE_COOKIE not in {cookie["name"] for cookie in context.cookies()}
+    context.close()
+
+
+def _signed_long_ago(stack: RunningStack, value: str) -> str:
+    """The shared cookie's token, signed as it was when its sign-in began a whole sign-in
+    length ago (`CONSOLE_SESSION_SECONDS`, 12 hours by default)."""
+    token = value.rsplit(":", 2)[0]
+    key = stack.environment.get("CONSOLE_SIGNING_KEY") or "local-only-console-key-change-me-0000"
+    signer = signing.TimestampSigner(key=key, salt=CONSOLE_COOKIE_SALT, fallback_keys=[])
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 13 * 3600):
+        return signer.sign(token)
+
+
+def test_an_expired_sign_in_sends_the_merchant_to_sign_in_again_saying_so(
+    stack: RunningStack, browser: Browser
+):
+    bases = stack.admin_bases()
+    context = _context(browser)
+    page = context.new_page()
+    _sign_in(page, stack, "alpine", "alpine-demo", at="video")
+    expect(page.locator("#user-tools")).to_contain_text("alpine")
+    page.goto(f"{bases['catalog']}/")
+    expect(page.locator("#user-tools")).to_contain_text("alpine")
+
+    # Twelve hours later: the sign-in ran out at catalog, the cookie's signature too.
+    with stack.connect("catalog") as connection:
+        connection.execute(
+            "UPDATE staff_staffsession SET expires_at = now() - interval '1 second' "
+            "WHERE ended_at IS NULL AND user_id = (SELECT id FROM auth_user WHERE "
+            "username = 'alpine')"
+        )
+    [cookie] = [c for c in context.cookies() if c["name"] == CONSOLE_COOKIE]
+    context.add_cookies([{**cookie, "value": _signed_long_ago(stack, cookie["value"])}])
+
+    for base in (bases["video"], bases["catalog"]):
+        page.goto(f"{base}/")
+        expect(page).to_have_url(re.compile(re.escape(f"{base}/login/")))
+        expect(page.locator("ul.messagelist")).to_contain_text("Your sign-in has expired")
+    # Signing in again opens the admins again.
+    _sign_in(page, stack, "alpine", "alpine-demo", at="video")
+    expect(page.locator("#user-tools")).to_contain_text("alpine")
+    page.goto(f"{bases['checkout']}/")
+    expect(page.locator("#console-home")).to_be_visible()
     context.close()
 
 

@@ -17,18 +17,26 @@ HARBOR = str(demo_id("merchant", "harbor"))
 
 
 def _sign_in(
-    stack: RunningStack, username: str, password: str, *, next_url: str = ""
+    stack: RunningStack,
+    username: str,
+    password: str,
+    *,
+    next_url: str = "",
+    at: str = "catalog",
+    browser: requests.Session | None = None,
 ) -> tuple[requests.Session, requests.Response]:
-    browser = requests.Session()
-    login = f"{stack.admin_bases()['catalog']}/login/"
+    """Sign in on the login page of the admin `at`, as a browser does (any of the three:
+    video's and checkout's forward the password to catalog)."""
+    browser = browser or requests.Session()
+    login = f"{stack.admin_bases()[at]}/login/"
     browser.get(login, timeout=30).raise_for_status()
     answer = browser.post(
         login,
         data={
             "username": username,
             "password": password,
-            "csrfmiddlewaretoken": browser.cookies["catalog_csrftoken"],
-            "next": next_url or "/catalog/admin/",
+            "csrfmiddlewaretoken": browser.cookies[f"{at}_csrftoken"],
+            "next": next_url or f"/{at}/admin/",
         },
         headers={"Referer": login},
         timeout=30,
@@ -105,7 +113,8 @@ def test_signing_out_of_one_admin_signs_out_of_all_three(stack):
     time.sleep(CONSOLE_RECHECK_SECONDS + 1)
     assert not _signed_in(copy, bases["video"])
     login = copy.get(f"{bases['video']}/", timeout=30)
-    assert "signed out" in login.text  # catalog's login page says why
+    assert login.url.startswith(f"{bases['video']}/login/")
+    assert "signed out" in login.text  # the login page says why
 
 
 def test_a_staff_user_removed_from_a_merchant_loses_it_everywhere_within_the_recheck(stack):
@@ -147,8 +156,53 @@ def test_a_wrong_password_signs_in_nowhere_and_a_forged_cookie_opens_nothing(sta
     forged = requests.Session()
     forged.cookies.set("clipcart_console", "made-up:value:signature")
     for base in bases.values():
-        # Each admin sends the browser on to catalog's login (video's and checkout's
-        # through their own login page, which takes no password).
+        # Each admin sends the browser to its own login page.
         page: Any = forged.get(f"{base}/", timeout=30)
-        assert page.url.startswith(f"{bases['catalog']}/login/"), page.url
+        assert page.url.startswith(f"{base}/login/"), page.url
         assert page.status_code == 200 and 'name="password"' in page.text
+
+
+def test_signed_in_at_the_video_admin_a_merchant_opens_all_three_and_only_their_rows(stack):
+    # As a merchant who bookmarked the video admin: its own form, checked by catalog.
+    bases = stack.admin_bases()
+    browser, answer = _sign_in(stack, "harbor", "harbor-demo", at="video")
+
+    assert answer.url == f"{bases['video']}/" and answer.status_code == 200
+    assert all(_signed_in(browser, base) for base in bases.values())
+    alpine_tag, harbor_tag = _tag_of(stack, ALPINE), _tag_of(stack, HARBOR)
+    tags = f"{bases['video']}/videos/producttag"
+    assert browser.get(f"{tags}/{harbor_tag}/change/", timeout=30).status_code == 200
+    assert browser.get(f"{tags}/{alpine_tag}/change/", timeout=30).status_code == 404
+    merchants = f"{bases['catalog']}/merchants/merchant"
+    assert browser.get(f"{merchants}/{HARBOR}/change/", timeout=30).status_code == 200
+    assert browser.get(f"{merchants}/{ALPINE}/change/", timeout=30).status_code == 404
+    # Signing out at catalog, whose admin followed the sign-in, signs out of all three.
+    assert _post_logout(browser, bases["catalog"], "catalog").status_code == 200
+    assert not any(_signed_in(browser, base) for base in bases.values())
+
+
+def test_signing_in_at_checkout_after_catalog_replaces_the_sign_in_everywhere(stack):
+    bases = stack.admin_bases()
+    browser, _ = _sign_in(stack, "alpine", "alpine-demo")
+    first = browser.cookies["clipcart_console"]
+
+    _, answer = _sign_in(stack, "harbor", "harbor-demo", at="checkout", browser=browser)
+
+    assert answer.status_code == 200
+    for base in bases.values():
+        page = browser.get(f"{base}/", timeout=30)
+        assert page.status_code == 200 and "harbor" in page.text, base
+    # The earlier sign-in ended: a copy of its cookie opens nothing.
+    copy = requests.Session()
+    copy.cookies.set("clipcart_console", first)
+    time.sleep(CONSOLE_RECHECK_SECONDS + 1)
+    assert not _signed_in(copy, bases["video"])
+
+
+def test_a_wrong_password_at_a_trusting_admin_signs_in_nowhere(stack):
+    bases = stack.admin_bases()
+    browser, answer = _sign_in(stack, "alpine", "wrong", at="checkout")
+
+    assert answer.status_code == 200 and "correct username and password" in answer.text
+    assert "clipcart_console" not in browser.cookies
+    assert not any(_signed_in(browser, base) for base in bases.values())

@@ -22,6 +22,11 @@ api_v1 = [
 
 internal_v1 = [
     path(
+        "staff-sessions/",
+        staff_apis.StaffSessionCreateApi.as_view(),
+        name="staff-session-create",
+    ),
+    path(
         "staff-sessions/check/",
         staff_apis.StaffSessionCheckApi.as_view(),
         name="staff-session-check",

@@ -19,6 +19,9 @@ class CatalogErrorCode(enum.StrEnum):
     STOCK_BELOW_RESERVED = "stock_below_reserved"
     STOCK_QUANTITY_INVALID = "stock_quantity_invalid"
     RESTOCK_KEY_REUSED = "restock_key_reused"
+    # A sign-in forwarded by video's or checkout's admin (staff.services).
+    STAFF_LOGIN_INVALID = "staff_login_invalid"
+    STAFF_LOGIN_LOCKED_OUT = "staff_login_locked_out"
 
 
 def variant_unavailable_error(

@@ -37,6 +37,17 @@ def staff_session_id_is_live(*, session_id: str, user: Any) -> bool:
     ).exists()
 
 
+def staff_session_id_has_expired(*, session_id: str) -> bool:
+    """True when the sign-in ran out (`CONSOLE_SESSION_SECONDS`) rather than was ended."""
+    try:
+        session_uuid = uuid.UUID(str(session_id))
+    except ValueError:
+        return False
+    return StaffSession.objects.filter(
+        pk=session_uuid, ended_at__isnull=True, expires_at__lte=timezone.now()
+    ).exists()
+
+
 def staff_answer(*, session: StaffSession) -> dict[str, Any]:
     """The user of a sign-in and the merchants they work for now (two queries)."""
     user = session.user

@@ -13,12 +13,10 @@ import uuid
 from datetime import date
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from engagement.models import DailyVideoStats
 from productcards.models import ProductCard
-from tests.admin_pages import ADMIN, CARDS, CREATORS, STATS, TAGS, VIDEOS, _form, _listed
+from tests.admin_pages import CARDS, CREATORS, STATS, TAGS, VIDEOS, _form, _listed
 from tests.conftest import MERCHANT_B
 from tests.factories import VideoFactory
 from videos.models import ProductTag, Video
@@ -188,29 +186,3 @@ def test_stats_are_filtered_by_day(superuser_client, creator_video, other_video)
     assert _listed(by_hierarchy) == [first]
     stats_page = superuser_client.get(f"{STATS}/{first.id}/change/")
     assert stats_page.context["has_change_permission"] is False
-
-
-def test_the_admin_takes_no_password_and_sends_sign_ins_to_catalog(settings):
-    # Staff exist once, at catalog (ADR 23): this admin's login page is a redirect there,
-    # with the page to come back to; a posted password is not looked at.
-    settings.CONSOLE_LOGIN_URL = "http://127.0.0.1:8001/catalog/admin/login/"
-    get_user_model().objects.create_user(username="local", password="right", is_staff=True)
-    client = Client()
-
-    page = client.get(f"{ADMIN}/login/?next={ADMIN}/")
-    posted = client.post(f"{ADMIN}/login/", {"username": "local", "password": "right"})
-
-    assert page.status_code == 302
-    assert page["Location"] == (
-        "http://127.0.0.1:8001/catalog/admin/login/?next=http%3A%2F%2Ftestserver%2Fvideo%2Fadmin%2F"
-    )
-    assert posted.status_code == 302 and posted["Location"].startswith(settings.CONSOLE_LOGIN_URL)
-    assert client.get(f"{ADMIN}/").status_code == 302  # still signed out
-
-
-def test_behind_the_gateway_the_sign_in_is_a_path_on_the_same_origin(settings):
-    settings.CONSOLE_LOGIN_URL = "/catalog/admin/login/"
-
-    page = Client().get(f"{ADMIN}/login/?next=https://elsewhere.example/")
-
-    assert page["Location"] == "/catalog/admin/login/?next=%2Fvideo%2Fadmin%2F"

@@ -15,7 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 CONSOLE_COOKIE = "clipcart_console"
-_SALT = "clipcart.console.sign-in"
+# What the signature is for (Django signing's salt): the same in the three services.
+CONSOLE_COOKIE_SALT = "clipcart.console.sign-in"
 
 
 class ConsoleCookieInvalid(Exception):
@@ -42,7 +43,7 @@ def console_token_hash(token: str) -> str:
 def _signer() -> signing.TimestampSigner:
     if not settings.CONSOLE_SIGNING_KEY:
         raise RuntimeError("CONSOLE_SIGNING_KEY is empty; the admins cannot share a sign-in.")
-    return signing.TimestampSigner(key=settings.CONSOLE_SIGNING_KEY, salt=_SALT)
+    return signing.TimestampSigner(key=settings.CONSOLE_SIGNING_KEY, salt=CONSOLE_COOKIE_SALT)
 
 
 def console_cookie_value(token: str) -> str:

@@ -1,12 +1,15 @@
 """The admin site every service runs (`admin.site`, through `ConsoleAdminConfig`).
 
-Where staff sign in depends on `CONSOLE_SIGN_IN`:
-- `"owner"` (catalog): Django's own login form, with django-axes' lockout; a successful
-  sign-in opens a console sign-in (catalog's `staff` app) and sets the shared cookie.
-  After signing in it may send the browser on to another admin on the same host name
-  (any port: the cookie is the host's), which asked it to.
-- `"trust"` (video, checkout): no login form and no password. Their login page sends
-  the browser to `CONSOLE_LOGIN_URL` (catalog's) with the page to come back to.
+Every admin's login page is Django's login form (the same page in the three); where the
+password is checked depends on `CONSOLE_SIGN_IN`:
+- `"owner"` (catalog): here, with django-axes' lockout; a successful sign-in opens a
+  console sign-in (catalog's `staff` app) and sets the shared cookie.
+- `"trust"` (video, checkout): nowhere here. The form's username and password, with the
+  browser's address for the lockout, go to catalog (`POST /internal/v1/staff-sessions/`),
+  which checks them as its own login does and answers the new sign-in's token; this
+  admin sets the shared cookie with it. Nothing is written here for a refused one.
+Either way, after signing in the browser may be sent on to another admin on the same host
+name (any port: the cookie is the host's) that asked for it with `next`, nowhere else.
 Signing out of any admin ends the sign-in at catalog and deletes the shared cookie, so
 the browser is signed out of all three.
 """
@@ -14,32 +17,55 @@ the browser is signed out of all three.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
-from clipcart_shared.console.cookie import console_cookie_delete
+from clipcart_shared.console.cookie import (
+    console_cookie_delete,
+    console_cookie_set,
+    console_cookie_value,
+)
 from clipcart_shared.console.trust import (
     NOTICE_ATTRIBUTE,
     NOTICE_ENDED,
     NOTICE_EXPIRED,
+    SignInRefused,
+    SignInUnverifiable,
+    console_sign_in,
     console_sign_out,
     request_console_token,
 )
+from clipcart_shared.throttling.throttles import client_ip
 
 NOTICES = {
     NOTICE_EXPIRED: "Your sign-in has expired. Sign in again to open the admins.",
     NOTICE_ENDED: "You were signed out (from another admin, or your access was changed). "
     "Sign in again.",
 }
+
+
+LOCKED_OUT = (
+    "Too many failed sign-ins for this account or from this address. Wait "
+    "%(minutes)s minutes, then try again."
+)
+UNREACHABLE = (
+    "The catalog, which checks admin sign-ins, cannot be reached right now. Nothing was "
+    "changed; try again shortly."
+)
 
 
 def _is_owner() -> bool:
@@ -59,6 +85,80 @@ def same_host_redirect_allowed(request: HttpRequest, url: str) -> bool:
     return url_has_allowed_host_and_scheme(
         url, allowed_hosts=allowed, require_https=request.is_secure()
     )
+
+
+class ForwardedAuthenticationForm(AdminAuthenticationForm):
+    """Django's admin login form whose password catalog checks (`console_sign_in`):
+    `console_token` is the sign-in it opened; `refusal` says why there is none."""
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.console_token: str | None = None
+        self.refusal = ""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is None or not password or self.request is None:
+            return self.cleaned_data
+        try:
+            self.console_token = console_sign_in(
+                username=username,
+                password=password,
+                client_ip=client_ip(self.request),
+                user_agent=self.request.headers.get("User-Agent", ""),
+                login_path=self.request.path,
+            )
+        except SignInRefused as error:
+            if not error.is_locked_out:
+                raise self.get_invalid_login_error() from error
+            self.refusal = "locked_out"
+            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+            raise ValidationError(
+                LOCKED_OUT, code="locked_out", params={"minutes": minutes}
+            ) from error
+        except SignInUnverifiable as error:
+            self.refusal = "unreachable"
+            raise ValidationError(UNREACHABLE, code="unreachable") from error
+        return self.cleaned_data
+
+    def get_user(self) -> None:
+        # No local sign-in: the shared cookie is who this admin's user is (trust.py).
+        return None
+
+
+class ForwardedLoginView(LoginView):
+    """Django's login view for the trusting admins: a sign-in catalog opened sets the
+    shared cookie (not a session of this admin) and sends the browser to `next`."""
+
+    authentication_form = ForwardedAuthenticationForm
+    # What a refusal answers: the form again, with its message.
+    refusal_statuses = {"locked_out": 429, "unreachable": 503}
+
+    def get_redirect_url(self) -> str:
+        url = self.request.POST.get(REDIRECT_FIELD_NAME) or self.request.GET.get(
+            REDIRECT_FIELD_NAME, ""
+        )
+        return url if same_host_redirect_allowed(self.request, url) else ""
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("admin:index", current_app=self.request.current_app)
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        assert isinstance(form, ForwardedAuthenticationForm) and form.console_token
+        replaced = request_console_token(self.request)
+        if replaced is not None:
+            # This browser's earlier sign-in: its cookie is about to be replaced.
+            console_sign_out(replaced)
+        response = HttpResponseRedirect(self.get_success_url())
+        console_cookie_set(response, console_cookie_value(form.console_token))
+        return response
+
+    def form_invalid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_invalid(form)
+        refusal = getattr(form, "refusal", "")
+        response.status_code = self.refusal_statuses.get(refusal, response.status_code)
+        return response
 
 
 class ConsoleAdminSite(admin.AdminSite):
@@ -83,7 +183,7 @@ class ConsoleAdminSite(admin.AdminSite):
             messages.info(request, NOTICES[notice])
         if _is_owner():
             return self._owner_login(request, extra_context)
-        return self._trust_login(request)
+        return self._trust_login(request, extra_context)
 
     def _owner_login(self, request: HttpRequest, extra_context: dict[str, Any] | None) -> Any:
         next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
@@ -104,20 +204,27 @@ class ConsoleAdminSite(admin.AdminSite):
             return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
         return response
 
-    def _trust_login(self, request: HttpRequest) -> HttpResponse:
-        next_path = request.GET.get(REDIRECT_FIELD_NAME, "")
-        if not url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()}):
-            next_path = ""
-        next_path = next_path or reverse("admin:index", current_app=self.name)
-        if self.has_permission(request):
-            return HttpResponseRedirect(next_path)
-        login_url = settings.CONSOLE_LOGIN_URL
-        back = next_path if login_url.startswith("/") else request.build_absolute_uri(next_path)
-        query = {REDIRECT_FIELD_NAME: back}
-        notice = getattr(request, NOTICE_ATTRIBUTE, None)
-        if notice in NOTICES:
-            query["notice"] = notice
-        return HttpResponseRedirect(f"{login_url}?{urlencode(query)}")
+    def _trust_login(self, request: HttpRequest, extra_context: dict[str, Any] | None) -> Any:
+        next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
+        if request.method == "GET" and self.has_permission(request):
+            if same_host_redirect_allowed(request, next_url):
+                return HttpResponseRedirect(next_url)
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+        # Django's own login page (`AdminSite.login`), with the form catalog checks.
+        context = {
+            **self.each_context(request),
+            "title": gettext("Log in"),
+            "subtitle": None,
+            "app_path": request.get_full_path(),
+            "username": request.user.get_username(),
+        }
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=self.name)
+        context.update(extra_context or {})
+        request.current_app = self.name
+        return ForwardedLoginView.as_view(
+            extra_context=context, template_name=self.login_template or "admin/login.html"
+        )(request)
 
     @method_decorator(never_cache)
     def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:

@@ -5,8 +5,10 @@
 belongs to and which merchants they work for (`POST /internal/v1/staff-sessions/check/`),
 the answer is kept in the cache for `CONSOLE_RECHECK_SECONDS` (≤ 60: a user removed from
 a merchant, deactivated or signed out loses access here within that), and each fresh
-answer is mirrored into a local user row (no usable password: nobody signs in here) and
-its `MerchantMembership` rows, which the admin scoping reads exactly as before.
+answer is mirrored into a local user row (no usable password: passwords are checked at
+catalog alone) and its `MerchantMembership` rows, which the admin scoping reads exactly
+as before. `console_sign_in` passes a login form's username and password on to catalog
+(`POST /internal/v1/staff-sessions/`), which opens the sign-in.
 """
 
 from __future__ import annotations
@@ -36,8 +38,12 @@ from clipcart_shared.http import ServiceRejected, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
+SIGN_IN_PATH = "/internal/v1/staff-sessions/"
 CHECK_PATH = "/internal/v1/staff-sessions/check/"
 REVOKE_PATH = "/internal/v1/staff-sessions/revoke/"
+# Checking a password is slow on purpose (PBKDF2), more so on a loaded catalog; a person
+# at catalog's own login form would wait as long.
+SIGN_IN_READ_TIMEOUT = 25.0
 MERCHANT_STAFF_GROUP = "Merchant staff"
 # Why the request carries no user although it had a cookie (the login page says it).
 NOTICE_ATTRIBUTE = "_clipcart_console_notice"
@@ -47,6 +53,15 @@ NOTICE_ENDED = "ended"
 
 class SignInUnverifiable(Exception):
     """Catalog, which knows the sign-ins, cannot be reached: the admin answers 503."""
+
+
+class SignInRefused(Exception):
+    """Catalog refused a username and password typed into this admin's login form:
+    wrong ones (`is_locked_out` False), or a lockout (True)."""
+
+    def __init__(self, message: str, *, is_locked_out: bool) -> None:
+        super().__init__(message)
+        self.is_locked_out = is_locked_out
 
 
 @dataclass(frozen=True)
@@ -157,6 +172,39 @@ def console_user(token: str) -> Any | None:
     user = local_user_mirror(answer)
     cache.set(key, user.pk, timeout=settings.CONSOLE_RECHECK_SECONDS)
     return user
+
+
+def console_sign_in(
+    *, username: str, password: str, client_ip: str | None, user_agent: str, login_path: str
+) -> str:
+    """Sign in at catalog with what was typed into this admin's login form (catalog alone
+    checks passwords, with its lockout, which counts `client_ip`: the browser's). Returns
+    the new sign-in's token, its user already mirrored here and kept for the recheck
+    interval; raises SignInRefused, or SignInUnverifiable when catalog cannot be reached.
+    The password is only passed on: never stored or logged here."""
+    try:
+        body = service_client("catalog", read_timeout=SIGN_IN_READ_TIMEOUT).post(
+            SIGN_IN_PATH,
+            json={
+                "username": username,
+                "password": password,
+                "client_ip": client_ip,
+                "user_agent": user_agent[:512],
+                "login_path": login_path[:512],
+            },
+        )
+    except ServiceRejected as error:
+        if error.code == "staff_login_locked_out":
+            raise SignInRefused(str(error), is_locked_out=True) from error
+        if error.code in ("staff_login_invalid", "validation_error"):
+            raise SignInRefused(str(error), is_locked_out=False) from error
+        raise SignInUnverifiable(str(error)) from error
+    except ServiceUnavailable as error:
+        raise SignInUnverifiable(str(error)) from error
+    token = str(body["token"])
+    user = local_user_mirror(StaffAnswer.from_json(body))
+    cache.set(_cache_key(token), user.pk, timeout=settings.CONSOLE_RECHECK_SECONDS)
+    return token
 
 
 def console_sign_out(token: str) -> None:

@@ -14,9 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -262,29 +260,3 @@ def test_payments_and_carts_are_for_superusers_only_and_read_only(superuser_clie
     assert (
         WebhookEvent.objects.count() == StripeCustomer.objects.count() == Cart.objects.count() == 1
     )
-
-
-def test_the_admin_takes_no_password_and_sends_sign_ins_to_catalog(settings):
-    # Staff exist once, at catalog (ADR 23): this admin's login page is a redirect there,
-    # with the page to come back to; a posted password is not looked at.
-    settings.CONSOLE_LOGIN_URL = "http://127.0.0.1:8001/catalog/admin/login/"
-    get_user_model().objects.create_user(username="local", password="right", is_staff=True)
-    client = Client()
-
-    page = client.get(f"{ADMIN}/login/?next={ADMIN}/")
-    posted = client.post(f"{ADMIN}/login/", {"username": "local", "password": "right"})
-
-    assert page.status_code == 302
-    assert page["Location"] == (
-        "http://127.0.0.1:8001/catalog/admin/login/?next=http%3A%2F%2Ftestserver%2Fcheckout%2Fadmin%2F"
-    )
-    assert posted.status_code == 302 and posted["Location"].startswith(settings.CONSOLE_LOGIN_URL)
-    assert client.get(f"{ADMIN}/").status_code == 302  # still signed out
-
-
-def test_behind_the_gateway_the_sign_in_is_a_path_on_the_same_origin(settings):
-    settings.CONSOLE_LOGIN_URL = "/catalog/admin/login/"
-
-    page = Client().get(f"{ADMIN}/login/?next=https://elsewhere.example/")
-
-    assert page["Location"] == "/catalog/admin/login/?next=%2Fcheckout%2Fadmin%2F"
