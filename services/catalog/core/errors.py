@@ -19,6 +19,14 @@ class CatalogErrorCode(enum.StrEnum):
     STOCK_BELOW_RESERVED = "stock_below_reserved"
     STOCK_QUANTITY_INVALID = "stock_quantity_invalid"
     RESTOCK_KEY_REUSED = "restock_key_reused"
+    # Promotions (promotions.pricing at quote time, promotions.services at reservation)
+    PROMOTION_UNKNOWN = "promotion_unknown"
+    PROMOTION_EXPIRED = "promotion_expired"
+    PROMOTION_NOT_STARTED = "promotion_not_started"
+    PROMOTION_EXHAUSTED = "promotion_exhausted"
+    PROMOTION_NOT_APPLICABLE = "promotion_not_applicable"
+    PROMOTION_MINIMUM_NOT_MET = "promotion_minimum_not_met"
+    PROMOTION_ALREADY_USED = "promotion_already_used"
 
 
 def variant_unavailable_error(

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "merchants",
     "staff",
     "products",
+    "promotions",
     "inventory",
 ]
 
