@@ -23,7 +23,22 @@ from promotions.pricing import code_normalize
 class PromotionForm(forms.ModelForm):
     class Meta:
         model = Promotion
-        fields = "__all__"
+        fields = [
+            "merchant",
+            "name",
+            "code",
+            "is_stackable",
+            "kind",
+            "percent_off",
+            "amount_off",
+            "applies_to",
+            "products",
+            "minimum_spend_amount",
+            "starts_at",
+            "ends_at",
+            "usage_limit",
+            "per_customer_limit",
+        ]
 
     def clean_code(self) -> str | None:
         code = self.cleaned_data.get("code")
@@ -42,9 +57,12 @@ class PromotionForm(forms.ModelForm):
         products = data.get("products")
         if data.get("applies_to") == Promotion.AppliesTo.PRODUCTS and not products:
             self.add_error("products", "Choose the products it applies to.")
-        if merchant is not None and products is not None:
-            if any(product.merchant_id != merchant.id for product in products):
-                self.add_error("products", "Only the merchant's own products.")
+        if (
+            merchant is not None
+            and products is not None
+            and any(product.merchant_id != merchant.id for product in products)
+        ):
+            self.add_error("products", "Only the merchant's own products.")
         return data
 
 

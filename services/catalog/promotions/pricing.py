@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Q
 from django.utils import timezone
 
@@ -65,7 +64,10 @@ class _Part:
 
 
 def _weights(
-    promotion: Promotion, product_ids: set[str], part: _Part, lines: Sequence[dict[str, Any]],
+    promotion: Promotion,
+    product_ids: set[str],
+    part: _Part,
+    lines: Sequence[dict[str, Any]],
     net: list[int],
 ) -> list[tuple[int, int]]:
     """(index, what it still costs) of the part's lines the promotion applies to."""
@@ -101,7 +103,8 @@ def _refusal(
         return CatalogErrorCode.PROMOTION_EXPIRED
     if promotion.uses_left == 0:
         return CatalogErrorCode.PROMOTION_EXHAUSTED
-    if promotion.per_customer_limit is not None and held_by_customer >= promotion.per_customer_limit:
+    limit = promotion.per_customer_limit
+    if limit is not None and held_by_customer >= limit:
         return CatalogErrorCode.PROMOTION_ALREADY_USED
     if part is None or not applicable:
         return CatalogErrorCode.PROMOTION_NOT_APPLICABLE
@@ -120,8 +123,8 @@ def quote_promotions_apply(
     """The quote with `discount` and `net_total` on each line, `shipping_discount` on
     each merchant, the `discounts` that apply and the `codes_refused` ({code, reason}).
 
-    Two queries whatever the lines and promotions: the merchants' promotions (automatic
-    ones and the codes asked, with their product ids) and the buyer's uses of them."""
+    Three queries whatever the lines and promotions: the merchants' promotions
+    (automatic ones and the codes asked), their products, and the buyer's uses."""
     now = now or timezone.now()
     lines: list[dict[str, Any]] = quote["lines"]
     asked = list(dict.fromkeys(code_normalize(code) for code in codes if code.strip()))
@@ -137,11 +140,14 @@ def quote_promotions_apply(
         wanted |= Q(code__isnull=True, merchant_id__in=list(parts), starts_at__lte=now) & (
             Q(ends_at__isnull=True) | Q(ends_at__gt=now)
         )
-    promotions = list(
-        Promotion.objects.filter(wanted)
-        .annotate(product_ids=ArrayAgg("products__id", filter=Q(products__isnull=False), default=[]))
-        .order_by("created_at", "id")
+    promotions: list[Promotion] = list(
+        Promotion.objects.filter(wanted).order_by("created_at", "id")
     )
+    products_of: dict[uuid.UUID, set[str]] = {promotion.id: set() for promotion in promotions}
+    for promotion_id, product_id in Promotion.products.through.objects.filter(
+        promotion_id__in=list(products_of)
+    ).values_list("promotion_id", "product_id"):
+        products_of[promotion_id].add(str(product_id))
     held: dict[uuid.UUID, int] = {}
     if customer_id is not None and promotions:
         held = dict(
@@ -157,8 +163,9 @@ def quote_promotions_apply(
 
     def refusal(promotion: Promotion) -> CatalogErrorCode | None:
         part = parts.get(str(promotion.merchant_id))
-        product_ids = {str(product_id) for product_id in promotion.product_ids}
-        applicable = part is not None and bool(_weights(promotion, product_ids, part, lines, net))
+        applicable = part is not None and bool(
+            _weights(promotion, products_of[promotion.id], part, lines, net)
+        )
         subtotal = sum(net[index] for index in part.indices) if part is not None else 0
         return _refusal(
             promotion,
@@ -182,13 +189,13 @@ def quote_promotions_apply(
     automatic = [p for p in promotions if p.code is None and refusal(p) is None]
     for merchant_id, part in parts.items():
         mine = [p for p in automatic if str(p.merchant_id) == merchant_id]
-        first = code_of_part.get(merchant_id)
+        first: Promotion | None = code_of_part.get(merchant_id)
         if first is None:
             candidates = [p for p in mine if not p.is_stackable]
             first = max(
                 candidates,
                 key=lambda p: _amount(
-                    p, _weights(p, {str(i) for i in p.product_ids}, part, lines, net), part
+                    p, _weights(p, products_of[p.id], part, lines, net), part
                 ),
                 default=None,
             )
@@ -198,7 +205,7 @@ def quote_promotions_apply(
     shipping_discounts: dict[str, int] = {}
     for merchant_id, part in parts.items():
         for promotion in chosen[merchant_id]:
-            weights = _weights(promotion, {str(i) for i in promotion.product_ids}, part, lines, net)
+            weights = _weights(promotion, products_of[promotion.id], part, lines, net)
             amount = _amount(promotion, weights, part)
             if amount == 0 and promotion.code is None:
                 continue

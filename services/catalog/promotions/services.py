@@ -125,7 +125,9 @@ def promotion_uses_consume(*, promotion_ids: Iterable[uuid.UUID]) -> None:
     )
 
 
-def promotion_uses_give_back(*, promotion_ids: Iterable[uuid.UUID], customer_id: str | None) -> None:
+def promotion_uses_give_back(
+    *, promotion_ids: Iterable[uuid.UUID], customer_id: str | None
+) -> None:
     """The reservation holding these uses was released or expired: the uses come back,
     to the promotion and to the buyer."""
     ids = sorted(set(promotion_ids))

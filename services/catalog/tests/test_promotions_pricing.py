@@ -79,8 +79,12 @@ def test_a_fixed_amount_on_chosen_products_never_exceeds_them(service_client, sh
 def test_free_shipping_over_a_minimum_takes_the_fee_off(service_client, shop):
     merchant, first, _ = shop
     PromotionFactory(
-        merchant=merchant, code=None, kind="free_shipping", percent_off=None,
-        minimum_spend_amount=2000, name="Free shipping over 20",
+        merchant=merchant,
+        code=None,
+        kind="free_shipping",
+        percent_off=None,
+        minimum_spend_amount=2000,
+        name="Free shipping over 20",
     )
 
     below = _quote(service_client, [(first, 1)])
@@ -92,14 +96,17 @@ def test_free_shipping_over_a_minimum_takes_the_fee_off(service_client, shop):
     assert [line["discount"]["amount"] for line in above["lines"]] == [0]
 
 
-def test_a_code_replaces_a_plain_automatic_promotion_and_a_stackable_one_adds(
-    service_client, shop
-):
+def test_a_code_replaces_a_plain_automatic_promotion_and_a_stackable_one_adds(service_client, shop):
     merchant, first, _ = shop
     PromotionFactory(merchant=merchant, code=None, percent_off=50, name="half")
     PromotionFactory(
-        merchant=merchant, code=None, kind="fixed_amount", percent_off=None, amount_off=100,
-        is_stackable=True, name="one off",
+        merchant=merchant,
+        code=None,
+        kind="fixed_amount",
+        percent_off=None,
+        amount_off=100,
+        is_stackable=True,
+        name="one off",
     )
     PromotionFactory(merchant=merchant, code="TEN", percent_off=10)
 
@@ -162,9 +169,7 @@ def test_a_buyer_at_their_limit_is_told_already_used(service_client, shop):
 def test_quote_queries_do_not_grow_with_lines_or_promotions(service_client):
     def queries(count: int) -> int:
         merchant = MerchantFactory()
-        variants = [
-            VariantFactory(product=ProductFactory(merchant=merchant)) for _ in range(count)
-        ]
+        variants = [VariantFactory(product=ProductFactory(merchant=merchant)) for _ in range(count)]
         for index in range(count):
             promotion = PromotionFactory(merchant=merchant, code=None, is_stackable=True)
             promotion.applies_to = "products"

@@ -47,9 +47,7 @@ def cart_codes(*, cart_id: uuid.UUID) -> list[str]:
 
 def cart_codes_of_user(*, user_id: str) -> list[str]:
     """The codes applied to the user's cart (none without a cart), oldest first."""
-    return list(
-        CartDiscount.objects.filter(cart__user_id=user_id).values_list("code", flat=True)
-    )
+    return list(CartDiscount.objects.filter(cart__user_id=user_id).values_list("code", flat=True))
 
 
 def cart_quote(*, cart: Cart, lines: list[CartLine]) -> dict[str, Any] | None:

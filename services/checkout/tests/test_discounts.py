@@ -141,8 +141,9 @@ def test_checkout_charges_the_discounted_total_and_holds_the_use_with_the_stock(
 ):
     client = client_for("u1")
     _cart_with(client, variants[0], quantity=3)
-    promotion = _code(catalog, variants[0]["merchant_id"], kind="fixed_amount",
-                      percent_off=None, amount_off=100)
+    promotion = _code(
+        catalog, variants[0]["merchant_id"], kind="fixed_amount", percent_off=None, amount_off=100
+    )
     client.post("/api/v1/cart/discount/", {"code": promotion["code"]}, format="json")
 
     response = _checkout(client)
