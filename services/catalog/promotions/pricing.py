@@ -194,9 +194,7 @@ def quote_promotions_apply(
             candidates = [p for p in mine if not p.is_stackable]
             first = max(
                 candidates,
-                key=lambda p: _amount(
-                    p, _weights(p, products_of[p.id], part, lines, net), part
-                ),
+                key=lambda p: _amount(p, _weights(p, products_of[p.id], part, lines, net), part),
                 default=None,
             )
         chosen[merchant_id] = ([first] if first else []) + [p for p in mine if p.is_stackable]

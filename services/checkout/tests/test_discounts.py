@@ -3,11 +3,14 @@ promotions and their uses) and the Stripe emulator."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from carts.models import CartDiscount
@@ -15,6 +18,7 @@ from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_tools.localstripe import stripe_client
 from orders.models import Order
 from orders.services import orders_expire
+from payments.models import LedgerPosting
 from tests.conftest import ADDRESS, STRIPE_KEY, intent_object, stripe_event, webhook_post
 
 pytestmark = pytest.mark.django_db
@@ -175,6 +179,14 @@ def test_checkout_charges_the_discounted_total_and_holds_the_use_with_the_stock(
     assert _uses(catalog, promotion) == (0, 1)
     paid = OutboxEvent.objects.get(type="order.paid")
     assert paid.data["lines"][0]["amount"] == list_total - 100  # attribution gets the net
+    # The merchant is owed its net lines and its shipping (ADR 30): the discount is theirs.
+    postings = dict(
+        LedgerPosting.objects.filter(entry__order_id=order.id).values_list("account", "amount")
+    )
+    assert postings == {
+        "platform_cash": order.total_amount,
+        "merchant_pending": -(list_total - 100 + order.shipping_amount),
+    }
 
 
 def test_an_unpaid_checkout_that_expires_gives_the_use_back(
@@ -209,3 +221,91 @@ def test_a_code_used_up_since_it_was_applied_stops_the_checkout_with_nothing_cha
     assert (response.status_code, response.json()["code"]) == (422, "promotion_exhausted")
     assert Order.objects.count() == 1
     assert _uses(catalog, promotion) == (1, 0)
+
+
+def test_free_shipping_takes_the_merchants_fee_off_the_charge(
+    client_for, catalog, stripe_emulator, variants
+):
+    variant = variants[0]
+    price = variant["price"]["amount"]
+    old_price, old_fee = catalog.hook(
+        "variant_price_and_shipping_set", variant_id=variant["id"], price=price, shipping=490
+    )
+    try:
+        client = client_for("u1")
+        _cart_with(client, variant, quantity=2)
+        free = _code(catalog, variant["merchant_id"], kind="free_shipping", percent_off=None)
+        client.post("/api/v1/cart/discount/", {"code": free["code"]}, format="json")
+
+        response = _checkout(client)
+    finally:
+        catalog.hook(
+            "variant_price_and_shipping_set",
+            variant_id=variant["id"],
+            price=old_price,
+            shipping=old_fee,
+        )
+
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get()
+    assert (order.shipping_amount, order.total_amount) == (0, 2 * price)
+    assert order.discount_amount == order.discounts[0]["shipping"] == 490
+    assert response.json()["order"]["discounts"][0]["kind"] == "free_shipping"
+
+
+def test_unit_share_of_a_discounted_line_adds_up_to_its_net_total():
+    from orders.models import OrderLine
+    from orders.services.units import unit_share, units_refunded
+
+    line = OrderLine(
+        quantity=3, unit_price_amount=1000, discount_amount=100, line_total_amount=2900
+    )
+
+    assert [unit_share(line, units) for units in (1, 2, 3)] == [966, 1933, 2900]
+    # Three refunds of one unit each pay back 3 × 966 = 2898: all three units.
+    for refunded, units in ((0, 0), (966, 1), (1900, 1), (1932, 2), (2898, 3), (2900, 3)):
+        line.refunded_amount = refunded
+        assert units_refunded(line) == units
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_checkouts_of_a_code_with_ten_uses_make_ten_orders_with_it(
+    client_for, catalog, stripe_emulator, variants
+):
+    variant = variants[4]
+    promotion = _code(catalog, variants[0]["merchant_id"], usage_limit=10)
+    for index in range(50):
+        client = client_for(f"race-{index}")
+        _cart_with(client, variant)
+        applied = client.post("/api/v1/cart/discount/", {"code": promotion["code"]}, format="json")
+        assert applied.status_code == 200, applied.json()
+    barrier = threading.Barrier(50)
+    results: list[tuple[int, str | None]] = []
+
+    def buy(index: int) -> None:
+        try:
+            barrier.wait()
+            response = _checkout(client_for(f"race-{index}"))
+            results.append((response.status_code, response.json().get("code")))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=buy, args=(index,)) for index in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+
+    # A buyer who lost the race learns it at the reservation (409) or, later, already
+    # from the quote (422): the same code, and nothing charged.
+    assert len(results) == 50
+    assert Counter(status for status, _ in results if status == 201) == {201: 10}
+    assert {code for status, code in results if status != 201} == {"promotion_exhausted"}
+    assert Order.objects.count() == 10
+    assert all(order.discounts[0]["code"] == promotion["code"] for order in Order.objects.all())
+    assert _uses(catalog, promotion) == (10, 0)
+
+    Order.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    orders_expire()
+
+    assert _uses(catalog, promotion) == (0, 0)
