@@ -16,8 +16,9 @@ from django.utils import timezone
 from carts.models import CartDiscount
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_tools.localstripe import stripe_client
-from orders.models import Order
+from orders.models import Order, OrderLine
 from orders.services import orders_expire
+from orders.services.units import unit_share, units_refunded
 from payments.models import LedgerPosting
 from tests.conftest import ADDRESS, STRIPE_KEY, intent_object, stripe_event, webhook_post
 
@@ -254,15 +255,12 @@ def test_free_shipping_takes_the_merchants_fee_off_the_charge(
 
 
 def test_unit_share_of_a_discounted_line_adds_up_to_its_net_total():
-    from orders.models import OrderLine
-    from orders.services.units import unit_share, units_refunded
-
     line = OrderLine(
         quantity=3, unit_price_amount=1000, discount_amount=100, line_total_amount=2900
     )
 
     assert [unit_share(line, units) for units in (1, 2, 3)] == [966, 1933, 2900]
-    # Three refunds of one unit each pay back 3 × 966 = 2898: all three units.
+    # Three refunds of one unit each pay back 3 x 966 = 2898: all three units.
     for refunded, units in ((0, 0), (966, 1), (1900, 1), (1932, 2), (2898, 3), (2900, 3)):
         line.refunded_amount = refunded
         assert units_refunded(line) == units
