@@ -57,7 +57,8 @@ def promotion_uses_hold(
     """Take one use of each promotion for `customer_id`: reserved (or, with `consumed`,
     consumed at once: an expired reservation paid after all). 409 `promotion_exhausted`
     when no use is left, `promotion_already_used` when the buyer holds their limit,
-    `promotion_expired` / `promotion_not_started` when it is not running; 422
+    `promotion_expired` / `promotion_not_started` when it is not running (not asked of
+    a late payment, `consumed`: its price was agreed while it ran); 422
     `promotion_unknown` for an id that does not exist."""
     ids = sorted(set(promotion_ids))
     if not ids:
@@ -70,7 +71,8 @@ def promotion_uses_hold(
                 CatalogErrorCode.PROMOTION_UNKNOWN, "No such promotion.", status=422
             )
         promotion = locked[promotion_id]
-        _running_check(promotion, now)
+        if not consumed:
+            _running_check(promotion, now)
         if promotion.uses_left == 0:
             raise _refused(
                 CatalogErrorCode.PROMOTION_EXHAUSTED, promotion, "This promotion is used up."

@@ -148,3 +148,18 @@ def test_one_buyer_racing_twenty_checkouts_gets_their_limit_of_two():
 
     assert Counter(results) == {(201, None): 2, (409, "promotion_already_used"): 18}
     assert PromotionCustomerUse.objects.get(promotion=promotion, customer_id="ada").uses_held == 2
+
+
+@pytest.mark.django_db
+def test_a_late_payment_keeps_a_promotion_that_ended_meanwhile_while_uses_are_left():
+    variant = VariantFactory(quantity_on_hand=5)
+    promotion = PromotionFactory(merchant=variant.merchant, usage_limit=5)
+    late = _reserve(variant, promotion, key="order-1").json()["id"]
+    Reservation.objects.filter(id=late).update(expires_at=timezone.now() - timedelta(1))
+    reservations_expire()
+    Promotion.objects.filter(id=promotion.id).update(ends_at=timezone.now())
+
+    response = _client().post(f"/internal/v1/reservations/{late}/commit/")
+
+    assert response.status_code == 200, response.content
+    assert _uses(promotion) == (0, 1)
