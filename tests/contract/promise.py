@@ -22,6 +22,12 @@ PRODUCT_CARD = (
     "variants[].price.amount",
     "variants[].price.currency",
     "variants[].stock_status",
+    # catalog "Promotions": `flash_deal {price, ends_at, remaining | null, per_buyer_limit}
+    # | null` while one runs.
+    "flash_deal.price.amount",
+    "flash_deal.ends_at",
+    "flash_deal.remaining",
+    "flash_deal.per_buyer_limit",
 )
 STOCK_STATUSES = frozenset({"in_stock", "low_stock", "out_of_stock"})
 VIDEO = (

@@ -63,6 +63,31 @@ CHECKOUT_PROMISES: list[Any] = [
     Promise(
         "checkout",
         "POST",
+        "/api/v1/cart/discount/",
+        "POST /api/v1/cart/discount/ {code} … The cart and the order show discounts [{code | "
+        "null, kind, description, amount}] and per line list_price, discount, line_total (net).",
+        status="200",
+        request=("code",),
+        response=(
+            "discounts[].code",
+            "discounts[].kind",
+            "discounts[].description",
+            "discounts[].amount.amount",
+            "lines[].list_price.amount",
+            "lines[].discount.amount",
+            "lines[].line_total.amount",
+        ),
+    ),
+    Promise(
+        "checkout",
+        "DELETE",
+        "/api/v1/cart/discount/{code}/",
+        "DELETE /api/v1/cart/discount/{code}/",
+        status="200",
+    ),
+    Promise(
+        "checkout",
+        "POST",
         "/api/v1/checkouts/",
         "POST /api/v1/checkouts/ (Idempotency-Key) {email, shipping_address {name, line1, line2?, "
         "city, postal_code, country}, lines?: [...]} → 201 {order {id, status, total, lines}, "

@@ -15,6 +15,9 @@ THROTTLED = {
         ("POST", "/api/v1/cart/lines/"),
         ("PATCH", "/api/v1/cart/lines/{line_id}/"),
         ("DELETE", "/api/v1/cart/lines/{line_id}/"),
+        # Codes are throttled like every cart write: nobody guesses them by the thousand.
+        ("POST", "/api/v1/cart/discount/"),
+        ("DELETE", "/api/v1/cart/discount/{code}/"),
     },
     "video": {
         ("POST", "/api/v1/events/"),

@@ -1,4 +1,5 @@
 from django.urls import path
+from promotions import apis as promotion_apis
 from staff import apis as staff_apis
 
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
@@ -36,7 +37,7 @@ internal_v1 = [
         staff_apis.StaffSessionRevokeApi.as_view(),
         name="staff-session-revoke",
     ),
-    path("quotes/", product_apis.QuoteApi.as_view(), name="quote-create"),
+    path("quotes/", promotion_apis.QuoteApi.as_view(), name="quote-create"),
     path("reservations/", inventory_apis.ReservationCreateApi.as_view(), name="reservation-create"),
     path(
         "reservations/<uuid:reservation_id>/",

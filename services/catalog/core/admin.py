@@ -19,6 +19,7 @@ MERCHANT_STAFF_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("products", "variant"): ("view", "add", "change", "delete"),
     ("merchants", "merchant"): ("view", "change"),
     ("inventory", "stockmovement"): ("view",),
+    ("promotions", "promotion"): ("view", "add", "change"),
 }
 
 

@@ -22,6 +22,14 @@ class CatalogErrorCode(enum.StrEnum):
     # A sign-in forwarded by video's or checkout's admin (staff.services).
     STAFF_LOGIN_INVALID = "staff_login_invalid"
     STAFF_LOGIN_LOCKED_OUT = "staff_login_locked_out"
+    # Promotions (promotions.pricing at quote time, promotions.services at reservation)
+    PROMOTION_UNKNOWN = "promotion_unknown"
+    PROMOTION_EXPIRED = "promotion_expired"
+    PROMOTION_NOT_STARTED = "promotion_not_started"
+    PROMOTION_EXHAUSTED = "promotion_exhausted"
+    PROMOTION_NOT_APPLICABLE = "promotion_not_applicable"
+    PROMOTION_MINIMUM_NOT_MET = "promotion_minimum_not_met"
+    PROMOTION_ALREADY_USED = "promotion_already_used"
 
 
 def variant_unavailable_error(

@@ -33,6 +33,7 @@ class ReservationLineSerializer(serializers.Serializer):
 
 class ReservationSerializer(serializers.Serializer):
     id = serializers.UUIDField()
+    promotions = serializers.ListField(child=serializers.UUIDField())
     key = serializers.CharField()
     status = serializers.ChoiceField(Reservation.Status.choices)
     expires_at = serializers.DateTimeField()
@@ -47,6 +48,10 @@ def _render(reservation: Reservation) -> dict[str, object]:
         "status": reservation.status,
         "expires_at": reservation.expires_at,
         "lines": [{"variant_id": str(v), "quantity": q} for v, q in lines],
+        "promotions": sorted(
+            str(promotion_id)
+            for promotion_id in reservation.promotions.values_list("promotion_id", flat=True)
+        ),
     }
 
 
@@ -61,6 +66,16 @@ class ReservationCreateApi(InternalApiView):
         ttl_seconds = IntegerField(
             min_value=MIN_TTL_SECONDS, max_value=MAX_TTL_SECONDS, default=15 * 60
         )
+        promotions = serializers.ListField(
+            child=UUIDField(),
+            required=False,
+            default=list,
+            max_length=20,
+            help_text="Promotions (a quote's `discounts`) whose use to hold with the stock.",
+        )
+        customer_id = CharField(
+            max_length=128, required=False, help_text="The buyer, for per-buyer limits."
+        )
 
     @extend_schema(
         operation_id="reservations_create",
@@ -68,7 +83,9 @@ class ReservationCreateApi(InternalApiView):
         responses={201: ReservationSerializer, 200: ReservationSerializer},
         description="Hold stock for every line, all or nothing. The same key again answers "
         "200 with the same reservation and changes nothing; 409 `out_of_stock` names each "
-        "short line.",
+        "short line. With `promotions`, one use of each is held for `customer_id` in the same "
+        "reservation (consumed on commit, back on release or expiry): 409 "
+        "`promotion_exhausted`, `promotion_already_used` or `promotion_expired`.",
     )
     def post(self, request: Request) -> Response:
         serializer = self.ReservationInputSerializer(data=request.data)
@@ -77,6 +94,8 @@ class ReservationCreateApi(InternalApiView):
             key=serializer.validated_data["key"],
             lines=serializer.line_tuples(),
             ttl_seconds=serializer.validated_data["ttl_seconds"],
+            promotion_ids=serializer.validated_data["promotions"],
+            customer_id=serializer.validated_data.get("customer_id"),
         )
         return Response(
             ReservationSerializer(_render(reservation)).data,

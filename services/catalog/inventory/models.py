@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from promotions.models import Promotion
 
 from products.models import Variant
 
@@ -56,6 +57,27 @@ class ReservationLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.variant_id}"
+
+
+class ReservationPromotion(models.Model):
+    """One use of a promotion held by a reservation, for its buyer: it moves with the
+    reservation's stock (held, consumed on commit, given back on release or expiry)."""
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="promotions"
+    )
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="+")
+    customer_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation", "promotion"], name="reservation_promotion_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.promotion_id} for {self.reservation_id}"
 
 
 class StockMovement(models.Model):

@@ -1,26 +1,25 @@
-"""Product browsing for mobile (public) and quotes for checkout (internal)."""
+"""Product browsing for mobile (public). Quotes for checkout are `promotions.apis`."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clipcart_shared.pagination import CursorPagination, limit_parameter
 from clipcart_shared.serializers import (
-    CurrencyField,
     MoneySerializer,
     QuerySerializer,
     UUIDField,
 )
-from clipcart_shared.views import InternalApiView, PublicApiView
-from core.serializers import LinesInputSerializer
+from clipcart_shared.views import PublicApiView
 from products.models import Product
-from products.selectors import product_card_get, product_list, quote_build
+from products.selectors import product_card_get, product_list
 
 
 class VariantCardSerializer(serializers.Serializer):
@@ -42,6 +41,13 @@ class CategoryRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class FlashDealSerializer(serializers.Serializer):
+    price = MoneySerializer()
+    ends_at = serializers.DateTimeField()
+    remaining = serializers.IntegerField(allow_null=True)
+    per_buyer_limit = serializers.IntegerField()
+
+
 class ProductCardSerializer(serializers.Serializer):
     """The card stored on each product (`products.selectors.CARDS_SQL`)."""
 
@@ -56,6 +62,17 @@ class ProductCardSerializer(serializers.Serializer):
     price = MoneySerializer(allow_null=True, help_text="The lowest variant price.")
     stock_status = serializers.ChoiceField(["in_stock", "low_stock", "out_of_stock"])
     variants = VariantCardSerializer(many=True)
+    flash_deal = FlashDealSerializer(
+        allow_null=True, help_text="A flash deal running on the product; null when none."
+    )
+
+
+def card_with_flash_deal(card: dict[str, Any]) -> dict[str, Any]:
+    """Cards stored before flash deals existed carry no `flash_deal` key: null, as
+    `CARDS_SQL` now writes it (flash deals themselves are not built yet, ADR 32)."""
+    if "flash_deal" in card:
+        return card
+    return {**card, "flash_deal": None}
 
 
 class ProductListApi(PublicApiView):
@@ -93,7 +110,7 @@ class ProductListApi(PublicApiView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(products, request, view=self)
-        return paginator.get_paginated_response([row["card"] for row in page])
+        return paginator.get_paginated_response([card_with_flash_deal(row["card"]) for row in page])
 
 
 class ProductDetailApi(PublicApiView):
@@ -103,50 +120,4 @@ class ProductDetailApi(PublicApiView):
             card = product_card_get(product_id=product_id)
         except Product.DoesNotExist as error:
             raise NotFound("No such product.") from error
-        return Response(card)
-
-
-class QuoteLineSerializer(serializers.Serializer):
-    variant_id = serializers.UUIDField()
-    product_id = serializers.UUIDField()
-    merchant_id = serializers.UUIDField()
-    sku = serializers.CharField()
-    title = serializers.CharField()
-    variant_title = serializers.CharField()
-    image = serializers.URLField(allow_null=True)
-    quantity = serializers.IntegerField()
-    unit_price = MoneySerializer()
-    line_total = MoneySerializer()
-    stock_status = serializers.CharField()
-    available = serializers.IntegerField()
-    max_units_per_buyer = serializers.IntegerField(
-        help_text="The merchant's cap on units of this variant in one buyer's unpaid checkouts."
-    )
-
-
-class QuoteMerchantSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    shipping_fee = MoneySerializer()
-
-
-class QuoteApi(InternalApiView):
-    class QuoteInputSerializer(LinesInputSerializer):
-        currency = CurrencyField(required=False, help_text="Refuse lines in another currency.")
-
-    class QuoteSerializer(serializers.Serializer):
-        lines = QuoteLineSerializer(many=True)
-        merchants = QuoteMerchantSerializer(many=True)
-
-    @extend_schema(
-        operation_id="quotes_create",
-        request=QuoteInputSerializer,
-        responses={200: QuoteSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        serializer = self.QuoteInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        quote = quote_build(
-            lines=serializer.line_tuples(), currency=serializer.validated_data.get("currency")
-        )
-        return Response(quote, status=status.HTTP_200_OK)
+        return Response(card_with_flash_deal(card))

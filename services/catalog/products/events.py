@@ -46,6 +46,7 @@ class ProductChanged(TypedDict):
     price: Price | None
     stock_status: str
     variants: list[dict[str, Any]]
+    flash_deal: dict[str, Any] | None
     status: str
 
 

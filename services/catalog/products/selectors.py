@@ -57,7 +57,8 @@ SELECT p.id, p.status, json_build_object(
     'price', CASE WHEN v.lowest IS NULL THEN NULL
                   ELSE json_build_object('amount', v.lowest, 'currency', m.currency) END,
     'stock_status', {_STOCK_STATUS_SQL.format(available="coalesce(v.available, 0)")},
-    'variants', coalesce(v.cards, '[]'::json)
+    'variants', coalesce(v.cards, '[]'::json),
+    'flash_deal', NULL
 ) AS card
 FROM {Product._meta.db_table} p
 JOIN merchants_merchant m ON m.id = p.merchant_id

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from merchants.models import Merchant
 from products.models import Category, Product, Variant
@@ -78,3 +81,15 @@ class VariantFactory(factory.django.DjangoModelFactory):
     def publish_card(obj, create, extracted, **kwargs):
         if create:
             _publish_card(obj.product_id)
+
+
+class PromotionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "promotions.Promotion"
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = "10 % off"
+    kind = "percent"
+    percent_off = 10
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    code = factory.Sequence(lambda n: f"CODE{n:04d}")

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
+from promotions.models import Promotion
 
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_tools.testing.fixtures import admin_lockout_answers
@@ -339,6 +340,7 @@ def test_seed_demo_is_idempotent_and_its_staff_can_open_the_admin(client):
     assert second.getvalue() == "Demo data already seeded; nothing changed.\n"
     assert Merchant.objects.count() == 2
     assert Product.objects.count() == 12
+    assert sorted(Promotion.objects.values_list("code", flat=True)) == ["ALPINE10", "HARBOR10"]
     assert get_user_model().objects.count() == 3
     assert OutboxEvent.objects.filter(type="product.changed").count() == 12
     runner = Product.objects.get(id=demo_id("product", "alpine-trail-runner"))

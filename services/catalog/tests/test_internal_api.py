@@ -104,8 +104,12 @@ def test_quote_prices_lines_with_merchant_shipping(service_client):
             "id": str(merchant.id),
             "name": merchant.name,
             "shipping_fee": {"amount": 490, "currency": "EUR"},
+            "shipping_discount": {"amount": 0, "currency": "EUR"},
         }
     ]
+    assert line["discount"] == {"amount": 0, "currency": "EUR"}
+    assert line["net_total"] == {"amount": 3750, "currency": "EUR"}
+    assert (body["discounts"], body["codes_refused"]) == ([], [])
 
 
 def test_quote_carries_each_merchants_cap_on_units_per_buyer(service_client):

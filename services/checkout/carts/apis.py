@@ -11,11 +11,18 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carts.models import CartLine
+from carts.models import CartDiscount, CartLine
 from carts.selectors import cart_render
-from carts.services import cart_for_user, cart_line_add, cart_line_remove, cart_line_update
+from carts.services import (
+    cart_discount_add,
+    cart_discount_remove,
+    cart_for_user,
+    cart_line_add,
+    cart_line_remove,
+    cart_line_update,
+)
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
-from clipcart_shared.serializers import IntegerField, MoneySerializer, UUIDField
+from clipcart_shared.serializers import CharField, IntegerField, MoneySerializer, UUIDField
 from clipcart_shared.views import PublicApiView
 
 
@@ -31,15 +38,43 @@ class CartLineSerializer(serializers.Serializer):
     title = serializers.CharField()
     quantity = serializers.IntegerField()
     unit_price = MoneySerializer()
-    line_total = MoneySerializer()
+    list_price = MoneySerializer(help_text="Unit price times quantity.")
+    discount = MoneySerializer(help_text="What promotions take off the line.")
+    line_total = MoneySerializer(help_text="Net: list price less discount.")
     source = SourceSerializer(allow_null=True)  # type: ignore[assignment]
+
+
+class DiscountLineSerializer(serializers.Serializer):
+    line_id = serializers.UUIDField()
+    amount = MoneySerializer()
+
+
+class DiscountSerializer(serializers.Serializer):
+    code = serializers.CharField(allow_null=True, help_text="null: an automatic promotion.")
+    kind = serializers.ChoiceField(["percent", "fixed_amount", "free_shipping"])
+    description = serializers.CharField()
+    amount = MoneySerializer(help_text="Off the lines and the shipping together.")
+    merchant_id = serializers.UUIDField(help_text="The merchant part it applies to.")
+    shipping = MoneySerializer(help_text="Off that merchant's shipping.")
+    lines = DiscountLineSerializer(many=True, help_text="Off each line it applies to.")
+
+
+class CodeRefusedSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    reason = serializers.CharField(help_text="`promotion_expired`, `promotion_exhausted`, …")
 
 
 class CartSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     currency = serializers.CharField(allow_null=True)
     lines = CartLineSerializer(many=True)
-    subtotal = MoneySerializer(allow_null=True)
+    subtotal = MoneySerializer(allow_null=True, help_text="The lines' net totals.")
+    discounts = DiscountSerializer(many=True)
+    discount_total = MoneySerializer(allow_null=True)
+    codes = serializers.ListField(child=serializers.CharField())
+    codes_refused = CodeRefusedSerializer(
+        many=True, help_text="Codes on the cart that no longer apply, and why."
+    )
 
 
 def _cart(request: Request) -> Response:
@@ -115,4 +150,41 @@ class CartLineApi(PublicApiView):
             cart_line_remove(user_id=mobile_user_id(request), line_id=line_id)
         except CartLine.DoesNotExist as error:
             raise NotFound("No such cart line.") from error
+        return _cart(request)
+
+
+class CartDiscountAddApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+    throttle_scope = "cart"
+
+    class DiscountInputSerializer(serializers.Serializer):
+        code = CharField(max_length=40, trim_whitespace=True)
+
+    @extend_schema(
+        operation_id="cart_discount_create",
+        request=DiscountInputSerializer,
+        responses={200: CartSerializer},
+        description="Apply a code (case does not matter) to the cart; it replaces another "
+        "code of the same merchant. 422 `promotion_unknown`, `promotion_expired`, "
+        "`promotion_not_started`, `promotion_exhausted`, `promotion_not_applicable`, "
+        "`promotion_minimum_not_met`, `promotion_already_used` or `cart_empty`, with "
+        "nothing written.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.DiscountInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart_discount_add(user_id=mobile_user_id(request), code=data.validated_data["code"])
+        return _cart(request)
+
+
+class CartDiscountApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+    throttle_scope = "cart"
+
+    @extend_schema(operation_id="cart_discount_destroy", responses={200: CartSerializer})
+    def delete(self, request: Request, code: str) -> Response:
+        try:
+            cart_discount_remove(user_id=mobile_user_id(request), code=code)
+        except CartDiscount.DoesNotExist as error:
+            raise NotFound("This code is not on the cart.") from error
         return _cart(request)

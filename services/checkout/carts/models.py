@@ -50,3 +50,27 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.title}"
+
+
+class CartDiscount(models.Model):
+    """A code the buyer applied to their cart: at most one per merchant part (a second
+    code of the same merchant replaces the first). What it takes off is catalog's to
+    say, at each quote (ADR 32)."""
+
+    id = models.BigAutoField(primary_key=True)
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="discounts")
+    code = models.CharField(max_length=40)
+    merchant_id = models.UUIDField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "code"], name="cart_discount_code_once"),
+            models.UniqueConstraint(
+                fields=["cart", "merchant_id"], name="cart_discount_one_per_merchant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carts.models import Cart, CartLine
+from carts.models import Cart, CartDiscount, CartLine
+from clipcart_shared.errors import ApplicationError
+from core import catalog
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,35 +40,105 @@ def cart_lines_for_checkout(*, user_id: str) -> list[CartLineForCheckout]:
     ]
 
 
+def cart_codes(*, cart_id: uuid.UUID) -> list[str]:
+    """The codes applied to the cart, oldest first."""
+    return list(CartDiscount.objects.filter(cart_id=cart_id).values_list("code", flat=True))
+
+
+def cart_codes_of_user(*, user_id: str) -> list[str]:
+    """The codes applied to the user's cart (none without a cart), oldest first."""
+    return list(CartDiscount.objects.filter(cart__user_id=user_id).values_list("code", flat=True))
+
+
+def cart_quote(*, cart: Cart, lines: list[CartLine]) -> dict[str, Any] | None:
+    """Catalog's quote of the cart's lines with its codes and the automatic promotions,
+    or None when catalog cannot answer (the cart is then shown at its last prices, with
+    no discount: checkout quotes again anyway)."""
+    if not lines:
+        return None
+    try:
+        return catalog.quote(
+            lines=[(line.variant_id, line.quantity) for line in lines],
+            codes=cart_codes(cart_id=cart.id),
+            customer_id=cart.user_id,
+        )
+    except ApplicationError as error:
+        logger.warning(
+            "Cart shown without promotions: catalog did not quote it",
+            extra={"cart_id": str(cart.id), "code": str(error.code)},
+        )
+        return None
+
+
+def discounts_render(
+    quote: dict[str, Any], line_ids: list[str]
+) -> tuple[list[dict[str, Any]], int]:
+    """A quote's discounts as API.md shows them (each line named by its id, not its
+    position), and what they take off in all."""
+    rendered = [
+        {
+            "code": discount["code"],
+            "kind": discount["kind"],
+            "description": discount["description"],
+            "amount": discount["amount"],
+            "merchant_id": discount["merchant_id"],
+            "shipping": discount["shipping"],
+            "lines": [
+                {"line_id": line_ids[share["index"]], "amount": share["amount"]}
+                for share in discount["lines"]
+            ],
+        }
+        for discount in quote["discounts"]
+    ]
+    return rendered, sum(discount["amount"]["amount"] for discount in quote["discounts"])
+
+
 def cart_render(cart: Cart) -> dict[str, Any]:
-    """The cart as API.md shows it (prices from the last quote; checkout quotes again)."""
+    """The cart as API.md shows it: priced by a fresh quote with its promotions (or, when
+    catalog cannot answer, at the last quote's prices without discounts)."""
     lines = list(cart.lines.all())
     currency = lines[0].currency if lines else None
-    rendered: list[dict[str, Any]] = [
-        {
-            "id": str(line.id),
-            "variant_id": str(line.variant_id),
-            "product_id": str(line.product_id),
-            "title": line.title,
-            "quantity": line.quantity,
-            "unit_price": {"amount": line.unit_price_amount, "currency": line.currency},
-            "line_total": {
-                "amount": line.unit_price_amount * line.quantity,
-                "currency": line.currency,
-            },
-            "source": None
-            if line.source_video_id is None
-            else {
-                "video_id": str(line.source_video_id),
-                "tag_id": None if line.source_tag_id is None else str(line.source_tag_id),
-            },
-        }
-        for line in lines
-    ]
+    quote = cart_quote(cart=cart, lines=lines)
+    quoted = quote["lines"] if quote is not None else [None] * len(lines)
+    rendered: list[dict[str, Any]] = []
+    for line, priced in zip(lines, quoted, strict=True):
+        unit_price = line.unit_price_amount if priced is None else priced["unit_price"]["amount"]
+        discount = 0 if priced is None else priced["discount"]["amount"]
+        rendered.append(
+            {
+                "id": str(line.id),
+                "variant_id": str(line.variant_id),
+                "product_id": str(line.product_id),
+                "title": line.title,
+                "quantity": line.quantity,
+                "unit_price": {"amount": unit_price, "currency": line.currency},
+                "list_price": {"amount": unit_price * line.quantity, "currency": line.currency},
+                "discount": {"amount": discount, "currency": line.currency},
+                "line_total": {
+                    "amount": unit_price * line.quantity - discount,
+                    "currency": line.currency,
+                },
+                "source": None
+                if line.source_video_id is None
+                else {
+                    "video_id": str(line.source_video_id),
+                    "tag_id": None if line.source_tag_id is None else str(line.source_tag_id),
+                },
+            }
+        )
+    discounts, discount_total = (
+        ([], 0) if quote is None else discounts_render(quote, [str(line.id) for line in lines])
+    )
     subtotal = sum(line["line_total"]["amount"] for line in rendered)
     return {
         "id": str(cart.id),
         "currency": currency,
         "lines": rendered,
         "subtotal": None if currency is None else {"amount": subtotal, "currency": currency},
+        "discounts": discounts,
+        "discount_total": None
+        if currency is None
+        else {"amount": discount_total, "currency": currency},
+        "codes": cart_codes(cart_id=cart.id),
+        "codes_refused": [] if quote is None else quote["codes_refused"],
     }

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from carts.models import Cart, CartLine
+from carts.models import Cart, CartDiscount, CartLine
+from carts.selectors import cart_codes
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.retention import rows_delete, rows_retire
 from core import catalog, video
@@ -134,6 +135,73 @@ def _title(quoted: dict[str, object]) -> str:
     return f"{quoted['title']} - {variant_title}" if variant_title else str(quoted["title"])
 
 
+_REFUSALS = {
+    "promotion_unknown": "There is no such code.",
+    "promotion_expired": "This code has expired.",
+    "promotion_not_started": "This code is not valid yet.",
+    "promotion_exhausted": "This code has been used up.",
+    "promotion_not_applicable": "This code does not apply to anything in the cart.",
+    "promotion_minimum_not_met": "The cart does not reach this code's minimum spend.",
+    "promotion_already_used": "You have already used this code as often as it allows.",
+}
+
+
+def code_normalize(code: str) -> str:
+    return code.strip().upper()
+
+
+def promotion_refused_error(*, code: str, reason: str) -> ApplicationError:
+    """422 with catalog's reason as its code (API.md, "Discounts")."""
+    return ApplicationError(
+        CheckoutErrorCode(reason),
+        _REFUSALS.get(reason, "This code cannot be used."),
+        status=422,
+        errors=[{"field": "code", "code": reason, "message": code}],
+    )
+
+
+def cart_discount_add(*, user_id: str, code: str) -> CartDiscount:
+    """Apply a code to the user's cart: catalog prices the cart with it (first, so that
+    it replaces another code of the same merchant part), and it is kept only if it
+    applies. 422 with catalog's reason (`promotion_unknown`, `promotion_expired`,
+    `promotion_not_started`, `promotion_exhausted`, `promotion_not_applicable`,
+    `promotion_minimum_not_met`, `promotion_already_used`) or `cart_empty`, nothing
+    written; 503 `catalog_unavailable`."""
+    code = code_normalize(code)
+    cart = cart_for_user(user_id=user_id)
+    lines = list(cart.lines.all())
+    if not lines:
+        raise ApplicationError(
+            CheckoutErrorCode.CART_EMPTY, "Add something to the cart first.", status=422
+        )
+    others = [other for other in cart_codes(cart_id=cart.id) if other != code]
+    quote = catalog.quote(
+        lines=[(line.variant_id, line.quantity) for line in lines],
+        codes=[code, *others],
+        customer_id=user_id,
+    )
+    refused = {item["code"]: item["reason"] for item in quote["codes_refused"]}
+    if code in refused:
+        raise promotion_refused_error(code=code, reason=refused[code])
+    merchant_id = next(d["merchant_id"] for d in quote["discounts"] if d["code"] == code)
+    with transaction.atomic():
+        cart = Cart.objects.select_for_update().get(id=cart.id)
+        CartDiscount.objects.filter(cart=cart, merchant_id=merchant_id).delete()
+        CartDiscount.objects.filter(cart=cart, code=code).delete()
+        discount = CartDiscount.objects.create(cart=cart, code=code, merchant_id=merchant_id)
+    logger.info("Code applied to a cart", extra={"cart_id": str(cart.id), "code": code})
+    return discount
+
+
+def cart_discount_remove(*, user_id: str, code: str) -> None:
+    """Take a code off the user's cart; `CartDiscount.DoesNotExist` if it is not on it."""
+    deleted, _ = CartDiscount.objects.filter(
+        cart__user_id=user_id, code=code_normalize(code)
+    ).delete()
+    if not deleted:
+        raise CartDiscount.DoesNotExist
+
+
 def cart_line_update(*, user_id: str, line_id: uuid.UUID, quantity: int) -> CartLine:
     line = CartLine.objects.get(id=line_id, cart__user_id=user_id)
     line.quantity = quantity
@@ -152,6 +220,8 @@ def cart_lines_take(*, user_id: str, line_ids: list[uuid.UUID]) -> None:
     user's cart. Called inside the transaction that records the order, so the cart is
     emptied exactly when the order exists."""
     CartLine.objects.filter(cart__user_id=user_id, id__in=line_ids).delete()
+    # The codes went with the order (they were priced into it).
+    CartDiscount.objects.filter(cart__user_id=user_id).delete()
 
 
 def carts_prune(*, batch_size: int = 500) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from clipcart_shared.clients import service_client, unavailable_error
@@ -33,23 +34,39 @@ def _rejected(error: ServiceRejected) -> ApplicationError:
     )
 
 
-def quote(*, lines: Lines) -> dict[str, Any]:
-    """Priced lines and each merchant's shipping fee (catalog's `quotes`)."""
+def quote(
+    *, lines: Lines, codes: Sequence[str] = (), customer_id: str | None = None
+) -> dict[str, Any]:
+    """Priced lines and each merchant's shipping fee (catalog's `quotes`), with the
+    merchants' promotions applied: the automatic ones and `codes` (each line's
+    `discount` and `net_total`, each merchant's `shipping_discount`, `discounts`, and
+    the `codes_refused` with their reasons)."""
+    body: dict[str, Any] = {"lines": _lines(lines), "codes": list(codes)}
+    if customer_id is not None:
+        body["customer_id"] = customer_id
     try:
-        return catalog_call("post", "/internal/v1/quotes/", {"lines": _lines(lines)})
+        return catalog_call("post", "/internal/v1/quotes/", body)
     except ServiceRejected as error:
         raise _rejected(error) from error
 
 
-def reservation_create(*, key: str, lines: Lines, ttl_seconds: int) -> dict[str, Any]:
-    """Hold stock; 409 `out_of_stock` (catalog's answer, naming each short line)."""
+def reservation_create(
+    *,
+    key: str,
+    lines: Lines,
+    ttl_seconds: int,
+    promotion_ids: Sequence[str] = (),
+    customer_id: str | None = None,
+) -> dict[str, Any]:
+    """Hold stock, and one use of each promotion for the buyer in the same reservation;
+    409 `out_of_stock` (catalog's answer, naming each short line), `promotion_exhausted`,
+    `promotion_already_used`, `promotion_expired`."""
+    body: dict[str, Any] = {"key": key, "lines": _lines(lines), "ttl_seconds": ttl_seconds}
+    if promotion_ids:
+        body["promotions"] = sorted(promotion_ids)
+        body["customer_id"] = customer_id
     try:
-        return catalog_call(
-            "post",
-            "/internal/v1/reservations/",
-            {"key": key, "lines": _lines(lines), "ttl_seconds": ttl_seconds},
-            idempotency_key=key,
-        )
+        return catalog_call("post", "/internal/v1/reservations/", body, idempotency_key=key)
     except ServiceRejected as error:
         raise _rejected(error) from error
 

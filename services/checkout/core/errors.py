@@ -36,3 +36,12 @@ class CheckoutErrorCode(enum.StrEnum):
     SHIPMENT_NOT_FOUND = "shipment_not_found"
     INVALID_TRACKING_URL = "invalid_tracking_url"
     INVALID_SHIPMENT = "invalid_shipment"
+    # Promotions: catalog's reasons, passed on (carts.services.cart_discount_add)
+    PROMOTION_UNKNOWN = "promotion_unknown"
+    PROMOTION_EXPIRED = "promotion_expired"
+    PROMOTION_NOT_STARTED = "promotion_not_started"
+    PROMOTION_EXHAUSTED = "promotion_exhausted"
+    PROMOTION_NOT_APPLICABLE = "promotion_not_applicable"
+    PROMOTION_MINIMUM_NOT_MET = "promotion_minimum_not_met"
+    PROMOTION_ALREADY_USED = "promotion_already_used"
+    DISCOUNT_NOT_APPLIED = "discount_not_applied"

@@ -15,7 +15,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carts.apis import SourceSerializer
+from carts.apis import DiscountSerializer, SourceSerializer
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
 from clipcart_shared.pagination import CursorPagination, limit_parameter
 from clipcart_shared.serializers import (
@@ -83,8 +83,10 @@ class OrderLineSerializer(serializers.Serializer):
     title = serializers.CharField()
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
-    unit_price = MoneySerializer()
-    line_total = MoneySerializer()
+    unit_price = MoneySerializer(help_text="The list price of one unit.")
+    list_price = MoneySerializer(help_text="Unit price times quantity.")
+    discount = MoneySerializer(help_text="What promotions took off the line.")
+    line_total = MoneySerializer(help_text="Net: what the line was charged.")
     source = SourceSerializer(allow_null=True)  # type: ignore[assignment]
     fulfilment_status = serializers.ChoiceField(OrderLine.Fulfilment.choices)
 
@@ -114,6 +116,8 @@ class OrderSerializer(serializers.Serializer):
     subtotal = MoneySerializer()
     shipping = MoneySerializer()
     total = MoneySerializer()
+    discount_total = MoneySerializer(help_text="What promotions took off, lines and shipping.")
+    discounts = DiscountSerializer(many=True)
     refunded = MoneySerializer()
     lines = OrderLineSerializer(many=True)
     shipments = ShipmentSerializer(many=True)

@@ -37,9 +37,15 @@ class Order(models.Model):
     shipping_address = models.JSONField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT)
     currency = models.CharField(max_length=3)
+    # The lines' net totals; the shipping after free-shipping promotions; what is charged.
     subtotal_amount = models.PositiveIntegerField()
     shipping_amount = models.PositiveIntegerField()
     total_amount = models.PositiveIntegerField()
+    # What promotions took off, lines and shipping (the rows are in `discounts`).
+    discount_amount = models.PositiveIntegerField(default=0)
+    # The promotions applied, as catalog's quote priced them: [{promotion_id, merchant_id,
+    # code, kind, description, amount, shipping, lines: {line id: amount}}] (ADR 32).
+    discounts = models.JSONField(default=list, blank=True)
     refunded_amount = models.PositiveIntegerField(default=0)
     reservation_id = models.UUIDField()
     payment_intent_id = models.CharField(max_length=255, unique=True)
@@ -111,7 +117,10 @@ class OrderLine(models.Model):
     sku = models.CharField(max_length=64)
     title = models.CharField(max_length=400)
     quantity = models.PositiveSmallIntegerField()
+    # The list price; `discount_amount` is what promotions took off the line, and
+    # `line_total_amount` what it costs (net): what is charged, refunded and credited.
     unit_price_amount = models.PositiveIntegerField()
+    discount_amount = models.PositiveIntegerField(default=0)
     line_total_amount = models.PositiveIntegerField()
     refunded_amount = models.PositiveIntegerField(default=0)
     source_video_id = models.UUIDField(null=True, blank=True)
@@ -148,8 +157,10 @@ class OrderLine(models.Model):
                 name="order_line_returns_what_was_delivered",
             ),
             models.CheckConstraint(
-                condition=Q(line_total_amount=F("unit_price_amount") * F("quantity")),
-                name="order_line_total_adds_up",
+                condition=Q(
+                    line_total_amount=F("unit_price_amount") * F("quantity") - F("discount_amount")
+                ),
+                name="order_line_net_total_adds_up",
             ),
             models.CheckConstraint(
                 condition=Q(refunded_amount__lte=F("line_total_amount")),

@@ -63,6 +63,22 @@ def order_render(order: Order) -> dict[str, Any]:
         "subtotal": _money(order.subtotal_amount, currency),
         "shipping": _money(order.shipping_amount, currency),
         "total": _money(order.total_amount, currency),
+        "discount_total": _money(order.discount_amount, currency),
+        "discounts": [
+            {
+                "code": discount["code"],
+                "kind": discount["kind"],
+                "description": discount["description"],
+                "amount": _money(discount["amount"], currency),
+                "merchant_id": discount["merchant_id"],
+                "shipping": _money(discount["shipping"], currency),
+                "lines": [
+                    {"line_id": line_id, "amount": _money(amount, currency)}
+                    for line_id, amount in discount["lines"].items()
+                ],
+            }
+            for discount in order.discounts
+        ],
         "refunded": _money(order.refunded_amount, currency),
         "lines": [
             {
@@ -74,6 +90,8 @@ def order_render(order: Order) -> dict[str, Any]:
                 "sku": line.sku,
                 "quantity": line.quantity,
                 "unit_price": _money(line.unit_price_amount, currency),
+                "list_price": _money(line.unit_price_amount * line.quantity, currency),
+                "discount": _money(line.discount_amount, currency),
                 "line_total": _money(line.line_total_amount, currency),
                 "source": None
                 if line.source_video_id is None

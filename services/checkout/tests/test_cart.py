@@ -18,7 +18,9 @@ def _add(client, variant_id, quantity=1, source=None):
     return client.post("/api/v1/cart/lines/", body, format="json")
 
 
-def test_adding_a_line_prices_it_with_one_catalog_call(client_for, catalog, variants, source):
+def test_adding_a_line_prices_it_and_the_cart_with_two_catalog_calls(
+    client_for, catalog, variants, source
+):
     variant = variants[0]
     with mock.patch.object(
         requests.Session, "request", autospec=True, side_effect=requests.Session.request
@@ -26,7 +28,11 @@ def test_adding_a_line_prices_it_with_one_catalog_call(client_for, catalog, vari
         response = _add(client_for("u1"), variant["id"], 2, source)
     assert response.status_code == 201
     catalog_calls = [call for call in sent.call_args_list if call.args[2].startswith(catalog.url)]
-    assert len(catalog_calls) == 1
+    # One quote checks and prices the line; one prices the cart with its promotions.
+    assert [call.args[2].removeprefix(catalog.url) for call in catalog_calls] == [
+        "/internal/v1/quotes/",
+        "/internal/v1/quotes/",
+    ]
     cart = response.json()
     assert [(line["variant_id"], line["quantity"], line["source"]) for line in cart["lines"]] == [
         (variant["id"], 2, source)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "merchants",
     "staff",
     "products",
+    "promotions",
     "inventory",
     # Above every app: the demo seed writes rows of each of them.
     "demo",

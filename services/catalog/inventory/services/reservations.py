@@ -16,11 +16,16 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from promotions.services import (
+    promotion_uses_consume,
+    promotion_uses_give_back,
+    promotion_uses_hold,
+)
 
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core.errors import CatalogErrorCode, variant_unavailable_error
-from inventory.models import Reservation, ReservationLine, StockMovement
+from inventory.models import Reservation, ReservationLine, ReservationPromotion, StockMovement
 from inventory.services.counters import stock_movements_record, stock_shift, variants_lock
 from products.models import Product, Variant
 from products.services import product_changes_publish
@@ -38,8 +43,13 @@ def _merge(lines: Iterable[tuple[uuid.UUID, int]]) -> Lines:
     return sorted(totals.items())
 
 
-def _fingerprint(lines: Lines) -> str:
-    return hashlib.sha256(repr([(str(v), q) for v, q in lines]).encode()).hexdigest()
+def _fingerprint(
+    lines: Lines, promotion_ids: list[uuid.UUID] | None = None, customer_id: str | None = None
+) -> str:
+    held: list[object] = [(str(v), q) for v, q in lines]
+    if promotion_ids:  # without promotions, the fingerprint is what it always was
+        held.append((sorted(str(p) for p in promotion_ids), customer_id))
+    return hashlib.sha256(repr(held).encode()).hexdigest()
 
 
 def _products_of(variants: Iterable[Variant]) -> set[uuid.UUID]:
@@ -47,23 +57,38 @@ def _products_of(variants: Iterable[Variant]) -> set[uuid.UUID]:
 
 
 def reservation_create(
-    *, key: str, lines: Iterable[tuple[uuid.UUID, int]], ttl_seconds: int
+    *,
+    key: str,
+    lines: Iterable[tuple[uuid.UUID, int]],
+    ttl_seconds: int,
+    promotion_ids: Iterable[uuid.UUID] = (),
+    customer_id: str | None = None,
 ) -> tuple[Reservation, bool]:
-    """Hold stock for every line, all or nothing. Returns the reservation and whether it
-    was created now (False: the same key was seen before and nothing changed).
+    """Hold stock for every line and one use of each promotion for `customer_id`, all or
+    nothing. Returns the reservation and whether it was created now (False: the same key
+    was seen before and nothing changed).
 
     Raises 409 `out_of_stock` naming each short line, 422 `variant_unavailable` for
     unknown or unsellable variants, 422 `reservation_key_reused` for a key seen with
-    other lines.
+    other lines; for promotions 409 `promotion_exhausted`, `promotion_already_used`,
+    `promotion_expired` (`promotions.services.promotion_uses_hold`).
     """
     merged = _merge(lines)
-    fingerprint = _fingerprint(merged)
+    promotions = sorted(set(promotion_ids))
+    fingerprint = _fingerprint(merged, promotions, customer_id)
     existing = Reservation.objects.filter(key=key).first()
     if existing is not None:
         return _replayed(existing, fingerprint), False
     try:
         with transaction.atomic():
-            reservation = _reserve(key=key, lines=merged, fingerprint=fingerprint, ttl=ttl_seconds)
+            reservation = _reserve(
+                key=key,
+                lines=merged,
+                fingerprint=fingerprint,
+                ttl=ttl_seconds,
+                promotion_ids=promotions,
+                customer_id=customer_id,
+            )
     except IntegrityError:
         # A concurrent request with the same key won the insert; answer as a replay.
         existing = Reservation.objects.filter(key=key).first()
@@ -84,7 +109,15 @@ def _replayed(reservation: Reservation, fingerprint: str) -> Reservation:
     return reservation
 
 
-def _reserve(*, key: str, lines: Lines, fingerprint: str, ttl: int) -> Reservation:
+def _reserve(
+    *,
+    key: str,
+    lines: Lines,
+    fingerprint: str,
+    ttl: int,
+    promotion_ids: list[uuid.UUID],
+    customer_id: str | None,
+) -> Reservation:
     variants = variants_lock(variant_ids=[variant_id for variant_id, _ in lines])
     missing = [
         index
@@ -120,6 +153,8 @@ def _reserve(*, key: str, lines: Lines, fingerprint: str, ttl: int) -> Reservati
             },
         )
     stock_shift(on_hand={}, reserved=dict(lines))
+    # After the variants: every writer locks variants, then promotions (ADR 32).
+    promotion_uses_hold(promotion_ids=promotion_ids, customer_id=customer_id)
     reservation = Reservation.objects.create(
         key=key,
         lines_fingerprint=fingerprint,
@@ -129,6 +164,14 @@ def _reserve(*, key: str, lines: Lines, fingerprint: str, ttl: int) -> Reservati
         [
             ReservationLine(reservation=reservation, variant_id=variant_id, quantity=quantity)
             for variant_id, quantity in lines
+        ]
+    )
+    ReservationPromotion.objects.bulk_create(
+        [
+            ReservationPromotion(
+                reservation=reservation, promotion_id=promotion_id, customer_id=customer_id or ""
+            )
+            for promotion_id in promotion_ids
         ]
     )
     product_changes_publish(product_ids=_products_of(variants.values()))
@@ -160,8 +203,10 @@ def reservation_commit(*, reservation_id: uuid.UUID, actor: str = "system:checko
         )
     variants = variants_lock(variant_ids=[variant_id for variant_id, _ in lines])
     taken = {variant_id: -quantity for variant_id, quantity in lines}
+    promotion_ids, customer_id = _held_promotions(reservation)
     if reservation.status == Reservation.Status.ACTIVE:
         stock_shift(on_hand=taken, reserved=taken)
+        promotion_uses_consume(promotion_ids=promotion_ids)
     else:  # expired: the units went back to the shelf; take them again if still there
         short = [v for v, q in lines if variants[v].quantity_available < q]
         if short:
@@ -171,6 +216,8 @@ def reservation_commit(*, reservation_id: uuid.UUID, actor: str = "system:checko
                 status=409,
             )
         stock_shift(on_hand=taken, reserved={})
+        # The uses went back too: taken again, consumed at once, if any are left.
+        promotion_uses_hold(promotion_ids=promotion_ids, customer_id=customer_id, consumed=True)
     stock_movements_record(
         locked=variants,
         deltas=taken,
@@ -185,10 +232,19 @@ def reservation_commit(*, reservation_id: uuid.UUID, actor: str = "system:checko
     return reservation
 
 
+def _held_promotions(reservation: Reservation) -> tuple[list[uuid.UUID], str | None]:
+    """The promotions whose uses the reservation holds, and for which buyer."""
+    held = list(reservation.promotions.values_list("promotion_id", "customer_id"))
+    customer_id = next((customer for _, customer in held if customer), None)
+    return [promotion_id for promotion_id, _ in held], customer_id
+
+
 def _give_back(reservation: Reservation, lines: Lines, status: str) -> None:
     # Only `quantity_reserved` moves: the units never left the shelf, so no movement.
     variants = variants_lock(variant_ids=[variant_id for variant_id, _ in lines])
     stock_shift(on_hand={}, reserved={variant_id: -quantity for variant_id, quantity in lines})
+    promotion_ids, customer_id = _held_promotions(reservation)
+    promotion_uses_give_back(promotion_ids=promotion_ids, customer_id=customer_id)
     reservation.status = status
     reservation.save(update_fields=["status", "updated_at"])
     product_changes_publish(product_ids=_products_of(variants.values()))

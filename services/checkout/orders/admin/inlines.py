@@ -33,6 +33,7 @@ class OrderLineInline(_ReadOnlyInline):
         "sku",
         "quantity",
         "unit_price",
+        "discount",
         "line_total",
         "refunded",
         "product_link",
@@ -52,7 +53,11 @@ class OrderLineInline(_ReadOnlyInline):
     def unit_price(self, line: OrderLine) -> str:
         return money(line.unit_price_amount, line.order.currency)
 
-    @admin.display(description="Line total")
+    @admin.display(description="Discount")
+    def discount(self, line: OrderLine) -> str:
+        return money(line.discount_amount, line.order.currency)
+
+    @admin.display(description="Line total (net)")
     def line_total(self, line: OrderLine) -> str:
         return money(line.line_total_amount, line.order.currency)
 

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from carts.selectors import cart_lines_for_checkout
-from carts.services import cart_lines_take, cart_source_check
+from carts.selectors import cart_codes_of_user, cart_lines_for_checkout
+from carts.services import cart_lines_take, cart_source_check, promotion_refused_error
 from clipcart_shared.errors import ApplicationError
 from core import catalog
 from core.errors import CheckoutErrorCode
@@ -66,7 +66,9 @@ def checkout_create(
     `payment_provider_unavailable`.
     """
     cart_line_ids: list[uuid.UUID] = []
+    codes: list[str] = []
     if lines is None:
+        codes = cart_codes_of_user(user_id=user_id)
         cart_lines = cart_lines_for_checkout(user_id=user_id)
         lines = [
             CheckoutLine(
@@ -81,7 +83,15 @@ def checkout_create(
         cart_line_ids = [line.id for line in cart_lines]
     if not lines:
         raise ApplicationError(CheckoutErrorCode.CART_EMPTY, "The cart is empty.", status=422)
-    quote = catalog.quote(lines=[(line.variant_id, line.quantity) for line in lines])
+    quote = catalog.quote(
+        lines=[(line.variant_id, line.quantity) for line in lines],
+        codes=codes,
+        customer_id=user_id,
+    )
+    if quote["codes_refused"]:
+        # The buyer asked for this code: never charge without it silently.
+        refused = quote["codes_refused"][0]
+        raise promotion_refused_error(code=refused["code"], reason=refused["reason"])
     if not cart_line_ids:
         _sources_check(lines, quote["lines"])
     currencies = {quoted["unit_price"]["currency"] for quoted in quote["lines"]}
@@ -94,15 +104,24 @@ def checkout_create(
         )
     currency = currencies.pop()
     order_id = checkout_hold_claim(user_id=user_id, lines=_quantities(lines), quote=quote)
-    subtotal = sum(quoted["line_total"]["amount"] for quoted in quote["lines"])
+    # What is charged is the lines' net totals and the shipping after free shipping.
+    subtotal = sum(quoted["net_total"]["amount"] for quoted in quote["lines"])
     merchants = {merchant["id"]: merchant for merchant in quote["merchants"]}
-    shipping = sum(merchant["shipping_fee"]["amount"] for merchant in merchants.values())
+    shipping = sum(
+        merchant["shipping_fee"]["amount"] - merchant["shipping_discount"]["amount"]
+        for merchant in merchants.values()
+    )
+    discount_total = sum(discount["amount"]["amount"] for discount in quote["discounts"])
     stripe_api.charge_amount_check(amount=subtotal + shipping, currency=currency)
+    # The promotions' uses are held in the stock's reservation: same expiry, same release.
     reservation = catalog.reservation_create(
         key=f"order-{order_id}",
         lines=[(line.variant_id, line.quantity) for line in lines],
         ttl_seconds=settings.CHECKOUT_RESERVATION_SECONDS,
+        promotion_ids=[discount["promotion_id"] for discount in quote["discounts"]],
+        customer_id=user_id,
     )
+    line_ids = [uuid.uuid4() for _ in lines]
     payment_intent_id = None
     try:
         payment_intent_id, client_secret, customer_id = payment_intent_for_checkout(
@@ -123,6 +142,8 @@ def checkout_create(
                 subtotal_amount=subtotal,
                 shipping_amount=shipping,
                 total_amount=subtotal + shipping,
+                discount_amount=discount_total,
+                discounts=_discounts_of(quote["discounts"], line_ids),
                 reservation_id=reservation["id"],
                 payment_intent_id=payment_intent_id,
                 stripe_customer_id=customer_id,
@@ -132,6 +153,7 @@ def checkout_create(
             OrderLine.objects.bulk_create(
                 [
                     OrderLine(
+                        id=line_id,
                         order=order,
                         variant_id=line.variant_id,
                         product_id=quoted["product_id"],
@@ -141,14 +163,15 @@ def checkout_create(
                         title=quoted["title"],
                         quantity=line.quantity,
                         unit_price_amount=quoted["unit_price"]["amount"],
-                        line_total_amount=quoted["line_total"]["amount"],
+                        discount_amount=quoted["discount"]["amount"],
+                        line_total_amount=quoted["net_total"]["amount"],
                         source_video_id=line.source_video_id,
                         source_tag_id=line.source_tag_id,
                         source_added_at=None
                         if line.source_video_id is None
                         else line.source_added_at or timezone.now(),
                     )
-                    for line, quoted in zip(lines, quote["lines"], strict=True)
+                    for line_id, line, quoted in zip(line_ids, lines, quote["lines"], strict=True)
                 ]
             )
             if cart_line_ids:
@@ -179,6 +202,26 @@ def checkout_create(
         raise
     logger.info("Checkout created", extra={"order_id": str(order_id), "total": order.total_amount})
     return Checkout(order, client_secret, customer_id, customer_keys)
+
+
+def _discounts_of(discounts: list[dict[str, Any]], line_ids: list[uuid.UUID]) -> list[Any]:
+    """The quote's discounts as the order keeps them: each line by its id."""
+    return [
+        {
+            "promotion_id": discount["promotion_id"],
+            "merchant_id": discount["merchant_id"],
+            "code": discount["code"],
+            "kind": discount["kind"],
+            "description": discount["description"],
+            "amount": discount["amount"]["amount"],
+            "shipping": discount["shipping"]["amount"],
+            "lines": {
+                str(line_ids[share["index"]]): share["amount"]["amount"]
+                for share in discount["lines"]
+            },
+        }
+        for discount in discounts
+    ]
 
 
 def _sources_check(lines: list[CheckoutLine], quoted_lines: list[dict[str, Any]]) -> None:

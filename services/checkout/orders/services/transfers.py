@@ -35,6 +35,7 @@ from orders.services.ledger import (
     transfer_post,
 )
 from orders.services.status import order_locked
+from orders.services.units import units_refunded
 from payments import stripe_api
 from payments.ledger import account_balance
 from payments.models import (
@@ -76,7 +77,7 @@ def part_settles(order: Order, lines: list[OrderLine], *, now: datetime) -> bool
         return False
     closes = []
     for line in lines:
-        refunded_units = line.refunded_amount // max(line.unit_price_amount, 1)
+        refunded_units = units_refunded(line)
         if line.delivered_quantity + refunded_units < line.quantity:
             return False
         if line.delivered_quantity and line.returns_close_at is None:

@@ -31,5 +31,21 @@ def lines_of_order(
 
 
 def unit_share(line: OrderLine, units: int) -> int:
-    """What `units` of the line were paid (its total is its unit price times its units)."""
-    return line.unit_price_amount * units
+    """What `units` of the line were paid: their share of its net total (list price less
+    its discount), rounded down, all of it for all its units. Without a discount this is
+    the unit price times the units."""
+    if units >= line.quantity:
+        return line.line_total_amount
+    return line.line_total_amount * units // line.quantity
+
+
+def units_refunded(line: OrderLine) -> int:
+    """How many of the line's units its refunded amount pays back: the most units whose
+    `unit_share` it covers. A discounted line's shares round down at each refund, so it
+    is allowed one minor unit per unit of rounding; without a discount this is the
+    refunded amount over the unit price."""
+    if line.line_total_amount == 0:  # a free line: nothing is ever paid back
+        return 0
+    slack = line.quantity - 1 if line.discount_amount else 0
+    covered = ((line.refunded_amount + slack + 1) * line.quantity - 1) // line.line_total_amount
+    return min(covered, line.quantity)

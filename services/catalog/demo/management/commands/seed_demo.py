@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from promotions.models import Promotion
 
 from clipcart_shared.merchant_access.demo_logins import demo_seed_refuse_in_production
 from core.admin import merchant_staff_group_ensure
@@ -238,7 +240,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data seeded: {users} users, {merchants} merchants, {products} products, "
-                "{variants} variants, {categories} categories created; "
+                "{variants} variants, {categories} categories, {promotions} promotions created; "
                 "{categorised} existing products given a category.".format(**created)
             )
         )
@@ -251,6 +253,7 @@ class Command(BaseCommand):
             "variants": 0,
             "categories": 0,
             "categorised": 0,
+            "promotions": 0,
         }
         users = get_user_model()._default_manager
         group = merchant_staff_group_ensure()
@@ -283,6 +286,7 @@ class Command(BaseCommand):
                 created["users"] += 1
             user.groups.add(group)
             merchant.staff.add(user)
+            created["promotions"] += self._seed_code(merchant)
             for product_spec in spec.products:
                 category = categories[product_spec.category]
                 if self._create_product(merchant, category, product_spec, created):
@@ -293,6 +297,25 @@ class Command(BaseCommand):
         if new_products:
             product_changes_publish(product_ids=new_products)
         return created
+
+    def _seed_code(self, merchant: Merchant) -> bool:
+        """A code per demo merchant (`ALPINE10`, `HARBOR10`): 10 % off its part of a cart,
+        once per buyer, 100 uses. Automatic promotions are left out on purpose: they
+        would change every demo and test price."""
+        _, is_created = Promotion.objects.get_or_create(
+            code=f"{merchant.slug.upper()}10",
+            defaults={
+                "id": demo_id("promotion", merchant.slug),
+                "merchant": merchant,
+                "name": "10 % off (demo code)",
+                "kind": Promotion.Kind.PERCENT,
+                "percent_off": 10,
+                "starts_at": datetime(2025, 1, 1, tzinfo=UTC),
+                "usage_limit": 100,
+                "per_customer_limit": 1,
+            },
+        )
+        return is_created
 
     def _categorise_product(self, category: Category, spec: DemoProduct) -> bool:
         """Give a demo product seeded before categories existed its category."""

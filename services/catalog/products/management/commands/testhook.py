@@ -5,9 +5,12 @@ settings."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
+from promotions.models import Promotion
 
 from clipcart_shared.testhook import HookCommand
 from merchants.models import Merchant
@@ -51,6 +54,24 @@ def products_status_set(*, product_ids: list[str], status: str) -> Any:
     return products_set_status(product_ids=[uuid.UUID(item) for item in product_ids], status=status)
 
 
+def promotion_create(**fields: Any) -> dict[str, Any]:
+    """A promotion of `merchant_id` (model fields; `starts_at` defaults to an hour ago,
+    `product_ids` chooses products); returns {id, code}."""
+    product_ids = fields.pop("product_ids", None)
+    fields.setdefault("starts_at", timezone.now() - timedelta(hours=1))
+    fields.setdefault("name", "Test promotion")
+    promotion = Promotion.objects.create(**fields)
+    if product_ids:
+        promotion.products.set(product_ids)
+    return {"id": str(promotion.id), "code": promotion.code}
+
+
+def promotion_uses(*, promotion_id: str) -> list[int]:
+    """[reserved, consumed] uses of a promotion."""
+    promotion = Promotion.objects.get(id=promotion_id)
+    return [promotion.uses_reserved, promotion.uses_consumed]
+
+
 class Command(HookCommand):
     hooks = {
         "variants_stock_set": variants_stock_set,
@@ -58,4 +79,6 @@ class Command(HookCommand):
         "merchant_max_units_per_buyer_set": merchant_max_units_per_buyer_set,
         "variant_price_and_shipping_set": variant_price_and_shipping_set,
         "products_status_set": products_status_set,
+        "promotion_create": promotion_create,
+        "promotion_uses": promotion_uses,
     }
