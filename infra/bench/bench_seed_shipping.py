@@ -27,8 +27,8 @@ def main() -> int:
     django.setup()
     from django.db import transaction
     from django.utils import timezone
-    from merchant_api.services import merchant_api_key_create
 
+    from merchant_api.services import merchant_api_key_create
     from orders.models import Order, OrderLine
 
     merchant = uuid.uuid4()

@@ -1,6 +1,4 @@
 from django.urls import path
-from promotions import apis as promotion_apis
-from staff import apis as staff_apis
 
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
     handler400,
@@ -11,6 +9,8 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
 )
 from inventory import apis as inventory_apis
 from products import apis as product_apis
+from promotions import apis as promotion_apis
+from staff import apis as staff_apis
 
 api_v1 = [
     path("products/", product_apis.ProductListApi.as_view(), name="product-list"),

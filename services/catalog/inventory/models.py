@@ -5,9 +5,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from promotions.models import Promotion
 
 from products.models import Variant
+from promotions.models import Promotion
 
 
 class Reservation(models.Model):

@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clipcart_shared.money import Money
-from core.admin import MerchantChoicesAdminMixin
+from merchants.admin import MerchantChoicesAdminMixin
 from promotions.models import Promotion
 from promotions.pricing import code_normalize
 

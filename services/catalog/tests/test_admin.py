@@ -8,19 +8,19 @@ import uuid
 from io import StringIO
 
 import pytest
-from demo.management.commands.seed_demo import demo_id
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
-from promotions.models import Promotion
 
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_tools.testing.fixtures import admin_lockout_answers
+from demo.management.commands.seed_demo import demo_id
 from inventory.models import Reservation, ReservationLine
 from merchants.models import Merchant
 from products.models import Product
+from promotions.models import Promotion
 from tests.admin_pages import ADMIN, MERCHANTS, PRODUCTS, VARIANTS, _listed
 from tests.factories import ProductFactory
 

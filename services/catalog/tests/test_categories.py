@@ -8,13 +8,13 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from demo.management.commands.seed_demo import demo_id
 from django.core.management import call_command
 from django.db import connection, migrations
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
 from clipcart_shared.outbox.models import OutboxEvent
+from demo.management.commands.seed_demo import demo_id
 from products.models import Category, Product
 from products.services import product_changes_publish
 from tests.factories import (

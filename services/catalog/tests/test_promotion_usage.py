@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from promotions.models import Promotion, PromotionCustomerUse
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import service_token_mint
 from inventory.models import Reservation, ReservationPromotion
 from inventory.services import reservations_expire
+from promotions.models import Promotion, PromotionCustomerUse
 from tests.factories import PromotionFactory, VariantFactory
 from tests.test_reservation_concurrency import run_concurrently
 

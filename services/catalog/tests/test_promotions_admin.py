@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import F
-from promotions.models import Promotion
 
+from promotions.models import Promotion
 from tests.admin_pages import ADMIN
 from tests.factories import PromotionFactory
 

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from promotions.models import PromotionCustomerUse
 
+from promotions.models import PromotionCustomerUse
 from tests.factories import MerchantFactory, ProductFactory, PromotionFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,6 @@ import pytest
 from axes.models import AccessAttempt, AccessLog
 from django.test import Client, override_settings
 from django.utils import timezone
-from staff.models import StaffSession
 
 from clipcart_shared.console.cookie import (
     CONSOLE_COOKIE,
@@ -19,6 +18,7 @@ from clipcart_shared.console.cookie import (
     console_token_load,
 )
 from merchants.models import Merchant
+from staff.models import StaffSession
 from tests.factories import MerchantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import uuid
 from datetime import timedelta
 
 from django.utils import timezone
-from merchant_api.services import merchant_api_key_create
 
+from merchant_api.services import merchant_api_key_create
 from orders.models import Order, OrderLine
 from tests.conftest import ADDRESS
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from merchant_api.models import MerchantApiKey
-from merchant_api.services import merchant_api_keys_revoke
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import service_token_mint
 from clipcart_shared.outbox.models import OutboxEvent
+from merchant_api.models import MerchantApiKey
+from merchant_api.services import merchant_api_keys_revoke
 from orders.events import order_delivered_event
 from orders.models import Order, Shipment
 from tests.shipping_rows import MERCHANT_A, MERCHANT_B, merchant_key, paid_order

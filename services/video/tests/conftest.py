@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from demo.management.commands.seed_demo import STAFF_PERMISSIONS
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
@@ -16,6 +15,7 @@ from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_shared.outbox.services import event_consume
 from clipcart_tools.testing.services import free_port
 from creators.models import Creator
+from demo.management.commands.seed_demo import STAFF_PERMISSIONS
 from tests.catalog_server import CatalogServer, catalog_server
 from tests.checkout_server import CheckoutServer, checkout_server
 from tests.factories import (

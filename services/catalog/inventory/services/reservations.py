@@ -16,11 +16,6 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from promotions.services import (
-    promotion_uses_consume,
-    promotion_uses_give_back,
-    promotion_uses_hold,
-)
 
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.sweeps.services import rows_backed_off, rows_each
@@ -29,6 +24,11 @@ from inventory.models import Reservation, ReservationLine, ReservationPromotion,
 from inventory.services.counters import stock_movements_record, stock_shift, variants_lock
 from products.models import Product, Variant
 from products.services import product_changes_publish
+from promotions.services import (
+    promotion_uses_consume,
+    promotion_uses_give_back,
+    promotion_uses_hold,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from merchant_api.models import MerchantApiKey
-from merchant_api.services import key_hash
 
 from clipcart_shared.merchant_access.models import MerchantMembership
 from clipcart_tools.testing.fixtures import signed_in
 from core.management.commands.seed_demo import STAFF_PERMISSIONS
+from merchant_api.models import MerchantApiKey
+from merchant_api.services import key_hash
 from orders.models import MerchantPolicy, Shipment
 from orders.services import shipment_create
 from tests.admin.conftest import ADMIN, ORDERS, _group, _inline_objects, _messages

@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from promotions.models import Promotion
 
 from clipcart_shared.merchant_access.demo_logins import demo_seed_refuse_in_production
 from core.admin import merchant_staff_group_ensure
@@ -26,6 +25,7 @@ from inventory.models import StockMovement
 from merchants.models import Merchant
 from products.models import Category, Product, Variant
 from products.services import product_changes_publish
+from promotions.models import Promotion
 
 DEMO_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "demo.clipcart.dev")
 IMAGE_BASE = "https://images.clipcart.dev/demo/"

@@ -10,12 +10,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from promotions.models import Promotion
 
 from clipcart_shared.testhook import HookCommand
 from merchants.models import Merchant
 from products.models import Variant
 from products.services import product_changes_publish, products_set_status
+from promotions.models import Promotion
 
 
 def variants_stock_set(*, variant_ids: list[str], on_hand: int) -> None:
