@@ -36,3 +36,5 @@ class CheckoutErrorCode(enum.StrEnum):
     SHIPMENT_NOT_FOUND = "shipment_not_found"
     INVALID_TRACKING_URL = "invalid_tracking_url"
     INVALID_SHIPMENT = "invalid_shipment"
+    # Creators' payouts in the ledger (payments.creator_payouts)
+    PAYOUT_SHARES_MISMATCH = "payout_shares_mismatch"
