@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -102,7 +103,7 @@ ON CONFLICT (source_key) DO NOTHING
 def settled_commission_freeze(*, now: datetime | None = None) -> int:
     """Freeze what settled (step 1); how many entries it added."""
     now = now or timezone.now()
-    params = {"now": now, "default_model": AttributionModel.LAST_TOUCH.value}
+    params: dict[str, Any] = {"now": now, "default_model": AttributionModel.LAST_TOUCH.value}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FREEZE_LOCK])
         cursor.execute(_SETTLED_LINES, params)
