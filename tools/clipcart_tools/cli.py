@@ -230,6 +230,8 @@ def _demo(arguments: argparse.Namespace) -> int:
             try:
                 stack.wait_ready(
                     [f"{url}/readyz" for url in base.values()] + [stripe],
+                    # A first start on a busy machine (CI, a shared box) can be slow.
+                    timeout=300,
                     progress=lambda url: print(f"  ready: {url}", flush=True),
                 )
                 journey = Journey(

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from clipcart_shared.connect import PayoutStatus
@@ -30,7 +30,7 @@ def creator_payouts_summary(*, creator: Creator, now: datetime | None = None) ->
     (negative: a clawback carried forward); and the next payout — the next batch's date
     and, per currency, what it would pay and its status: `scheduled`, `due` (this batch
     has not paid it yet: the next run does), `below_minimum` (it rolls over) or
-    `account_not_enabled`. Four queries."""
+    `account_not_enabled`. Three queries."""
     now = now or timezone.now()
     batch = batch_of(now)
     sums = (
@@ -43,18 +43,17 @@ def creator_payouts_summary(*, creator: Creator, now: datetime | None = None) ->
         )
         .order_by("currency")
     )
-    paid = dict(
-        CreatorPayout.objects.filter(creator=creator, status=CreatorPayout.Status.SENT)
+    payouts = (
+        CreatorPayout.objects.filter(creator=creator)
         .values("currency")
-        .annotate(total=Sum("amount"))
-        .values_list("currency", "total")
+        .annotate(
+            sent=Sum("amount", filter=Q(status=CreatorPayout.Status.SENT)),
+            this_batch=Count("id", filter=Q(batch=batch) & ~Q(status=CreatorPayout.Status.FAILED)),
+        )
         .order_by()
     )
-    paid_this_batch = set(
-        CreatorPayout.objects.filter(creator=creator, batch=batch)
-        .exclude(status=CreatorPayout.Status.FAILED)
-        .values_list("currency", flat=True)
-    )
+    paid = {row["currency"]: int(row["sent"] or 0) for row in payouts if row["sent"]}
+    paid_this_batch = {row["currency"] for row in payouts if row["this_batch"]}
     account = CreatorPayoutAccount.objects.filter(creator=creator).first()
     enabled = account is not None and account.status == CreatorPayoutAccount.Status.ENABLED
     minimum = max(settings.CREATOR_PAYOUT_MINIMUM_AMOUNT, 1)

@@ -372,3 +372,22 @@ def test_a_sent_payout_is_recorded_in_checkouts_ledger_once(stripe_emulator, tag
         idempotency_key=str(uuid.uuid4()),
     )
     assert again == {"recorded": False}
+
+
+def test_platform_staff_read_payouts_and_balances_in_the_admin_merchant_staff_do_not(
+    stripe_emulator, tag, superuser_client, staff_client
+):
+    enabled_account(tag.video.creator, stripe_emulator)
+    settled_sale(tag, 6000)
+    creator_payouts_run(now=T1)
+    creator_payouts_run(now=T2)
+    payout = CreatorPayout.objects.get()
+    pages = ["/video/admin/payouts/creatorpayout/", "/video/admin/payouts/balanceentry/"]
+
+    listed = [superuser_client.get(page) for page in pages]
+
+    assert [page.status_code for page in listed] == [200, 200]
+    assert payout.stripe_transfer_id in listed[0].content.decode()
+    assert {row.kind for row in listed[1].context["cl"].result_list} == {"commission", "payout"}
+    assert [staff_client.get(page).status_code for page in pages] == [403, 403]
+    assert superuser_client.post(f"{pages[0]}{payout.id}/delete/").status_code == 403
