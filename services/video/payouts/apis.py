@@ -3,7 +3,7 @@ Stripe's Connect webhook; the earnings answer with its payouts."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -118,6 +118,9 @@ class NextPayoutSerializer(serializers.Serializer):
     amounts = NextPayoutAmountSerializer(many=True)
 
 
+# The earnings answer's component keeps its name (`Earnings`): generated clients see the
+# fields added, not a new type.
+@extend_schema_serializer(component_name="Earnings")
 class EarningsWithPayoutsSerializer(EarningsSerializer):
     payouts = PayoutCurrencySerializer(
         many=True, help_text="Per currency, all time (not limited to the days asked)."
