@@ -216,6 +216,8 @@ def _demo(arguments: argparse.Namespace) -> int:
         # the sweeps and payout batches that pay it out as short.
         for name, value in DEMO_ENVIRONMENT.items():
             environment.setdefault(name, value)
+        # Workers booting on a busy machine are not taken for hung ones.
+        environment.setdefault("WORKER_LIVENESS_GRACE_SECONDS", "120")
         _migrate_and_seed(environment)
         base = {
             service: f"http://127.0.0.1:{environment[f'{service.upper()}_PORT']}"
