@@ -391,3 +391,12 @@ def test_platform_staff_read_payouts_and_balances_in_the_admin_merchant_staff_do
     assert {row.kind for row in listed[1].context["cl"].result_list} == {"commission", "payout"}
     assert [staff_client.get(page).status_code for page in pages] == [403, 403]
     assert superuser_client.post(f"{pages[0]}{payout.id}/delete/").status_code == 403
+
+
+def test_the_payout_run_is_on_beat_and_registered_by_the_worker(settings):
+    from config.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+
+    assert settings.CELERY_BEAT_SCHEDULE["creator-payouts"]["task"] == "payouts.creator_payouts_run"
+    assert "payouts.creator_payouts_run" in app.tasks
