@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clipcart_shared.serializers import UUIDField
+from clipcart_shared.serializers import CharField, CurrencyField, IntegerField, UUIDField
 from clipcart_shared.views import InternalApiView
 from payments.creator_payouts import creator_payout_post
 
@@ -19,14 +19,14 @@ class CreatorPayoutRecordApi(InternalApiView):
 
     class MerchantShareSerializer(serializers.Serializer):
         merchant_id = UUIDField()
-        amount = serializers.IntegerField(min_value=-(2**53), max_value=2**53)
+        amount = IntegerField(min_value=-(2**53), max_value=2**53)
 
     class PayoutSerializer(serializers.Serializer):
         payout_id = UUIDField()
         creator_id = UUIDField()
-        currency = serializers.RegexField(r"^[A-Za-z]{3}$")
-        amount = serializers.IntegerField(min_value=1, max_value=2**53)
-        stripe_transfer_id = serializers.CharField(max_length=255)
+        currency = CurrencyField()
+        amount = IntegerField(min_value=1, max_value=2**53)
+        stripe_transfer_id = CharField(max_length=255)
         merchants = serializers.ListField(min_length=1, max_length=1000)
 
         def validate_merchants(self, value: list[object]) -> list[dict[str, object]]:
@@ -50,7 +50,7 @@ class CreatorPayoutRecordApi(InternalApiView):
         data = body.validated_data
         recorded = creator_payout_post(
             payout_id=data["payout_id"],
-            currency=data["currency"].upper(),
+            currency=data["currency"],
             amount=data["amount"],
             stripe_transfer_id=data["stripe_transfer_id"],
             merchants=[(share["merchant_id"], share["amount"]) for share in data["merchants"]],

@@ -518,7 +518,15 @@ def test_shares_that_do_not_add_up_are_422_and_nothing_is_posted(video_service):
 
 @pytest.mark.parametrize(
     "change",
-    [{"amount": 0}, {"amount": -5}, {"currency": "EURO"}, {"merchants": []}, {"payout_id": "x"}],
+    [
+        {"amount": 0},
+        {"amount": -5},
+        {"amount": "500"},
+        {"currency": "EURO"},
+        {"currency": "eur"},
+        {"merchants": []},
+        {"payout_id": "x"},
+    ],
 )
 def test_bad_input_is_400_and_nothing_is_posted(video_service, change):
     response = _post(video_service, _payout([(str(uuid.uuid4()), 500)], **change))
