@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from clipcart_shared.money import Money
 from clipcart_tools.journey import (
     MODELS,
     AdminSession,
@@ -48,7 +49,7 @@ def _paid_out(earnings: dict[str, Any]) -> dict[str, int]:
 
 
 def _money(amount: int, currency: str) -> str:
-    return f"{amount / 100:.2f} {currency.upper()}"
+    return Money(amount, currency).format()
 
 
 def _units(order: dict[str, Any]) -> list[tuple[str, int]]:
