@@ -157,8 +157,8 @@ def creator_payout_make(
 ) -> CreatorPayout | None:
     """Write the creator's payout of this batch in `currency` (their balance as the batch
     began, less what was taken since, per merchant: `payable_in`), committed before Stripe
-    is asked; None when there is nothing to pay
-    (below the minimum, no enabled account) or this batch already has it."""
+    is asked; None when there is nothing to pay (below the minimum, no enabled account)
+    or this batch already has it."""
     with transaction.atomic():
         account = (
             CreatorPayoutAccount.objects.select_for_update()
