@@ -479,7 +479,13 @@ def test_a_payout_of_the_settled_commission_empties_what_is_owed_to_creators(
     commission = _commission(order.lines.get().line_total_amount)
     assert _balance(LedgerAccount.CREATOR_COMMISSION_PAYABLE, merchant) == -commission
     cash = _balance(LedgerAccount.PLATFORM_CASH)
-    body = _payout([(first["merchant_id"], commission)])
+    assert cash == _stripe_available(stripe_emulator, order.currency)
+    # What video does: the creator's payout, a transfer from the platform's balance.
+    creator = _creator(stripe_emulator)
+    paid = stripe_client(stripe_emulator, STRIPE_KEY).v1.transfers.create(
+        {"amount": commission, "currency": order.currency.lower(), "destination": creator}
+    )
+    body = _payout([(first["merchant_id"], commission)], stripe_transfer_id=paid.id)
 
     response = _post(video_service, body)
     replay = _post(video_service, body)
@@ -489,7 +495,34 @@ def test_a_payout_of_the_settled_commission_empties_what_is_owed_to_creators(
     assert LedgerEntry.objects.filter(kind="creator_payout").count() == 1
     assert _balance(LedgerAccount.CREATOR_COMMISSION_PAYABLE, merchant) == 0
     assert _balance(LedgerAccount.PLATFORM_CASH) == cash - commission
+    # The books say what Stripe holds for the platform, to the cent.
+    assert _balance(LedgerAccount.PLATFORM_CASH) == _stripe_available(
+        stripe_emulator, order.currency
+    )
     _assert_balanced()
+
+
+def _stripe_available(emulator: str, currency: str) -> int:
+    balance = stripe_client(emulator, STRIPE_KEY).v1.balance.retrieve()
+    return sum(row.amount for row in balance.available if row.currency == currency.lower())
+
+
+def _creator(emulator: str) -> str:
+    """A creator's Express account at the emulator, onboarded (as video makes them)."""
+    client = stripe_client(emulator, STRIPE_KEY)
+    account = client.v1.accounts.create(
+        {"type": "express", "capabilities": {"transfers": {"requested": True}}}
+    )
+    link = client.v1.account_links.create(
+        {
+            "account": account.id,
+            "type": "account_onboarding",
+            "refresh_url": "https://app.example/refresh",
+            "return_url": "https://app.example/return",
+        }
+    )
+    complete_account_link(link.url)
+    return str(account.id)
 
 
 def test_a_clawback_netted_against_another_merchants_commission_posts_both_shares(
