@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from clipcart_tools.demo_after_payment import DEMO_RETURN_WINDOW_SECONDS
+from clipcart_tools.demo_after_payment import DEMO_ENVIRONMENT
 from clipcart_tools.journey import Endpoints, Journey
 from clipcart_tools.stack import ROOT, Stack
 from clipcart_tools.testing.services import free_port
@@ -114,8 +114,9 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         "ATTRIBUTION_RECONCILE_SECONDS": str(RECONCILE_SECONDS),
         "ATTRIBUTION_RECONCILE_DELAY_SECONDS": str(RECONCILE_SECONDS),
         "LOG_JSON": "false",
-        # Every return window this short: the journey sees a delivered line settle.
-        "RETURN_WINDOW_SECONDS": str(DEMO_RETURN_WINDOW_SECONDS),
+        # Every return window this short: the journey sees a delivered line settle; and
+        # the transfer sweep and the creators' payout batches as short (money out).
+        **DEMO_ENVIRONMENT,
         # The trusting admins ask catalog again this often: removals show within a test.
         "CONSOLE_RECHECK_SECONDS": str(CONSOLE_RECHECK_SECONDS),
         **LIVENESS,

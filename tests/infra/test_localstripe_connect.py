@@ -4,13 +4,10 @@ and their refusals, Idempotency-Key, reversals, and balances that add up."""
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -25,34 +22,17 @@ from clipcart_tools.localstripe import (
     restrict_account,
     stripe_client,
 )
+from clipcart_tools.testing.webhooks import WebhookReceiver
 
 SECRET = "whsec_connect_test"
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-class Receiver:
-    """A tiny webhook endpoint on 127.0.0.1: every POST's (raw body, Stripe-Signature)."""
-
-    def __init__(self) -> None:
-        self.received: queue.Queue[tuple[bytes, str]] = queue.Queue()
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.put((body, self.headers.get("Stripe-Signature", "")))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+class Receiver(WebhookReceiver):
+    """A tiny webhook endpoint on 127.0.0.1, whose deliveries are read as verified events."""
 
     def event(self, timeout: float = 6.0) -> stripe.Event:
-        body, signature = self.received.get(timeout=timeout)
+        body, signature = self.delivery(timeout)
         return stripe.Webhook.construct_event(body, signature, SECRET)
 
 
@@ -62,14 +42,13 @@ def emulator() -> Iterator[tuple[str, Receiver]]:
     with localstripe_server() as base_url:
         register_webhook(base_url, "connect-test", receiver.url, SECRET, ["account.updated"])
         yield base_url, receiver
-    receiver.server.shutdown()
+    receiver.close()
 
 
 @pytest.fixture
 def base(emulator: tuple[str, Receiver]) -> str:
     flush(emulator[0])
-    while not emulator[1].received.empty():
-        emulator[1].received.get()
+    emulator[1].drain()
     return emulator[0]
 
 
@@ -433,4 +412,4 @@ def test_the_runner_sends_account_updated_to_a_connect_webhook_given_at_start() 
             assert event.data.object.charges_enabled is True
             assert receiver.received.empty()
     finally:
-        receiver.server.shutdown()
+        receiver.close()

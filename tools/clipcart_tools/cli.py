@@ -206,14 +206,18 @@ def command_demo(arguments: argparse.Namespace) -> int:
 def _demo(arguments: argparse.Namespace) -> int:
     import requests
 
-    from clipcart_tools.demo_after_payment import DEMO_RETURN_WINDOW_SECONDS
+    from clipcart_tools.demo_after_payment import DEMO_ENVIRONMENT
     from clipcart_tools.demo_journey import demo_play, demo_tables
     from clipcart_tools.journey import Endpoints, Journey, JourneyError
     from clipcart_tools.stack import Stack
 
     with embedded_environment() as environment:
-        # Every return window this short, so the demo sees a delivered line settle.
-        environment.setdefault("RETURN_WINDOW_SECONDS", str(DEMO_RETURN_WINDOW_SECONDS))
+        # Every return window this short, so the demo sees a delivered line settle; and
+        # the sweeps and payout batches that pay it out as short.
+        for name, value in DEMO_ENVIRONMENT.items():
+            environment.setdefault(name, value)
+        # Workers booting on a busy machine are not taken for hung ones.
+        environment.setdefault("WORKER_LIVENESS_GRACE_SECONDS", "120")
         _migrate_and_seed(environment)
         base = {
             service: f"http://127.0.0.1:{environment[f'{service.upper()}_PORT']}"
@@ -228,6 +232,8 @@ def _demo(arguments: argparse.Namespace) -> int:
             try:
                 stack.wait_ready(
                     [f"{url}/readyz" for url in base.values()] + [stripe],
+                    # A first start on a busy machine (CI, a shared box) can be slow.
+                    timeout=300,
                     progress=lambda url: print(f"  ready: {url}", flush=True),
                 )
                 journey = Journey(

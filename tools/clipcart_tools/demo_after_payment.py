@@ -4,7 +4,11 @@ page; the carrier's signed tracking webhook delivers both; the shopper returns t
 line; the staff approve the return, then mark it received with "restock", so it is
 refunded (its credits reversed) and its units go back to catalog's stock; and once the
 return window closes (`RETURN_WINDOW_SECONDS`, short in the demo) the line kept settles:
-the creators' earnings show it `settled` and the returned line `ineligible`.
+the creators' earnings show it `settled` and the returned line `ineligible`. Money out:
+the merchant's staff set up payouts from the admin and the creators from the app (Stripe
+Connect onboarding, on the emulator); once the part settles, checkout transfers the
+merchant its share, and video's next payout batch (`CREATOR_PAYOUT_PERIOD_SECONDS`, short
+in the demo) pays the creators their settled commission.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from clipcart_shared.money import Money
 from clipcart_tools.journey import (
     MODELS,
     AdminSession,
@@ -27,6 +32,24 @@ if TYPE_CHECKING:
 CARRIER = "DHL"
 # The demo shortens every return window to this (checkout's RETURN_WINDOW_SECONDS).
 DEMO_RETURN_WINDOW_SECONDS = 30
+# And money out: checkout's transfer sweep, video's payout batches and their run, and the
+# least a payout sends (minor units).
+DEMO_ENVIRONMENT = {
+    "RETURN_WINDOW_SECONDS": str(DEMO_RETURN_WINDOW_SECONDS),
+    "MERCHANT_TRANSFER_SWEEP_SECONDS": "5",
+    "CREATOR_PAYOUT_PERIOD_SECONDS": "20",
+    "CREATOR_PAYOUT_RUN_SECONDS": "5",
+    "CREATOR_PAYOUT_MINIMUM_AMOUNT": "1",
+}
+
+
+def _paid_out(earnings: dict[str, Any]) -> dict[str, int]:
+    """{currency: paid out} of an earnings answer."""
+    return {row["currency"]: row["paid_out"] for row in earnings.get("payouts", [])}
+
+
+def _money(amount: int, currency: str) -> str:
+    return Money(amount, currency).format()
 
 
 def _units(order: dict[str, Any]) -> list[tuple[str, int]]:
@@ -74,6 +97,34 @@ def demo_after_payment(
         order = journey.wait_for_status(shopper, checkout["order"]["id"], "paid")
         for line in order["lines"]:
             say(f"    {line['quantity']} x {line['title']}")
+
+    merchant = order["lines"][0]["merchant"]
+    with steps.step(f"Staff of {merchant['name']} set up payouts (Stripe Connect onboarding)"):
+        onboarded = admin.post_form(
+            "payments/merchantpayoutaccount/set-up/", {"merchant_id": merchant["id"]}
+        )
+        merchant_account = str(onboarded.json()["account"]["id"])
+
+        def merchant_enabled() -> bool:
+            listed = admin.session.get(
+                f"{admin.base}/payments/merchantpayoutaccount/",
+                params={"status__exact": "enabled"},
+                timeout=30,
+            )
+            return merchant_account in listed.text
+
+        journey.wait("account.updated to enable the merchant's account", merchant_enabled)
+        say(f"    payout account {merchant_account}: enabled")
+    creator_accounts: dict[str, str] = {}
+    paid_before = {creator: _paid_out(journey.earnings(creator)) for creator in creators}
+    with steps.step("The creators set up payouts in the app (Stripe Connect onboarding)"):
+        for creator in creators:
+            creator_accounts[creator] = journey.creator_payout_set_up(creator)
+            journey.wait(
+                f"account.updated to enable {creator}'s account",
+                lambda creator=creator: journey.creator_payout_status(creator) == "enabled",
+            )
+            say(f"    {creator}: payout account {creator_accounts[creator]} enabled")
 
     units = _units(order)
     parcels = [units[:1], units[1:]]
@@ -184,7 +235,45 @@ def demo_after_payment(
                 f"    {model}: settled {settled_net} (commission {commission}), "
                 f"ineligible {ineligible_sales}"
             )
+
+    with steps.step(
+        "The merchant's part settles: checkout transfers its share to its Stripe account"
+    ):
+        [transfer] = journey.wait(
+            "the merchant transfer on the emulator",
+            lambda: journey.stripe_transfers(transfer_group=order["id"]),
+            timeout=120,
+        )
+        if transfer["destination"] != merchant_account:
+            raise JourneyError(f"The transfer went to {transfer['destination']}.")
+        say(
+            f"    transfer {transfer['id']}: {_money(transfer['amount'], transfer['currency'])} "
+            f"to {merchant_account} (its lines and shipping kept, less the platform fee and "
+            "the creators' commission)"
+        )
+
+    def payouts() -> dict[str, dict[str, int]] | None:
+        gained = {}
+        for creator in creators:
+            now = _paid_out(journey.earnings(creator))
+            was = paid_before[creator]
+            gained[creator] = {c: now[c] - was.get(c, 0) for c in now if now[c] > was.get(c, 0)}
+        return gained if any(gained.values()) else None
+
+    with steps.step("Video's payout batch pays the creators their settled commission"):
+        paid = journey.wait("a creator payout", payouts, timeout=120)
+        for creator, amounts in sorted(paid.items()):
+            for currency, amount in amounts.items():
+                sent = journey.stripe_transfers(destination=creator_accounts[creator])
+                if not any(t["amount"] == amount for t in sent):
+                    raise JourneyError(f"No transfer of {amount} to {creator} on the emulator.")
+                say(
+                    f"    payout of {_money(amount, currency)} to {creator} "
+                    f"({creator_accounts[creator]})"
+                )
     return {
+        "transfer": transfer,
+        "payouts": paid,
         "order": journey.order(shopper, order["id"]),
         "return": journey.returns(shopper, order["id"])[0],
         "settled": seen_settled,

@@ -298,6 +298,29 @@ class Journey:
         )
         return answer
 
+    # ------------------------------------------------------------------ money out
+
+    def creator_payout_set_up(self, creator_user: str) -> str:
+        """The creator sets up payouts in the app: `POST payout-account/` makes their
+        Express account and answers Stripe's onboarding link, which they complete (the
+        emulator's link completes on GET, as the holder finishing Stripe's pages). Returns
+        the account's id."""
+        url = f"{self.endpoints.video}/api/v1/creators/me/payout-account/"
+        link = self._call("POST", url, user=creator_user)["onboarding_url"]
+        completed = self.session.get(link, timeout=30)
+        if completed.status_code != 200:
+            raise JourneyError(f"Completing the onboarding link answered {completed.status_code}")
+        return str(completed.json()["account"]["id"])
+
+    def creator_payout_status(self, creator_user: str) -> str:
+        url = f"{self.endpoints.video}/api/v1/creators/me/payout-account/"
+        return str(self._call("GET", url, user=creator_user)["status"])
+
+    def stripe_transfers(self, **filters: str) -> list[dict[str, Any]]:
+        """The emulator's transfers (`transfer_group`, `destination`), newest first."""
+        found = self._stripe().v1.transfers.list({**filters, "limit": 100})
+        return [transfer.to_dict() for transfer in found.data]
+
 
 def earnings_by_video(earnings: dict[str, Any]) -> dict[str, tuple[int, int, int]]:
     """{video id: (sales, refunds, commission)} from an earnings answer."""

@@ -195,7 +195,8 @@ class Stack:
                 raise RuntimeError(f"Not ready after {timeout:.0f} s: {', '.join(waiting)}")
             for url in list(waiting):
                 try:
-                    if requests.get(url, timeout=2).status_code < 500:
+                    # Generous: on a loaded machine a first answer can take seconds.
+                    if requests.get(url, timeout=10).status_code < 500:
                         waiting.remove(url)
                         if progress:
                             progress(url)

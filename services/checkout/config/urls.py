@@ -10,6 +10,7 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
 )
 from orders import apis as order_apis
 from orders import return_apis
+from payments import internal_apis as payment_internal_apis
 
 api_v1 = [
     path("cart/", cart_apis.CartApi.as_view(), name="cart"),
@@ -37,6 +38,11 @@ api_v1 = [
 
 internal_v1 = [
     path("order-events/", order_apis.OrderEventListApi.as_view(), name="order-event-list"),
+    path(
+        "creator-payouts/",
+        payment_internal_apis.CreatorPayoutRecordApi.as_view(),
+        name="creator-payout-record",
+    ),
 ]
 
 urlpatterns = service_urlpatterns(

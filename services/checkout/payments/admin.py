@@ -3,11 +3,13 @@ event as received, and what the worker made of it) and the buyers' Stripe custom
 neither concerns one merchant, so no group permission opens them to merchant staff.
 Merchants' payout accounts are scoped: merchant staff see and set up their own merchant's
 ("Set up payouts"), platform staff every merchant's; so are merchant transfers (and
-their reversals). The ledger is platform staff's, read-only.
+their reversals), under each merchant's balance, and their CSV export. The ledger is
+platform staff's, read-only.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import uuid
 from typing import Any
@@ -27,6 +29,7 @@ from clipcart_shared.admin import (
 )
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.merchant_access.models import MerchantMembership
+from clipcart_shared.money import Money
 from payments.models import (
     LedgerEntry,
     LedgerPosting,
@@ -37,6 +40,7 @@ from payments.models import (
     WebhookEvent,
 )
 from payments.payouts import merchant_payout_account_onboard
+from payments.selectors import merchant_money_out
 
 # Everything shown, all read-only.
 WEBHOOK_EVENT_FIELDS: list[Any] = [
@@ -292,6 +296,65 @@ class MerchantTransferAdmin(MerchantScopedAdminMixin, ReadOnlyAdminMixin, admin.
     fields = TRANSFER_FIELDS
     readonly_fields = TRANSFER_FIELDS
     inlines = [TransferReversalInline]
+    change_list_template = "payments/admin/transfer_change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name=f"{name}_export"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """The transfers, under each merchant's balance (pending, payable, the upcoming
+        transfer, transferred)."""
+        balances = [
+            {
+                **row,
+                **{
+                    field: Money(row[field], row["currency"]).format()
+                    for field in ("pending", "payable", "upcoming", "transferred")
+                },
+            }
+            for row in merchant_money_out(merchant_ids=request_merchant_ids(request))
+        ]
+        extra_context = {**(extra_context or {}), "balances": balances}
+        return super().changelist_view(request, extra_context)
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The transfers the list shows (the same filters and scoping), as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return transfers_csv(changelist.get_queryset(request))
+
+
+CSV_FIELDS = [
+    "settled_at",
+    "order_id",
+    "merchant_id",
+    "status",
+    "currency",
+    "gross_amount",
+    "fee_rate_bps",
+    "fee_amount",
+    "commission_amount",
+    "amount",
+    "reversed_amount",
+    "stripe_transfer_id",
+    "sent_at",
+]
+
+
+def transfers_csv(transfers: Any) -> HttpResponse:
+    """Transfers as CSV, amounts in minor units (for spreadsheets and accounting)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="merchant-transfers.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_FIELDS)
+    for row in transfers.order_by("-settled_at", "id").values_list(*CSV_FIELDS).iterator():
+        writer.writerow(["" if value is None else value for value in row])
+    return response
 
 
 class LedgerPostingInline(admin.TabularInline):

@@ -104,7 +104,9 @@ class LedgerAccount(models.TextChoices):
     # while a refund after a transfer waits for its reversal.
     MERCHANT_PAYABLE = "merchant_payable"
     # Commission owed to creators for settled sales of a merchant's lines (per merchant);
-    # video pays creators from it later (not built yet).
+    # video's payout batches pay creators from it (`creator_payout` entries, ADR 99): its
+    # credit balance is what the platform still owes creators; a debit balance, what
+    # payouts paid before a refund clawed it back (recovered from later payouts).
     CREATOR_COMMISSION_PAYABLE = "creator_commission_payable"
     # The platform's fee on settled parts.
     PLATFORM_FEE_REVENUE = "platform_fee_revenue"
@@ -121,6 +123,9 @@ class LedgerEntry(models.Model):
         SETTLEMENT = "settlement"
         TRANSFER = "transfer"
         TRANSFER_REVERSAL = "transfer_reversal"
+        # A creator's payout (made by video, ADR 99): their commission payable, per
+        # merchant, paid out of the platform's cash.
+        CREATOR_PAYOUT = "creator_payout"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

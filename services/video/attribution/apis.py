@@ -2,17 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 from attribution.models import AttributionModel
-from attribution.selectors import DayRange, creator_earnings
-from clipcart_shared.auth import IsMobileUser, mobile_user_id
+from attribution.selectors import DayRange
 from clipcart_shared.serializers import MoneySerializer, QuerySerializer
-from clipcart_shared.views import PublicApiView
-from creators.selectors import creator_for_user
 
 
 class DayRangeSerializer(QuerySerializer):
@@ -106,24 +100,3 @@ class EarningsSerializer(serializers.Serializer):
     )
     totals = EarningsTotalSerializer(many=True, help_text="One per currency.")
     videos = EarningsByVideoSerializer(many=True, help_text="One per video and currency.")
-
-
-class CreatorEarningsApi(PublicApiView):
-    permission_classes = [IsMobileUser]
-
-    @extend_schema(
-        operation_id="creators_me_earnings",
-        description="The caller's attributed sales and commission per video and currency for "
-        "a range of payment days, under one attribution model. Refunds since count against "
-        "the sale. A line is `settled` once delivered, its return window closed and no "
-        "return open on it; `ineligible` when fully refunded (returned or cancelled); "
-        "`pending` otherwise, with the day each pending amount is expected to settle.",
-        parameters=[DayRangeSerializer],
-        responses=EarningsSerializer,
-    )
-    def get(self, request: Request) -> Response:
-        creator = creator_for_user(user_id=mobile_user_id(request))
-        query = DayRangeSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        earnings = creator_earnings(creator_id=creator.id, **query.validated_data)
-        return Response(EarningsSerializer(earnings).data)

@@ -1,6 +1,5 @@
 from django.urls import path
 
-from attribution import apis as attribution_apis
 from attribution import internal_apis as attribution_internal_apis
 from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here)
     handler400,
@@ -56,7 +55,7 @@ api_v1 = [
     ),
     path(
         "creators/me/earnings/",
-        attribution_apis.CreatorEarningsApi.as_view(),
+        payout_apis.CreatorEarningsApi.as_view(),
         name="creator-earnings",
     ),
     path(

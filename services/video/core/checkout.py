@@ -68,3 +68,31 @@ def _fields(problem: dict[str, Any]) -> set[Any]:
     if not isinstance(errors, list):
         return set()
     return {error.get("field") for error in errors if isinstance(error, dict)}
+
+
+def creator_payout_record(
+    *,
+    payout_id: str,
+    creator_id: str,
+    currency: str,
+    amount: int,
+    stripe_transfer_id: str,
+    merchants: list[dict[str, Any]],
+) -> None:
+    """Have checkout's ledger post a creator's payout (idempotent there by `payout_id`,
+    so retried safely). Raises `CheckoutUnavailable` when checkout cannot or will not."""
+    try:
+        checkout_client().post(
+            "/internal/v1/creator-payouts/",
+            json={
+                "payout_id": payout_id,
+                "creator_id": creator_id,
+                "currency": currency,
+                "amount": amount,
+                "stripe_transfer_id": stripe_transfer_id,
+                "merchants": merchants,
+            },
+            idempotency_key=f"creator-payout-{payout_id}",
+        )
+    except (ServiceRejected, ServiceUnavailable) as error:
+        raise CheckoutUnavailable(str(error)) from error

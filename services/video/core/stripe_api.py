@@ -1,9 +1,10 @@
 """Every call the video service makes to Stripe, in one place: creators' Connect accounts
-(Express), their onboarding links, and the verification of Stripe's signed Connect
-webhook. With real keys it talks to Stripe; in the embedded run `STRIPE_API_BASE` points
-it at the localstripe emulator. Nothing here relies on the emulator's quirks: every create
-call carries an idempotency key derived from our ids, and the same code runs against
-Stripe's test keys (checkout's `payments/stripe_api.py` is the model)."""
+(Express), their onboarding links, their payouts (transfers), and the verification of
+Stripe's signed Connect webhook. With real keys it talks to Stripe; in the embedded run
+`STRIPE_API_BASE` points it at the localstripe emulator. Nothing here relies on the
+emulator's quirks: every create call carries an idempotency key derived from our ids, and
+the same code runs against Stripe's test keys (checkout's `payments/stripe_api.py` is the
+model)."""
 
 from __future__ import annotations
 
@@ -112,6 +113,28 @@ def onboarding_link_create(*, account_id: str, refresh_url: str, return_url: str
         },
     )
     return str(link.url)
+
+
+def payout_transfer_create(
+    *, payout_key: str, amount: int, currency: str, destination: str, metadata: dict[str, str]
+) -> str:
+    """Send a creator's payout from the platform's balance to their connected account;
+    the transfer's id. `payout_key` (our payout row's id) makes a retry, after a timeout
+    as after a crash, transfer once. No `source_transaction`: a payout gathers many
+    orders' commission, paid from the platform's available balance."""
+    transfer = _call(
+        "transfer.create",
+        client().v1.transfers.create,
+        {
+            "amount": amount,
+            "currency": currency.lower(),
+            "destination": destination,
+            "transfer_group": f"creator-payout-{payout_key}",
+            "metadata": metadata,
+        },
+        {"idempotency_key": f"clipcart-creator-payout-{payout_key}"},
+    )
+    return str(transfer.id)
 
 
 def webhook_event_verify(*, payload: bytes, signature: str) -> Any:

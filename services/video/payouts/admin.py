@@ -1,5 +1,6 @@
-"""Creators' payout accounts and the Connect webhook log, for platform staff only and
-read-only: they are written from Stripe's answers and events, and concern no merchant."""
+"""Creators' payout accounts, the Connect webhook log, and creators' payouts and balance
+entries, for platform staff only and read-only: they are written from Stripe's answers
+and events and by the payout run (ADR 99)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clipcart_shared.admin import ReadOnlyAdminMixin
-from payouts.models import ConnectWebhookEvent, CreatorPayoutAccount
+from payouts.models import (
+    BalanceEntry,
+    ConnectWebhookEvent,
+    CreatorPayout,
+    CreatorPayoutAccount,
+)
 
 
 class _PlatformReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -32,3 +38,28 @@ class ConnectWebhookEventAdmin(_PlatformReadOnlyAdmin):
     list_display = ["event_id", "type", "stripe_account_id", "outcome", "received_at"]
     list_filter = ["outcome", "type"]
     search_fields = ["=event_id", "=stripe_account_id"]
+
+
+@admin.register(CreatorPayout)
+class CreatorPayoutAdmin(_PlatformReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "creator",
+        "batch",
+        "amount",
+        "currency",
+        "status",
+        "stripe_transfer_id",
+        "ledger_recorded_at",
+    ]
+    list_filter = ["status", "currency"]
+    date_hierarchy = "created_at"
+    search_fields = ["=stripe_transfer_id", "=stripe_account_id", "creator__handle"]
+
+
+@admin.register(BalanceEntry)
+class BalanceEntryAdmin(_PlatformReadOnlyAdmin):
+    list_display = ["created_at", "creator", "kind", "amount", "currency", "merchant_id"]
+    list_filter = ["kind", "currency"]
+    date_hierarchy = "created_at"
+    search_fields = ["=source_key", "creator__handle", "=merchant_id"]

@@ -9,12 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import queue
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -29,6 +27,7 @@ from clipcart_tools.localstripe import (
     stripe_client,
 )
 from clipcart_tools.testing.services import free_port
+from clipcart_tools.testing.webhooks import WebhookReceiver
 from payouts.models import ConnectWebhookEvent, CreatorPayoutAccount
 from payouts.services import creator_payout_account_onboard
 from tests.factories import CreatorFactory
@@ -41,53 +40,27 @@ SECRET = "whsec_connect_test"
 STRIPE_KEY = "sk_test_localstripe"
 
 
-class Receiver:
-    """Stands in for video's endpoint at the emulator: keeps each delivery's raw body and
-    Stripe-Signature, which the tests then post to video as Stripe would."""
-
-    def __init__(self) -> None:
-        self.received: queue.Queue[tuple[bytes, str]] = queue.Queue()
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.put((body, self.headers.get("Stripe-Signature", "")))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def delivery(self, timeout: float = 6.0) -> tuple[bytes, str]:
-        return self.received.get(timeout=timeout)
-
-
 @pytest.fixture(scope="module")
-def _emulator() -> Iterator[tuple[str, Receiver]]:
-    receiver = Receiver()
+def _emulator() -> Iterator[tuple[str, WebhookReceiver]]:
+    # Stands in for video's endpoint: the tests post each delivery to video as Stripe would.
+    receiver = WebhookReceiver()
     with localstripe_server() as base_url:
         register_webhook(base_url, "video-connect", receiver.url, SECRET, ["account.updated"])
         yield base_url, receiver
-    receiver.server.shutdown()
+    receiver.close()
 
 
 @pytest.fixture
-def stripe_emulator(_emulator: tuple[str, Receiver], settings) -> str:
+def stripe_emulator(_emulator: tuple[str, WebhookReceiver], settings) -> str:
     settings.STRIPE_API_BASE = _emulator[0]
     settings.STRIPE_SECRET_KEY = STRIPE_KEY
     settings.VIDEO_STRIPE_WEBHOOK_SECRETS = [SECRET]
-    while not _emulator[1].received.empty():
-        _emulator[1].received.get()
+    _emulator[1].drain()
     return _emulator[0]
 
 
 @pytest.fixture
-def receiver(_emulator: tuple[str, Receiver], stripe_emulator: str) -> Receiver:
+def receiver(_emulator: tuple[str, WebhookReceiver], stripe_emulator: str) -> WebhookReceiver:
     return _emulator[1]
 
 

@@ -105,6 +105,14 @@ CREATOR_PAYOUT_REFRESH_URL = env.str(
     "CREATOR_PAYOUT_REFRESH_URL", default="http://localhost:8000/app/payouts/refresh/"
 )
 
+# Creators' payouts (ADR 99): their settled commission, less clawbacks, paid in batches
+# of this period (weekly by default; periods start on Mondays 00:00 UTC), once per account
+# and batch, when at least the minimum (minor units, any currency); below it, or without
+# an enabled account, it rolls over. The run (beat) looks this often for what is due.
+CREATOR_PAYOUT_PERIOD_SECONDS = env.int("CREATOR_PAYOUT_PERIOD_SECONDS", default=7 * 24 * 3600)
+CREATOR_PAYOUT_MINIMUM_AMOUNT = env.int("CREATOR_PAYOUT_MINIMUM_AMOUNT", default=1000)
+CREATOR_PAYOUT_RUN_SECONDS = env.int("CREATOR_PAYOUT_RUN_SECONDS", default=3600)
+
 # Reconciliation (ADR 9): every so often, checkout's paid orders, refunds, deliveries and
 # returns of the last hours are compared with what was applied, and any lost order event
 # is applied then. Events younger than the delay are left to their delivery. (A sale
@@ -135,6 +143,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ATTRIBUTION_RECONCILE_SECONDS,
         # A run the worker could not take in time is dropped: the next one covers it.
         "options": {"expires": ATTRIBUTION_RECONCILE_SECONDS},
+    },
+    "creator-payouts": {
+        "task": "payouts.creator_payouts_run",
+        "schedule": CREATOR_PAYOUT_RUN_SECONDS,
+        "options": {"expires": CREATOR_PAYOUT_RUN_SECONDS},
     },
 }
 
