@@ -13,7 +13,7 @@ from payments.creator_payouts import creator_payout_post
 
 
 class CreatorPayoutRecordApi(InternalApiView):
-    """A creator's payout that video sent (ADR 99): posted once in the ledger — the
+    """A creator's payout that video sent (ADR 33): posted once in the ledger — the
     creators' commission payable of each merchant down by its share, the platform's cash
     down by the amount. A repeat answers `recorded: false` and posts nothing."""
 

@@ -104,7 +104,7 @@ class LedgerAccount(models.TextChoices):
     # while a refund after a transfer waits for its reversal.
     MERCHANT_PAYABLE = "merchant_payable"
     # Commission owed to creators for settled sales of a merchant's lines (per merchant);
-    # video's payout batches pay creators from it (`creator_payout` entries, ADR 99): its
+    # video's payout batches pay creators from it (`creator_payout` entries, ADR 33): its
     # credit balance is what the platform still owes creators; a debit balance, what
     # payouts paid before a refund clawed it back (recovered from later payouts).
     CREATOR_COMMISSION_PAYABLE = "creator_commission_payable"
@@ -123,7 +123,7 @@ class LedgerEntry(models.Model):
         SETTLEMENT = "settlement"
         TRANSFER = "transfer"
         TRANSFER_REVERSAL = "transfer_reversal"
-        # A creator's payout (made by video, ADR 99): their commission payable, per
+        # A creator's payout (made by video, ADR 33): their commission payable, per
         # merchant, paid out of the platform's cash.
         CREATOR_PAYOUT = "creator_payout"
 

@@ -3,7 +3,7 @@ posted once; a merchant's settled part of an order becomes one Stripe transfer (
 enabled account only) of its lines and shipping less refunds, the platform fee and the
 creators' commission (asked of the real video service); a refund after the transfer
 reverses the merchant's share; a creator payout that video made is posted once
-(`POST /internal/v1/creator-payouts/`, ADR 99). Real PostgreSQL, the real SDK against
+(`POST /internal/v1/creator-payouts/`, ADR 33). Real PostgreSQL, the real SDK against
 the emulator."""
 
 from __future__ import annotations
@@ -433,7 +433,7 @@ def test_two_sweeps_at_once_settle_and_transfer_once(
     _assert_balanced()
 
 
-# --- creators' payouts (ADR 99): video pays creators and posts each payout here once ------
+# --- creators' payouts (ADR 33): video pays creators and posts each payout here once ------
 
 PAYOUTS_URL = "/internal/v1/creator-payouts/"
 

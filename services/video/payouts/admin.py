@@ -1,6 +1,6 @@
 """Creators' payout accounts, the Connect webhook log, and creators' payouts and balance
 entries, for platform staff only and read-only: they are written from Stripe's answers
-and events and by the payout run (ADR 99)."""
+and events and by the payout run (ADR 33)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Creators' payouts in batches (ADR 99). Each run (beat, `payouts.creator_payouts_run`):
+"""Creators' payouts in batches (ADR 33). Each run (beat, `payouts.creator_payouts_run`):
 
 1. freezes what settled: the sale lines that settled by ADR 26's rule under their
    merchant's attribution model become `SettledSaleLine`s, and each of their credits a

@@ -25,7 +25,7 @@ def creator_payout_account_render(*, creator: Creator) -> dict[str, Any]:
 
 
 def creator_payouts_summary(*, creator: Creator, now: datetime | None = None) -> dict[str, Any]:
-    """What the earnings answer says of payouts (ADR 99): per currency the commission
+    """What the earnings answer says of payouts (ADR 33): per currency the commission
     paid out (all time), what refunds clawed back after it settled, and the balance
     (negative: a clawback carried forward); and the next payout — the next batch's date
     and, per currency, what it would pay and its status: `scheduled`, `due` (this batch

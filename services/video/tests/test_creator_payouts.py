@@ -1,4 +1,4 @@
-"""Creators' payouts in batches (issue 16, ADR 99): a creator's settled commission, less
+"""Creators' payouts in batches (issue 16, ADR 33): a creator's settled commission, less
 clawbacks, paid by a Stripe transfer to their enabled Connect account, once per (account,
 batch) whatever the redelivery or concurrency; below the minimum or without an enabled
 account it rolls over; a refund after payment claws back from later payouts and a

@@ -153,7 +153,7 @@ def test_only_creators_have_earnings(client_for, api_client):
 def test_earnings_take_the_same_queries_for_one_video_or_many(
     client_for, sales, django_assert_max_num_queries
 ):
-    # Three for the earnings, three for the payouts (ADR 99).
+    # Three for the earnings, three for the payouts (ADR 33).
     with django_assert_max_num_queries(6):
         client_for("ada").get(URL)
     for n in range(5):

@@ -105,7 +105,7 @@ CREATOR_PAYOUT_REFRESH_URL = env.str(
     "CREATOR_PAYOUT_REFRESH_URL", default="http://localhost:8000/app/payouts/refresh/"
 )
 
-# Creators' payouts (ADR 99): their settled commission, less clawbacks, paid in batches
+# Creators' payouts (ADR 33): their settled commission, less clawbacks, paid in batches
 # of this period (weekly by default; periods start on Mondays 00:00 UTC), once per account
 # and batch, when at least the minimum (minor units, any currency); below it, or without
 # an enabled account, it rolls over. The run (beat) looks this often for what is due.
