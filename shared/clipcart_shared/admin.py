@@ -1,4 +1,5 @@
-"""Admin building blocks every service uses: read-only rows, scoping to a merchant,
+"""Admin building blocks every service uses: read-only rows (for platform staff only,
+where they concern no one merchant), scoping to a merchant,
 thumbnails of images the browser loads, and links to the other services' admins."""
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ class ReadOnlyAdminMixin(_Base):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class PlatformReadOnlyAdminMixin(ReadOnlyAdminMixin):
+    """Read-only rows for platform staff only, whatever permissions a group grants:
+    logs and records that concern no one merchant (webhook events, carts, payouts)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
 
 
 _MERCHANT_IDS_ATTRIBUTE = "_clipcart_merchant_ids"

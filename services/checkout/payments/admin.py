@@ -24,6 +24,7 @@ from django.utils.html import format_html
 
 from clipcart_shared.admin import (
     MerchantScopedAdminMixin,
+    PlatformReadOnlyAdminMixin,
     ReadOnlyAdminMixin,
     request_merchant_ids,
 )
@@ -55,17 +56,8 @@ WEBHOOK_EVENT_FIELDS: list[Any] = [
 STRIPE_CUSTOMER_FIELDS: list[Any] = ["user_id", "customer_id", "created_at"]
 
 
-class PlatformReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Shown to superusers only, whatever permissions a group grants, and changed by
-    nobody: the services write these rows.
-
-    (Used by `carts.admin` too; it belongs in a `core/admin.py` of the service.)"""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_superuser)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
+class PlatformReadOnlyAdmin(PlatformReadOnlyAdminMixin, admin.ModelAdmin):
+    """Shown to superusers only and changed by nobody: the services write these rows."""
 
 
 @admin.register(WebhookEvent)

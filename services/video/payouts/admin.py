@@ -4,12 +4,9 @@ and events and by the payout run (ADR 33)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from clipcart_shared.admin import ReadOnlyAdminMixin
+from clipcart_shared.admin import PlatformReadOnlyAdminMixin
 from payouts.models import (
     BalanceEntry,
     ConnectWebhookEvent,
@@ -18,12 +15,8 @@ from payouts.models import (
 )
 
 
-class _PlatformReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_superuser)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
+class _PlatformReadOnlyAdmin(PlatformReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(CreatorPayoutAccount)
