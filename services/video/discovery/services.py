@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from attribution.models import Credit, SaleLine
 from clipcart_shared.errors import ApplicationError
+from clipcart_shared.pages import pages_version_bump
 from core.errors import VideoErrorCode
 from creators.models import Creator
 from discovery.models import (
@@ -117,6 +118,7 @@ def video_search_refresh(*, video_ids: Iterable[uuid.UUID]) -> None:
     )
     if not videos:
         return
+    pages_version_bump()  # captions, hashtags, handles, titles: the stored pages show them
     titles: dict[uuid.UUID, list[str]] = {video.id: [] for video in videos}
     tagged = ProductTag.objects.filter(video__in=videos).values_list("video_id", "product_id")
     cards = dict(
@@ -310,6 +312,7 @@ def trending_recompute(*, now: datetime | None = None) -> FeedSnapshot:
     dropped, _ = FeedSnapshot.objects.filter(
         created_at__lt=now - timedelta(seconds=settings.FEED_SNAPSHOT_SECONDS)
     ).delete()
+    pages_version_bump()  # a new trending snapshot
     logger.info("Trending recomputed", extra={"snapshot_id": str(snapshot_id), "dropped": dropped})
     return FeedSnapshot.objects.get(id=snapshot_id)
 

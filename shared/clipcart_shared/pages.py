@@ -1,0 +1,105 @@
+"""Shared pages as stored bytes: rendered once, served from the `pages` cache (ADR 99).
+
+A page many callers share (an anonymous feed, hashtag, product-list or search page) is
+stored with its ETag under the service's current *content version*. Every write that can
+change what such a page shows bumps the version (`pages_version_bump`, on commit), which
+makes every stored page unreachable at once; a stored page also expires after
+`FEED_MAX_STALENESS_SECONDS`, the bound for what no write bumps (likes, followers, units
+sold). A hit and a 304 cost no SQL: two cache reads, the version and the page.
+
+The cache is `CACHES["pages"]`: Redis when `CACHE_URL` names one (every process of every
+replica shares it), else files in the data directory (every process of the machine shares
+them). Keys carry the database's name, so two databases (the demo, the bench) never share
+a page, and the caller's host, scheme and whole query, so the `next` links stay right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import parse_etags
+
+PAGES_CACHE = "pages"
+
+
+def _prefix() -> str:
+    return f"{settings.DATABASES['default']['NAME']}:"
+
+
+def _version_key() -> str:
+    return _prefix() + "version"
+
+
+def pages_version() -> str:
+    """The current content version; a new one when the cache holds none (first use, an
+    emptied or restarted cache), so a lost version can never revive old pages."""
+    cache = caches[PAGES_CACHE]
+    version = cache.get(_version_key())
+    if version is None:
+        version = uuid.uuid4().hex
+        # Another process may have set one meanwhile: theirs wins, ours is dropped.
+        if not cache.add(_version_key(), version, timeout=None):
+            version = cache.get(_version_key()) or version
+    return str(version)
+
+
+def _bump() -> None:
+    caches[PAGES_CACHE].set(_version_key(), uuid.uuid4().hex, timeout=None)
+
+
+def pages_version_bump() -> None:
+    """Every stored page is stale: the next request renders again. Call it from every
+    write that changes what a shared page shows. Inside a transaction it bumps now and
+    again on commit: a page another request renders in between (from what was committed
+    before) is stored under the first new version, which the second makes unreachable."""
+    _bump()
+    if connection.in_atomic_block:
+        transaction.on_commit(_bump)
+
+
+def _page_key(request: HttpRequest, version: str) -> str:
+    where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
+    return f"{_prefix()}page:{version}:{digest}"
+
+
+def page_etag(content: bytes) -> str:
+    """The ETag of a rendered body: a hash of it, so an unchanged page keeps its tag
+    across versions and the client's copy stays valid."""
+    return f'"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
+
+
+def page_response(request: HttpRequest, content: bytes, etag: str) -> HttpResponse:
+    """The JSON body with its ETag, or 304 (no body) when `If-None-Match` names it."""
+    if_none_match = request.headers.get("If-None-Match", "")
+    if etag in parse_etags(if_none_match) or if_none_match == "*":
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(content, content_type="application/json")
+    response["ETag"] = etag
+    # The body depends on who asks (drafts, personal feeds): caches must key on the token.
+    response["Vary"] = "Authorization"
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def shared_page(request: HttpRequest, render: Callable[[], bytes]) -> HttpResponse:
+    """The page this request names, from the cache, or rendered by `render` and stored.
+
+    Only for answers that are the same for every caller of the URL: a caller's own page
+    (a signed-in user's feed) must not come through here."""
+    cache = caches[PAGES_CACHE]
+    key = _page_key(request, pages_version())
+    stored = cache.get(key)
+    if stored is None:
+        content = render()
+        stored = (page_etag(content), content)
+        cache.set(key, stored, timeout=settings.FEED_MAX_STALENESS_SECONDS)
+    etag, content = stored
+    return page_response(request, content, etag)
