@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import caches
@@ -36,17 +36,21 @@ def _version_key() -> str:
     return _prefix() + "version"
 
 
-def pages_version() -> str:
-    """The current content version; a new one when the cache holds none (first use, an
-    emptied or restarted cache), so a lost version can never revive old pages."""
+def _version_of(key: str, timeout: int | None) -> str:
     cache = caches[PAGES_CACHE]
-    version = cache.get(_version_key())
+    version = cache.get(key)
     if version is None:
         version = uuid.uuid4().hex
         # Another process may have set one meanwhile: theirs wins, ours is dropped.
-        if not cache.add(_version_key(), version, timeout=None):
-            version = cache.get(_version_key()) or version
+        if not cache.add(key, version, timeout=timeout):
+            version = cache.get(key) or version
     return str(version)
+
+
+def pages_version() -> str:
+    """The current content version; a new one when the cache holds none (first use, an
+    emptied or restarted cache), so a lost version can never revive old pages."""
+    return _version_of(_version_key(), None)
 
 
 def _bump() -> None:
@@ -103,3 +107,39 @@ def shared_page(request: HttpRequest, render: Callable[[], bytes]) -> HttpRespon
         cache.set(key, stored, timeout=settings.FEED_MAX_STALENESS_SECONDS)
     etag, content = stored
     return page_response(request, content, etag)
+
+
+# --- a user's signals ------------------------------------------------------------------
+# What a user did that their own rankings read (events, likes, follows, "not interested",
+# purchases) changes their signals version; a ranking kept with the version it was ranked
+# at is still theirs as long as the version is unchanged (discovery's precomputed "for
+# you"). A lost version (expired, evicted) is a new one: the ranking is then ranked again.
+
+SIGNALS_TIMEOUT = 24 * 3600
+
+
+def _signals_key(user_id: str) -> str:
+    return f"{_prefix()}signals:{hashlib.blake2b(user_id.encode(), digest_size=16).hexdigest()}"
+
+
+def user_signals_version(user_id: str) -> str:
+    """The user's current signals version (one is made if the cache has none)."""
+    return _version_of(_signals_key(user_id), SIGNALS_TIMEOUT)
+
+
+def _signals_bump(user_ids: list[str]) -> None:
+    caches[PAGES_CACHE].set_many(
+        {_signals_key(user_id): uuid.uuid4().hex for user_id in user_ids},
+        timeout=SIGNALS_TIMEOUT,
+    )
+
+
+def user_signals_bump(*, user_ids: Iterable[str]) -> None:
+    """These users did something their rankings read: what was ranked for them before is
+    stale. Now and, inside a transaction, again on commit (as `pages_version_bump`)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+    _signals_bump(ids)
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: _signals_bump(ids))
