@@ -16,7 +16,9 @@ a page, and the caller's host, scheme and whole query, so the `next` links stay 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -93,19 +95,45 @@ def page_response(request: HttpRequest, content: bytes, etag: str) -> HttpRespon
     return response
 
 
+# This process's copies of stored pages, by their full key (the version in it): a copy is
+# valid exactly as long as the shared entry (same key, same expiry), and saves reading and
+# unpickling the body again. A bump changes the key, so a copy never outlives its version.
+_LOCAL_COPIES = 256
+_local: OrderedDict[str, tuple[float, str, bytes]] = OrderedDict()
+
+
+def _local_get(key: str) -> tuple[float, str, bytes] | None:
+    stored = _local.get(key)
+    if stored is None or stored[0] <= time.time():
+        return None
+    _local.move_to_end(key)
+    return stored
+
+
+def _local_put(key: str, stored: tuple[float, str, bytes]) -> None:
+    _local[key] = stored
+    _local.move_to_end(key)
+    while len(_local) > _LOCAL_COPIES:
+        _local.popitem(last=False)
+
+
 def shared_page(request: HttpRequest, render: Callable[[], bytes]) -> HttpResponse:
     """The page this request names, from the cache, or rendered by `render` and stored.
 
     Only for answers that are the same for every caller of the URL: a caller's own page
     (a signed-in user's feed) must not come through here."""
-    cache = caches[PAGES_CACHE]
     key = _page_key(request, pages_version())
-    stored = cache.get(key)
+    stored = _local_get(key)
     if stored is None:
-        content = render()
-        stored = (page_etag(content), content)
-        cache.set(key, stored, timeout=settings.FEED_MAX_STALENESS_SECONDS)
-    etag, content = stored
+        cache = caches[PAGES_CACHE]
+        stored = cache.get(key)
+        if stored is None or stored[0] <= time.time():
+            content = render()
+            timeout = settings.FEED_MAX_STALENESS_SECONDS
+            stored = (time.time() + timeout, page_etag(content), content)
+            cache.set(key, stored, timeout=timeout)
+        _local_put(key, stored)
+    _, etag, content = stored
     return page_response(request, content, etag)
 
 
