@@ -114,9 +114,9 @@ def seed(cursor: object) -> None:
     execute(
         """
         INSERT INTO creators_creator (id, user_id, handle, display_name, avatar_url,
-            commission_rate_bps, created_at)
+            commission_rate_bps, followers_count, created_at)
         SELECT gen_random_uuid(), 'bench-creator-' || n, 'bench_creator_' || n,
-               'Bench Creator ' || n, '', 500 + 50 * (n %% 20), now()
+               'Bench Creator ' || n, '', 500 + 50 * (n %% 20), 0, now()
         FROM generate_series(1, %s) n
         """,
         [CREATORS],
