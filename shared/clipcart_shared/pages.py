@@ -122,7 +122,21 @@ def shared_page(request: HttpRequest, render: Callable[[], bytes]) -> HttpRespon
 
     Only for answers that are the same for every caller of the URL: a caller's own page
     (a signed-in user's feed) must not come through here."""
-    key = _page_key(request, pages_version())
+    return _stored_page(request, _page_key(request, pages_version()), render)
+
+
+def personal_page(
+    request: HttpRequest, *, user_id: str, render: Callable[[], bytes]
+) -> HttpResponse:
+    """`shared_page` for a page of one user's own (a "for you" first page): stored under
+    the user, the content version and the user's signals version, so another user never
+    gets it, and anything the user does or any bump makes it stale at once."""
+    user = hashlib.blake2b(user_id.encode(), digest_size=16).hexdigest()
+    version = f"{pages_version()}:{user_signals_version(user_id)}:{user}"
+    return _stored_page(request, _page_key(request, version), render)
+
+
+def _stored_page(request: HttpRequest, key: str, render: Callable[[], bytes]) -> HttpResponse:
     stored = _local_get(key)
     if stored is None:
         cache = caches[PAGES_CACHE]

@@ -25,7 +25,7 @@ from rest_framework.utils.urls import replace_query_param
 from clipcart_shared.auth import IsMobileUser, mobile_user_id, optional_mobile_user_id
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.etag import etag_json_response
-from clipcart_shared.pages import shared_page
+from clipcart_shared.pages import personal_page, shared_page
 from clipcart_shared.pagination import CursorPagination, limit_parameter
 from clipcart_shared.views import PublicApiView
 from core.errors import VideoErrorCode
@@ -175,8 +175,11 @@ class FeedApi(PublicApiView):
 
         if user_id is None:
             # Anonymous trending is everyone's; a signed-in caller's pages leave out what
-            # they said "not interested" to, so theirs are never stored.
+            # they said "not interested" to, so theirs are never shared.
             return shared_page(request, render)
+        if mode == "for_you" and cursor is None:
+            # A first page of "for you": the user's own, stored under their signals.
+            return personal_page(request, user_id=user_id, render=render)
         return etag_json_response(request, render())
 
 

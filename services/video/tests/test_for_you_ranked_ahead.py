@@ -3,6 +3,7 @@ kept ranking while nothing they did changed it, and ranks again once something d
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -51,9 +52,22 @@ def test_a_second_first_page_reads_the_kept_ranking_in_one_statement(client_for,
 
     kept_count, kept, kept_next = _first_page(alice)
 
-    assert (ranked_count, kept_count) == (5, 1)
+    assert (ranked_count, kept_count) == (5, 0)  # then the stored page
     assert kept == ranked and kept_next == ranked_next  # the same order, the same cursor
     assert alice.get(kept_next).status_code == 200
+
+
+def test_once_the_stored_page_expired_a_first_page_reads_the_kept_ranking(
+    client_for, videos, settings, monkeypatch
+):
+    alice = client_for("alice")
+    _, ranked, _ = _first_page(alice)
+    later = time.time() + settings.FEED_MAX_STALENESS_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    count, kept, _ = _first_page(alice)
+
+    assert (count, kept) == (1, ranked)
 
 
 def _events_post(client, video) -> None:
@@ -85,7 +99,7 @@ def test_anything_the_user_does_makes_the_next_first_page_rank_again(client_for,
         counts.append(_first_page(alice)[0])
         counts.append(_first_page(alice)[0])  # then kept again
 
-    assert counts == [5, 1] * len(signals)
+    assert counts == [5, 0] * len(signals)
 
 
 def test_a_lost_signals_version_ranks_again(client_for, videos):
@@ -95,11 +109,15 @@ def test_a_lost_signals_version_ranks_again(client_for, videos):
     assert _first_page(alice)[0] == 5
 
 
-def test_a_kept_ranking_older_than_the_bound_is_ranked_again(client_for, videos, settings):
+def test_a_kept_ranking_older_than_the_bound_is_ranked_again(
+    client_for, videos, settings, monkeypatch
+):
     alice = client_for("alice")
     _first_page(alice)
     settings.FOR_YOU_RANKING_MAX_AGE_SECONDS = 60
     ForYouRanking.objects.update(ranked_at=timezone.now() - timedelta(seconds=61))
+    later = time.time() + settings.FEED_MAX_STALENESS_SECONDS + 1  # the stored page too
+    monkeypatch.setattr(time, "time", lambda: later)
     assert _first_page(alice)[0] == 5
 
 
@@ -133,4 +151,4 @@ def test_the_worker_ranks_active_users_ahead(client_for, videos):
     assert list(ForYouRanking.objects.values_list("user_id", flat=True)) == ["alice"]
     count, ids, _ = _first_page(client_for("alice"))
 
-    assert count == 1 and len(ids) == 5
+    assert count == 1 and len(ids) == 5  # the kept ranking's page, rendered once
