@@ -114,9 +114,9 @@ def seed(cursor: object) -> None:
     execute(
         """
         INSERT INTO creators_creator (id, user_id, handle, display_name, avatar_url,
-            commission_rate_bps, created_at)
+            commission_rate_bps, followers_count, created_at)
         SELECT gen_random_uuid(), 'bench-creator-' || n, 'bench_creator_' || n,
-               'Bench Creator ' || n, '', 500 + 50 * (n %% 20), now()
+               'Bench Creator ' || n, '', 500 + 50 * (n %% 20), 0, now()
         FROM generate_series(1, %s) n
         """,
         [CREATORS],
@@ -124,10 +124,10 @@ def seed(cursor: object) -> None:
     execute(
         """
         INSERT INTO videos_video (id, creator_id, stream_url, thumbnail_url, caption,
-            duration_ms, status, published_at, created_at, updated_at)
+            duration_ms, status, published_at, likes_count, created_at, updated_at)
         SELECT gen_random_uuid(), c.id, 'https://cdn.example.com/b.m3u8',
                'https://cdn.example.com/b.jpg', 'Bench video', 30000, 'published', now(),
-               now(), now()
+               0, now(), now()
         FROM generate_series(1, %s) n
         JOIN (SELECT id, row_number() OVER (ORDER BY id) AS k FROM creators_creator) c
             ON c.k = 1 + n %% %s

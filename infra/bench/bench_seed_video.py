@@ -35,7 +35,9 @@ def main() -> int:
 
     from clipcart_shared.idempotency.models import IdempotencyKey
     from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
+    from clipcart_shared.pages import pages_version_bump
     from creators.models import Creator
+    from discovery.models import FeedSnapshot, ForYouRanking, ProductSocialProof, VideoTrend
     from engagement.models import DailyVideoStats, EngagementEvent
     from productcards.models import ProductCard
     from videos.models import ProductTag, Video
@@ -50,6 +52,12 @@ def main() -> int:
         OutboxEvent,
         ProcessedEvent,
         IdempotencyKey,
+        # Rankings name videos by id in arrays (no foreign key): a last run's trending
+        # snapshot would list videos this run no longer has (and the feed 0 of them).
+        ForYouRanking,
+        FeedSnapshot,
+        VideoTrend,
+        ProductSocialProof,
     ]
     now = timezone.now()
     with transaction.atomic():
@@ -133,6 +141,7 @@ def main() -> int:
                 for position in range(TAGS_PER_VIDEO)
             ]
         )
+    pages_version_bump()  # no page stored from the last run's rows is served
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

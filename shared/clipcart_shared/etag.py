@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.http import HttpResponse
-from django.utils.http import parse_etags
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
+
+from clipcart_shared.pages import page_etag, page_response
 
 
 def etag_response(request: Request, data: Any) -> HttpResponse:
@@ -21,14 +21,4 @@ def etag_response(request: Request, data: Any) -> HttpResponse:
 
 def etag_json_response(request: Request, content: bytes) -> HttpResponse:
     """`etag_response` for a JSON body already rendered (e.g. written by PostgreSQL)."""
-    etag = f'"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
-    if_none_match = request.headers.get("If-None-Match", "")
-    if etag in parse_etags(if_none_match) or if_none_match == "*":
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(content, content_type="application/json")
-    response["ETag"] = etag
-    # The body depends on who asks (drafts, personal feeds): caches must key on the token.
-    response["Vary"] = "Authorization"
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return page_response(request, content, page_etag(content))

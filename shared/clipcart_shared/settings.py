@@ -7,6 +7,8 @@ README's configuration table lists each with its default.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -69,12 +71,28 @@ def cache_settings() -> dict[str, Any]:
     apart and a throttle would let N times its rate through."""
     explicit = env.str("CACHE_URL", default="")
     if explicit:
-        return {"default": environ.Env.cache_url_config(explicit)}
+        return {
+            "default": environ.Env.cache_url_config(explicit),
+            "pages": environ.Env.cache_url_config(explicit),
+        }
     return {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "clipcart_cache",
-        }
+        },
+        "pages": pages_cache_files(),
+    }
+
+
+def pages_cache_files() -> dict[str, Any]:
+    """The embedded run's `pages` cache (clipcart_shared.pages, ADR 34): files in the data
+    directory, which every process of the machine shares, read with no SQL (the database
+    cache would cost a statement per page). `PAGES_CACHE_DIR` moves it."""
+    data = env.str("CLIPCART_DATA_DIR", default="") or tempfile.gettempdir()
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env.str("PAGES_CACHE_DIR", default=os.path.join(data, "pages-cache")),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 
 
@@ -179,6 +197,10 @@ AXES_CLIENT_IP_CALLABLE = "clipcart_shared.throttling.throttles.client_ip"
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 CACHES = cache_settings()
+# Shared pages (clipcart_shared.pages): how long a stored page may be served before it is
+# rendered again, whatever was bumped. A card is never shown staler than this after its
+# product.changed arrived, nor likes, followers or units sold after they changed.
+FEED_MAX_STALENESS_SECONDS = env.int("FEED_MAX_STALENESS_SECONDS", default=5)
 
 TEMPLATES = [
     {

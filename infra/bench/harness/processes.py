@@ -49,6 +49,10 @@ def start_gunicorn(
         "sync",
         "--log-level",
         "warning",
+        # On a loaded machine (other suites running) a worker may take over 30 s, gunicorn's
+        # default, to import Django and the service: not killed for that.
+        "--timeout",
+        "120",
     ]
     # Its own process group, so that stopping it takes every worker along.
     return subprocess.Popen(command, env=environment, start_new_session=True)
@@ -83,7 +87,7 @@ def fetch(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
         connection.close()
 
 
-def wait_until_ready(process: subprocess.Popen[bytes], port: int, timeout: float = 30) -> None:
+def wait_until_ready(process: subprocess.Popen[bytes], port: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     # Every worker must have booted: ask a few times more than there are workers.
     successes = 0

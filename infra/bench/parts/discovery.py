@@ -38,7 +38,8 @@ def search_requests(queries: list[str]) -> Callable[[int, int], Request]:
 
 
 def for_you_first_pages(authorizations: list[str]) -> Callable[[int, int], Request]:
-    """A first page of "for you" for each user in turn: it ranks and keeps a snapshot."""
+    """A first page of "for you" for each user in turn: it reads the user's ranking, kept
+    by the worker (ranked ahead after the seed), or ranks and keeps one."""
 
     def request_for(client: int, n: int) -> Request:
         user = (client * 37 + n) % len(authorizations)
@@ -125,6 +126,14 @@ def run_discovery(arguments: argparse.Namespace) -> int:
         f"{evaluation['trending_seconds']:.1f} s, {evaluated} for-you rankings "
         f"({evaluation['ranking_threads']} at a time) "
         f"{1000 * evaluation['for_you_seconds'] / max(evaluated, 1):.0f} ms each"
+    )
+
+    ahead = answer["ranked_ahead"]
+    each_ms = 1000 * ahead["seconds"] / max(ahead["users"], 1)
+    print(
+        f"ranked ahead (as the worker does for active users): {ahead['users']} users' "
+        f"for you in {ahead['seconds']:.1f} s, {each_ms:.0f} ms each, one connection; "
+        "a first page then reads the kept ranking"
     )
 
     secret = environment["JWT_HS256_SECRET"]

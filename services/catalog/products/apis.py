@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from clipcart_shared.pages import shared_page
 from clipcart_shared.pagination import CursorPagination, limit_parameter
 from clipcart_shared.serializers import (
     MoneySerializer,
@@ -100,17 +103,25 @@ class ProductListApi(PublicApiView):
         ],
         responses=ProductCardSerializer(many=True),
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        products = product_list(
-            merchant_id=filters.validated_data.get("merchant"),
-            category_slug=filters.validated_data.get("category"),
-            query=filters.validated_data.get("q") or None,
-        )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(products, request, view=self)
-        return paginator.get_paginated_response([card_with_flash_deal(row["card"]) for row in page])
+
+        def render() -> bytes:
+            products = product_list(
+                merchant_id=filters.validated_data.get("merchant"),
+                category_slug=filters.validated_data.get("category"),
+                query=filters.validated_data.get("q") or None,
+            )
+            paginator = self.pagination_class()
+            page = paginator.paginate_queryset(products, request, view=self)
+            answer = paginator.get_paginated_response(
+                [card_with_flash_deal(row["card"]) for row in page]
+            )
+            return JSONRenderer().render(answer.data)
+
+        # The same for every caller (no field is personal): one stored page for all.
+        return shared_page(request, render)
 
 
 class ProductDetailApi(PublicApiView):

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from clipcart_shared.outbox.services import Event, events_publish
+from clipcart_shared.pages import pages_version_bump
 from products.events import ProductChanged, product_changed_event
 from products.models import Product
 from products.selectors import product_cards_compute
@@ -42,6 +43,7 @@ def product_changes_publish(*, product_ids: Iterable[uuid.UUID]) -> int:
     if changed:
         Product.objects.bulk_update(changed, ["card", "published_card_hash"])
         events_publish(events=events)
+        pages_version_bump()  # the product list's stored pages show these cards
     return len(changed)
 
 

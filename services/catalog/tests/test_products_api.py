@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from products.models import Product
+from products.services import product_changes_publish, products_set_status
 from tests.factories import MerchantFactory, ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +133,55 @@ def test_an_empty_search_is_no_search_as_the_schema_says(api_client):
         if parameter["name"] == "q"
     ]
     assert q["schema"].get("minLength", 0) == 0
+
+
+def test_a_stored_product_list_page_and_its_304_cost_no_query(api_client):
+    VariantFactory(product=ProductFactory())
+    first = api_client.get("/api/v1/products/?limit=100")
+
+    with CaptureQueriesContext(connection) as stored:
+        again = api_client.get("/api/v1/products/?limit=100")
+    with CaptureQueriesContext(connection) as not_modified:
+        unchanged = api_client.get("/api/v1/products/?limit=100", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert (len(stored), len(not_modified)) == (0, 0)
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    assert unchanged.status_code == 304 and unchanged["ETag"] == first["ETag"]
+
+
+def test_a_price_change_shows_on_the_next_product_list_page(api_client):
+    variant = VariantFactory(price_amount=2500)
+    before = api_client.get("/api/v1/products/")
+    assert before.json()["results"][0]["price"]["amount"] == 2500
+
+    type(variant).objects.filter(id=variant.id).update(price_amount=1800)
+    with transaction.atomic():
+        product_changes_publish(product_ids=[variant.product_id])  # as every write does
+    after = api_client.get("/api/v1/products/", HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert after.json()["results"][0]["price"]["amount"] == 1800
+    assert after["ETag"] != before["ETag"]
+
+
+def test_an_archived_product_leaves_the_stored_product_list(api_client):
+    product = VariantFactory().product
+    assert len(api_client.get("/api/v1/products/").json()["results"]) == 1
+
+    products_set_status(product_ids=[product.id], status=Product.Status.ARCHIVED)
+
+    assert api_client.get("/api/v1/products/").json()["results"] == []
+
+
+def test_each_query_of_the_product_list_is_a_page_of_its_own(api_client):
+    shoes, bags = (ProductFactory(title="Running shoes"), ProductFactory(title="Leather bag"))
+    VariantFactory(product=shoes)
+    VariantFactory(product=bags)
+
+    everything = api_client.get("/api/v1/products/").json()["results"]
+    found = api_client.get("/api/v1/products/?q=shoes").json()["results"]
+    one = api_client.get("/api/v1/products/?limit=1").json()
+
+    assert len(everything) == 2
+    assert [card["id"] for card in found] == [str(shoes.id)]
+    assert len(one["results"]) == 1 and one["next"] is not None

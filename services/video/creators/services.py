@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
+from clipcart_shared.pages import user_signals_bump
 from core.errors import VideoErrorCode
 from creators.models import Creator, Follow
 from creators.signals import creators_changed
@@ -69,6 +70,7 @@ def follow_create(*, user_id: str, creator_id: uuid.UUID) -> Creator:
     )
     if created:
         Creator.objects.filter(id=creator.id).update(followers_count=F("followers_count") + 1)
+        user_signals_bump(user_ids=[user_id])  # their "for you" reads what they follow
         logger.info("Creator followed", extra={"creator_id": str(creator.id)})
     creator.refresh_from_db(fields=["followers_count"])
     return creator
@@ -82,4 +84,5 @@ def follow_delete(*, user_id: str, creator_id: uuid.UUID) -> None:
     deleted, _ = Follow.objects.filter(user_id=user_id, creator=creator).delete()
     if deleted:
         Creator.objects.filter(id=creator.id).update(followers_count=F("followers_count") - 1)
+        user_signals_bump(user_ids=[user_id])
         logger.info("Creator unfollowed", extra={"creator_id": str(creator.id)})

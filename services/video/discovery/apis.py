@@ -25,6 +25,7 @@ from rest_framework.utils.urls import replace_query_param
 from clipcart_shared.auth import IsMobileUser, mobile_user_id, optional_mobile_user_id
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.etag import etag_json_response
+from clipcart_shared.pages import personal_page, shared_page
 from clipcart_shared.pagination import CursorPagination, limit_parameter
 from clipcart_shared.views import PublicApiView
 from core.errors import VideoErrorCode
@@ -83,18 +84,26 @@ def _next_link(request: Request, position: dict[str, Any] | None) -> str | None:
     return replace_query_param(request.build_absolute_uri(), "cursor", _cursor_encode(position))
 
 
-def _list_response(request: Request, results_json: str, next_link: str | None) -> HttpResponse:
+def _list_body(results_json: str, next_link: str | None) -> bytes:
     # The objects as PostgreSQL wrote them: no decoding and encoding again (ADR 7).
-    body = f'{{"results":[{results_json}],"next":{json.dumps(next_link)}}}'
-    return etag_json_response(request, body.encode())
+    return f'{{"results":[{results_json}],"next":{json.dumps(next_link)}}}'.encode()
 
 
-def _latest_page(request: Request, view: Any, videos: FeedVideos) -> HttpResponse:
+def _latest_body(request: Request, view: Any, videos: FeedVideos) -> bytes:
     paginator = _Pagination()
     # Not a QuerySet, but all that CursorPagination uses of one (FeedVideos).
     page = paginator.paginate_queryset(cast("QuerySet[Video, FeedVideo]", videos), request, view)
     results = ",".join(video.json for video in page or [])
-    return _list_response(request, results, paginator.get_next_link())
+    return _list_body(results, paginator.get_next_link())
+
+
+def _latest_page(request: Request, view: Any, videos: FeedVideos) -> HttpResponse:
+    return etag_json_response(request, _latest_body(request, view, videos))
+
+
+def _shared_latest_page(request: Request, view: Any, videos: FeedVideos) -> HttpResponse:
+    """A chronological page every caller shares (no field of it is personal): stored."""
+    return shared_page(request, lambda: _latest_body(request, view, videos))
 
 
 class FeedApi(PublicApiView):
@@ -131,7 +140,7 @@ class FeedApi(PublicApiView):
         if mode not in MODES:
             raise ValidationError({"mode": [f"One of {', '.join(MODES)}."]})
         if mode == "latest":
-            return _latest_page(request, self, feed_videos())
+            return _shared_latest_page(request, self, feed_videos())
         if mode == "following":
             if user_id is None:
                 raise NotAuthenticated("The following feed is yours: send your token.")
@@ -147,19 +156,30 @@ class FeedApi(PublicApiView):
         if not 0 <= offset <= 10_000:
             raise ValidationError({"cursor": ["This cursor is not valid."]})
         limit = _page_size(request)
-        page = ranked_feed_page(
-            mode=FeedSnapshot.Mode(mode),
-            user_id=user_id,
-            offset=offset,
-            limit=limit,
-            snapshot_id=snapshot_id,
-        )
-        next_position = (
-            {"snapshot": str(page.snapshot_id), "offset": offset + limit}
-            if offset + limit < page.size
-            else None
-        )
-        return _list_response(request, page.videos_json, _next_link(request, next_position))
+
+        def render() -> bytes:
+            page = ranked_feed_page(
+                mode=FeedSnapshot.Mode(mode),
+                user_id=user_id,
+                offset=offset,
+                limit=limit,
+                snapshot_id=snapshot_id,
+            )
+            next_position = (
+                {"snapshot": str(page.snapshot_id), "offset": offset + limit}
+                if offset + limit < page.size
+                else None
+            )
+            return _list_body(page.videos_json, _next_link(request, next_position))
+
+        if user_id is None:
+            # Anonymous trending is everyone's; a signed-in caller's pages leave out what
+            # they said "not interested" to, so theirs are never shared.
+            return shared_page(request, render)
+        if mode == "for_you" and cursor is None:
+            # A first page of "for you": the user's own, stored under their signals.
+            return personal_page(request, user_id=user_id, render=render)
+        return etag_json_response(request, render())
 
 
 class HashtagVideosApi(PublicApiView):
@@ -180,7 +200,7 @@ class HashtagVideosApi(PublicApiView):
                 "A hashtag is letters, digits and underscores, with at least one letter.",
                 status=400,
             )
-        return _latest_page(request, self, feed_videos(hashtag=hashtag))
+        return _shared_latest_page(request, self, feed_videos(hashtag=hashtag))
 
 
 class SearchMerchantSerializer(serializers.Serializer):
@@ -271,14 +291,19 @@ class SearchApi(PublicApiView):
         except (ValueError, TypeError, AttributeError) as error:
             raise ValidationError({"cursor": ["This cursor is not valid."]}) from error
         limit = _page_size(request)
-        hits = search(kind=kind, words=query_words, limit=limit + 1, after=after)
-        page = hits[:limit]
-        next_position = (
-            {"rank": page[-1].rank, "id": str(page[-1].id)} if len(hits) > limit else None
-        )
-        return _list_response(
-            request, ",".join(hit.json for hit in page), _next_link(request, next_position)
-        )
+
+        def render() -> bytes:
+            hits = search(kind=kind, words=query_words, limit=limit + 1, after=after)
+            page = hits[:limit]
+            next_position = (
+                {"rank": page[-1].rank, "id": str(page[-1].id)} if len(hits) > limit else None
+            )
+            return _list_body(
+                ",".join(hit.json for hit in page), _next_link(request, next_position)
+            )
+
+        # Results are the same for every caller: one stored page per query.
+        return shared_page(request, render)
 
 
 class NotInterestedApi(PublicApiView):

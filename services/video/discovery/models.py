@@ -118,6 +118,23 @@ class FeedSnapshot(models.Model):
         return f"{self.mode} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class ForYouRanking(models.Model):
+    """A user's "for you" ranking kept for their next first page: the snapshot it was
+    ranked into, the first page it was spread for, and the user's signals version then
+    (`clipcart_shared.pages.user_signals_version`). A first page reads it instead of
+    ranking while the version is unchanged and it is younger than
+    FOR_YOU_RANKING_MAX_AGE_SECONDS; the worker ranks active users ahead of time."""
+
+    user_id = models.CharField(max_length=128, primary_key=True)
+    snapshot = models.ForeignKey(FeedSnapshot, on_delete=models.CASCADE, related_name="+")
+    first_page = models.PositiveSmallIntegerField()
+    signals_version = models.CharField(max_length=32)
+    ranked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.ranked_at:%Y-%m-%d %H:%M}"
+
+
 class NotInterested(models.Model):
     """A user's "not interested" in a video: it never comes back in their ranked feeds, and
     what it stood for (by `reason`) weighs against similar videos, fading like interest."""

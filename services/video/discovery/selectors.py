@@ -19,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 from creators.models import Creator, Follow
 from discovery.models import (
     FeedSnapshot,
+    ForYouRanking,
     NotInterested,
     SearchDocument,
     SearchTerm,
@@ -175,6 +176,13 @@ _SNAPSHOT_WHERE = {
     "latest_trending": "mode = 'trending' ORDER BY created_at DESC LIMIT 1",
     "trending": "id = %(snapshot_id)s AND mode = 'trending'",
     "for_you": "id = %(snapshot_id)s AND mode = 'for_you' AND user_id = %(user_id)s",
+    # The user's kept ranking, if ranked at their current signals version for this first
+    # page and recently enough (ForYouRanking).
+    "for_you_kept": f"""id = (
+        SELECT snapshot_id FROM {ForYouRanking._meta.db_table}
+        WHERE user_id = %(user_id)s AND first_page = %(first_page)s
+            AND signals_version = %(signals_version)s AND ranked_at > %(ranked_after)s)
+        AND mode = 'for_you' AND user_id = %(user_id)s""",
 }
 
 
@@ -207,10 +215,14 @@ def snapshot_page(
     limit: int,
     snapshot_id: uuid.UUID | None = None,
     user_id: str | None = None,
+    kept: tuple[int, str, datetime] | None = None,
 ) -> SnapshotPage | None:
     """Videos `offset` to `offset + limit` of a snapshot (`which`: the latest trending one,
-    or a given trending or for-you one, the latter only for its own user); None when there
-    is no such snapshot. Removed videos are skipped, so a page may come out shorter."""
+    a given trending or for-you one, the latter only for its own user, or `for_you_kept`,
+    the user's kept ranking if it matches `kept`: (first page, signals version, ranked
+    after)); None when there is no such snapshot. Removed videos are skipped, so a page
+    may come out shorter."""
+    first_page, signals_version, ranked_after = kept or (None, None, None)
     with connection.cursor() as cursor:
         cursor.execute(
             _SNAPSHOT_PAGE_SQL[which],
@@ -219,6 +231,9 @@ def snapshot_page(
                 "user_id": user_id,
                 "start": offset + 1,  # PostgreSQL's arrays count from 1, slices inclusive
                 "stop": offset + limit,
+                "first_page": first_page,
+                "signals_version": signals_version,
+                "ranked_after": ranked_after,
             },
         )
         row = cursor.fetchone()

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from clipcart_shared.pages import user_signals_bump
 from engagement.models import DailyVideoStats, EngagementEvent, VideoLike
 from videos.models import ProductTag, Video
 
@@ -135,6 +136,8 @@ def events_ingest(*, user_id: str, events: list[Any]) -> dict[str, Any]:
     with transaction.atomic():
         inserted = _insert(user_id=user_id, rows=list(rows.values()))
         likes_apply(user_id=user_id, rows=[row for row in rows.values() if row["type"] in LIKES])
+        if inserted:
+            user_signals_bump(user_ids=[user_id])  # what was ranked for them is stale
     rejected.sort(key=lambda rejection: rejection["index"])
     return {
         "accepted": inserted,

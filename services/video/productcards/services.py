@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from clipcart_shared.pages import pages_version_bump
 from productcards.models import ProductCard
 from productcards.signals import product_cards_changed
 
@@ -64,6 +65,7 @@ def product_card_apply(*, card: dict[str, Any], source_time: datetime) -> bool:
         cursor.execute(_UPSERT.format(comparison="<"), _row(card, source_time))
         is_applied = cursor.fetchone() is not None
     if is_applied:
+        pages_version_bump()  # the feeds' stored pages show this card
         product_cards_changed.send(sender=ProductCard, product_ids=[uuid.UUID(str(card["id"]))])
     return is_applied
 
@@ -75,6 +77,7 @@ def product_card_remember(*, card: dict[str, Any]) -> None:
         cursor.execute(_UPSERT.format(comparison="<="), _row(card, BEFORE_ANY_EVENT))
         is_stored = cursor.fetchone() is not None
     if is_stored:
+        pages_version_bump()
         product_cards_changed.send(sender=ProductCard, product_ids=[uuid.UUID(str(card["id"]))])
 
 
@@ -105,4 +108,6 @@ def product_cards_sync(*, cards: Any, missing_ids: list[uuid.UUID]) -> tuple[int
     marked = ProductCard.objects.filter(product_id__in=gone, source_time=BEFORE_ANY_EVENT).update(
         status="unavailable"
     )
+    if marked:
+        pages_version_bump()
     return stored, marked

@@ -7,13 +7,28 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from clipcart_shared.pages import pages_version_bump
 from creators.models import Creator
 from engagement.models import EngagementEvent
 from productcards.models import ProductCard
 from videos.models import ProductTag, Video
 
 
-class CreatorFactory(factory.django.DjangoModelFactory):
+class ShownFactory(factory.django.DjangoModelFactory):
+    """A row the feeds show, written as the services write it: the stored pages go stale
+    (`pages_version_bump`), as after a publish, a tag or an applied product card."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        created = super()._create(model_class, *args, **kwargs)
+        pages_version_bump()
+        return created
+
+
+class CreatorFactory(ShownFactory):
     class Meta:
         model = Creator
 
@@ -23,7 +38,7 @@ class CreatorFactory(factory.django.DjangoModelFactory):
     avatar_url = "https://img.example.com/avatar.jpg"
 
 
-class VideoFactory(factory.django.DjangoModelFactory):
+class VideoFactory(ShownFactory):
     class Meta:
         model = Video
 
@@ -36,7 +51,7 @@ class VideoFactory(factory.django.DjangoModelFactory):
     published_at = factory.LazyFunction(timezone.now)
 
 
-class ProductCardFactory(factory.django.DjangoModelFactory):
+class ProductCardFactory(ShownFactory):
     class Meta:
         model = ProductCard
 
@@ -52,7 +67,7 @@ class ProductCardFactory(factory.django.DjangoModelFactory):
     source_time = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class ProductTagFactory(factory.django.DjangoModelFactory):
+class ProductTagFactory(ShownFactory):
     class Meta:
         model = ProductTag
 

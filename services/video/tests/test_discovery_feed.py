@@ -303,8 +303,10 @@ def test_bad_feed_parameters_get_a_clear_400(api_client, bad, code):
     [
         (f"{FEED}?mode=latest", None, 1, 1),
         (f"{FEED}?mode=trending", None, 1, 1),
-        # The first page ranks (one statement), keeps the order, and reads its page.
-        (f"{FEED}?mode=for_you", SHOPPER, 3, 1),
+        # The first page looks for a kept ranking (none here: the limit differs from the
+        # last one's), ranks (one statement), keeps the order and the ranking, and reads
+        # its page.
+        (f"{FEED}?mode=for_you", SHOPPER, 5, 1),
         (f"{FEED}?mode=following", SHOPPER, 1, 1),
         ("/api/v1/hashtags/look/videos/?", None, 1, 1),
     ],

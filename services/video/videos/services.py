@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
+from clipcart_shared.pages import pages_version_bump
 from core.catalog import product_card_fetch
 from core.errors import VideoErrorCode
 from creators.models import Creator
@@ -55,6 +56,7 @@ def video_publish(*, video: Video) -> Video:
     Video.objects.filter(id=video.id, status=Video.Status.DRAFT).update(
         status=Video.Status.PUBLISHED, published_at=timezone.now()
     )
+    pages_version_bump()  # in the latest feed, its hashtags' pages and search now
     video.refresh_from_db()
     return video
 
@@ -62,6 +64,7 @@ def video_publish(*, video: Video) -> Video:
 def video_remove(*, video: Video) -> None:
     """Take the video down for good. Its row stays: sales it drove stay credited to it."""
     Video.objects.filter(id=video.id).update(status=Video.Status.REMOVED)
+    pages_version_bump()  # gone from every stored page at once
 
 
 def _span_errors(
@@ -183,6 +186,7 @@ def tag_update(*, tag: ProductTag, **fields: Any) -> ProductTag:
             VideoErrorCode.TAG_OUTSIDE_VIDEO, "The tag does not fit the video.", errors=errors
         )
     locked.save()
+    pages_version_bump()  # where the tag shows, in the stored pages
     return locked
 
 
@@ -190,4 +194,5 @@ def tag_update(*, tag: ProductTag, **fields: Any) -> ProductTag:
 def tag_delete(*, tag: ProductTag) -> None:
     """Untag the product: the video is no longer found by its title."""
     ProductTag.objects.filter(id=tag.id).delete()
+    pages_version_bump()
     videos_changed.send(sender=Video, video_ids=[tag.video_id])

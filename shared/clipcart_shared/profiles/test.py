@@ -31,5 +31,10 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "clipcart-tests",
-    }
+    },
+    # Shared pages (clipcart_shared.pages): emptied before every test, as the counters.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "clipcart-tests-pages",
+    },
 }

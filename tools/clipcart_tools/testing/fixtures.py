@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -16,8 +16,10 @@ from clipcart_shared.auth import user_token_mint
 
 @pytest.fixture(autouse=True)
 def _throttle_counts_cleared() -> None:
-    """Every test starts with no request counted (the test profile keeps them in memory)."""
+    """Every test starts with no request counted and no stored page (the test profile
+    keeps both in memory)."""
     cache.clear()
+    caches["pages"].clear()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from attribution.services.credits import MODELS, CreditRow, credits_insert, line
 from attribution.services.locks import event_time, order_lock
 from attribution.services.settlement import order_settlement_refresh
 from clipcart_shared.money import allocate
+from clipcart_shared.pages import user_signals_bump
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def order_paid_apply(envelope: dict[str, Any]) -> None:
         )
         new_lines = [line for line in candidates if line.line_id not in known]
         SaleLine.objects.bulk_create(new_lines)
+        # Their "for you" reads what they bought.
+        user_signals_bump(user_ids=[line.user_id for line in new_lines])
         credits = lines_attribute(new_lines)
         held = refunds_held_apply(order_id=data["order_id"])
         # Deliveries and returns heard before the payment count now.

@@ -128,6 +128,13 @@ CELERY_TASK_DEFAULT_QUEUE = SERVICE_NAME
 EVENT_HANDLERS = "config.event_handlers.EVENT_HANDLERS"
 # Reconciliation applies orders like the events do, so it runs on their worker and queue.
 CELERY_TASK_ROUTES = {"attribution.reconcile": {"queue": "video.attribution"}}
+# "For you", ranked ahead (discovery.models.ForYouRanking): a first page reads the user's
+# kept ranking while nothing they did since changed it and it is at most this old (what
+# others do, new videos and trending reach it within that time); the worker ranks the users
+# active in the last FOR_YOU_ACTIVE_SECONDS every FOR_YOU_RANK_SECONDS.
+FOR_YOU_RANKING_MAX_AGE_SECONDS = env.int("FOR_YOU_RANKING_MAX_AGE_SECONDS", default=300)
+FOR_YOU_ACTIVE_SECONDS = env.int("FOR_YOU_ACTIVE_SECONDS", default=600)
+FOR_YOU_RANK_SECONDS = env.int("FOR_YOU_RANK_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     **SHARED_BEAT_SCHEDULE,
     "roll-up-engagement": {
@@ -137,6 +144,12 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-trending": {
         "task": "discovery.trending_recompute",
         "schedule": env.int("TRENDING_SECONDS", default=300),
+    },
+    "rank-for-you": {
+        "task": "discovery.for_you_rankings_refresh",
+        "schedule": FOR_YOU_RANK_SECONDS,
+        # A run the worker could not take in time is dropped: the next one covers it.
+        "options": {"expires": FOR_YOU_RANK_SECONDS},
     },
     "reconcile-attribution": {
         "task": "attribution.reconcile",
