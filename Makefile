@@ -19,7 +19,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run demo test lint format typecheck imports-check migrations-check bench token openapi clean
+.PHONY: help install browser nginx run demo test lint format typecheck imports-check migrations-check bench token openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,13 +45,25 @@ browser: ## Install Debian's chromium for the browser tests when it is missing (
 		[ -x $(CHROMIUM) ] || { echo "chromium could not be installed at $(CHROMIUM)"; exit 1; }; \
 	fi
 
+# The gateway's live tests (tests/infra/test_gateway_live.py) serve its template with a
+# real nginx: Debian's nginx-light, installed without starting its own server.
+NGINX_BIN := /usr/sbin/nginx
+nginx: ## Install Debian's nginx-light for the gateway's live tests when it is missing (apt-get, as root or with sudo)
+	@if [ -x $(NGINX_BIN) ]; then echo "nginx: $(NGINX_BIN)"; else \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nginx-light && \
+		{ $$SUDO $(NGINX_BIN) -s stop 2>/dev/null || true; } && \
+		[ -x $(NGINX_BIN) ] || { echo "nginx could not be installed at $(NGINX_BIN)"; exit 1; }; \
+	fi
+
 run: install ## Run every service, worker and scheduler on the embedded default (Ctrl-C stops all)
 	$(CLIPCART) run
 
 demo: install ## Start the stack and watch a sale go from a video to a creator (ARGS=--once: then stop)
 	$(CLIPCART) demo $(ARGS)
 
-test: install browser ## Run every test suite against a real PostgreSQL (embedded unless DATABASE_URL is set)
+test: install browser nginx ## Run every test suite against a real PostgreSQL (embedded unless DATABASE_URL is set)
 	$(CLIPCART) exec -- $(MAKE) --no-print-directory _test-suites
 
 # The suites that need only the database and the processes they start themselves (each

@@ -1,6 +1,7 @@
 """The gateway's template served by a real nginx, in front of stand-in services on
-127.0.0.1 that answer with what they received. Skipped where no nginx binary is found
-(`nginx` on PATH, or the path in $NGINX); test_gateway.py checks the routes without one.
+127.0.0.1 that answer with what they received. The nginx is $NGINX, else Debian's (which
+`make nginx` installs, and `make test` runs first), else the one on PATH; test_gateway.py
+checks the routes without one.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ import pytest
 from clipcart_tools.testing.services import free_port
 from tests.infra.compose import ROOT
 
-NGINX = os.environ.get("NGINX") or shutil.which("nginx")
-pytestmark = pytest.mark.skipif(not NGINX, reason="no nginx binary (set NGINX=/path/to/nginx)")
+DEBIAN_NGINX = "/usr/sbin/nginx"
+NGINX = (
+    os.environ.get("NGINX")
+    or (DEBIAN_NGINX if os.access(DEBIAN_NGINX, os.X_OK) else None)
+    or shutil.which("nginx")
+)
 
 
 class _Echo(http.server.BaseHTTPRequestHandler):
@@ -57,6 +62,7 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[str]:
     """The gateway's base URL; catalog and video answer, checkout is down."""
+    assert NGINX, "no nginx binary: `make nginx` installs Debian's (or set NGINX=/path/to/nginx)"
     servers = []
     upstreams = {}
     for name in ("catalog", "video"):
