@@ -334,7 +334,7 @@ def test_each_merchant_gets_its_share_less_the_commission_of_the_model_it_chose(
         video,
         "merchant_attribution_set",
         merchant_models=chosen,
-        click_window_days=30,
+        click_window_days=30,  # the path's first tap, three weeks before, counts
         product_ids=[v["product_id"] for v in two_shops],
     )
     buyer = f"buyer-{uuid.uuid4()}"
