@@ -40,6 +40,12 @@ discovery (`clipcart_video_discovery_bench`, filled by bench_discovery.py)
 2. search and "for you" (first pages, which rank and keep a snapshot, and next pages,
    which read one) against the bare view, with the ratios.
 
+payouts (`clipcart_video_payouts_bench`, settled sales seeded by bench_payouts.py, the
+Stripe emulator)
+1. 10,000 orders of 3 merchants credited to 20 creators: the creators' payout batch
+   (settle, then pay) against a plain SQL aggregation of the same payables, with the
+   ratio and the number of Stripe calls.
+
 Each part is a module of `parts/` (`run_<part>`), over the `harness/` every part uses
 (setup and databases, processes, load).
 
@@ -56,10 +62,11 @@ from parts.attribution import run_attribution
 from parts.catalog import run_catalog
 from parts.checkout import run_checkout
 from parts.discovery import run_discovery
+from parts.payouts import run_payouts
 from parts.shipping import run_shipping
 from parts.video import run_video
 
-PARTS = ("catalog", "video", "checkout", "shipping", "attribution", "discovery")
+PARTS = ("catalog", "video", "checkout", "shipping", "attribution", "discovery", "payouts")
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -91,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "shipping": run_shipping,
         "attribution": run_attribution,
         "discovery": run_discovery,
+        "payouts": run_payouts,
     }
     codes: list[int] = []
     for name in [arguments.only] if arguments.only else list(parts):

@@ -84,6 +84,14 @@ ATTRIBUTION = Service(
     ("JWT_HS256_SECRET",),
     database_name="clipcart_video_attribution_bench",
 )
+# Payouts: the video service's code on a database of its own, where bench_payouts.py
+# seeds settled sales and times the creators' payout batch against plain SQL.
+PAYOUTS = Service(
+    "video",
+    BENCH_DIR / "bench_payouts.py",
+    ("JWT_HS256_SECRET",),
+    database_name="clipcart_video_payouts_bench",
+)
 # Discovery: the video service's code on a database of its own, where
 # bench_discovery.py generates an engagement log and evaluates "for you" offline; then
 # search and "for you" under load against the bare endpoint.
