@@ -260,7 +260,12 @@ def test_unit_share_of_a_discounted_line_adds_up_to_its_net_total():
     )
 
     assert [unit_share(line, units) for units in (1, 2, 3)] == [966, 1933, 2900]
-    # Three refunds of one unit each pay back 3 x 966 = 2898: all three units.
+    # One unit at a time, each after the last was paid back: 966 + 967 + 967, the whole
+    # net total, not a minor unit kept.
+    assert [unit_share(line, 1, before=before) for before in (0, 1, 2)] == [966, 967, 967]
+    assert unit_share(line, 2, before=1) == 1934
+    # Refunds reserved side by side each take the first unit's 966: 3 x 966 = 2898 still
+    # pays back all three units.
     for refunded, units in ((0, 0), (966, 1), (1900, 1), (1932, 2), (2898, 3), (2900, 3)):
         line.refunded_amount = refunded
         assert units_refunded(line) == units

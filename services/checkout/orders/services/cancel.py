@@ -16,7 +16,7 @@ from orders.services.after_refund import CANCEL_CREATOR_PREFIX
 from orders.services.expiry import order_cancel
 from orders.services.refunds import refund_reserve_locked, refund_send
 from orders.services.status import line_fulfilment_status, order_locked
-from orders.services.units import LineUnits, lines_of_order, unit_share
+from orders.services.units import LineUnits, lines_of_order, unit_share, units_refunded
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,10 @@ def _cancel_record(
         everything_cancelled = all(line.cancelled_quantity == line.quantity for line in all_lines)
         refund = refund_reserve_locked(
             order=order,
-            shares={line_id: unit_share(by_id[line_id], n) for line_id, n in wanted.items()},
+            shares={
+                line_id: unit_share(by_id[line_id], n, before=units_refunded(by_id[line_id]))
+                for line_id, n in wanted.items()
+            },
             shipping=order.shipping_amount if everything_cancelled else 0,
             units=wanted,
             restock=True,

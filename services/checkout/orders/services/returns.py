@@ -25,7 +25,7 @@ from orders.models import MerchantPolicy, Order, OrderLine, OrderReturn, Refund,
 from orders.services.after_refund import return_close
 from orders.services.refunds import refund_reserve_locked, refund_send
 from orders.services.status import line_fulfilment_status, order_locked, order_status_derive
-from orders.services.units import LineUnits, lines_of_order, unit_share
+from orders.services.units import LineUnits, lines_of_order, unit_share, units_refunded
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +276,10 @@ def _return_refund_reserve(
         shipping = _merchant_shipping_share(order, order_return.merchant_id)
     refund = refund_reserve_locked(
         order=order,
-        shares={rl.line_id: unit_share(rl.line, rl.quantity) for rl in return_lines},
+        shares={
+            rl.line_id: unit_share(rl.line, rl.quantity, before=units_refunded(rl.line))
+            for rl in return_lines
+        },
         shipping=shipping,
         units={rl.line_id: rl.quantity for rl in return_lines},
         restock=restock,

@@ -30,20 +30,22 @@ def lines_of_order(
     return [(by_id[line_id], count) for line_id, count in units.items()]
 
 
-def unit_share(line: OrderLine, units: int) -> int:
-    """What `units` of the line were paid: their share of its net total (list price less
-    its discount), rounded down, all of it for all its units. Without a discount this is
-    the unit price times the units."""
-    if units >= line.quantity:
-        return line.line_total_amount
-    return line.line_total_amount * units // line.quantity
+def unit_share(line: OrderLine, units: int, *, before: int = 0) -> int:
+    """What `units` more of the line were paid, after `before` of its units were paid back
+    already: their share of its net total (list price less its discount), the shares
+    rounded so that they add up to the whole total (the last unit takes the remainder).
+    Without a discount this is the unit price times the units."""
+    total, quantity = line.line_total_amount, max(line.quantity, 1)
+    start = min(before, quantity)
+    end = min(start + units, quantity)
+    return total * end // quantity - total * start // quantity
 
 
 def units_refunded(line: OrderLine) -> int:
     """How many of the line's units its refunded amount pays back: the most units whose
-    `unit_share` it covers. A discounted line's shares round down at each refund, so it
-    is allowed one minor unit per unit of rounding; without a discount this is the
-    refunded amount over the unit price."""
+    `unit_share` it covers. Refunds reserved side by side each take their share as if
+    first (rounded down), so a discounted line is allowed one minor unit per unit of
+    rounding; without a discount this is the refunded amount over the unit price."""
     if line.line_total_amount == 0:  # a free line: nothing is ever paid back
         return 0
     slack = line.quantity - 1 if line.discount_amount else 0
