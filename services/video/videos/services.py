@@ -194,5 +194,5 @@ def tag_update(*, tag: ProductTag, **fields: Any) -> ProductTag:
 def tag_delete(*, tag: ProductTag) -> None:
     """Untag the product: the video is no longer found by its title."""
     ProductTag.objects.filter(id=tag.id).delete()
-    pages_version_bump()
+    # Discovery's refresh of the video bumps the stored pages' version too.
     videos_changed.send(sender=Video, video_ids=[tag.video_id])

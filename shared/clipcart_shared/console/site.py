@@ -181,16 +181,22 @@ class ConsoleAdminSite(admin.AdminSite):
         )
         if notice in NOTICES and request.method == "GET":
             messages.info(request, NOTICES[notice])
-        if _is_owner():
-            return self._owner_login(request, extra_context)
-        return self._trust_login(request, extra_context)
-
-    def _owner_login(self, request: HttpRequest, extra_context: dict[str, Any] | None) -> Any:
         next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
         if request.method == "GET" and self.has_permission(request):
-            if same_host_redirect_allowed(request, next_url):
-                return HttpResponseRedirect(next_url)
-            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+            return self._next_or_index(request, next_url)
+        if _is_owner():
+            return self._owner_login(request, next_url, extra_context)
+        return self._trust_login(request, extra_context)
+
+    def _next_or_index(self, request: HttpRequest, next_url: str) -> HttpResponseRedirect:
+        """On to `next` where it is another admin on this host name, else this index."""
+        if same_host_redirect_allowed(request, next_url):
+            return HttpResponseRedirect(next_url)
+        return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+
+    def _owner_login(
+        self, request: HttpRequest, next_url: str, extra_context: dict[str, Any] | None
+    ) -> Any:
         response = super().login(request, extra_context)
         if (
             request.method == "POST"
@@ -199,17 +205,10 @@ class ConsoleAdminSite(admin.AdminSite):
         ):
             # Django's LoginView allows only this host and port; the other admins are on
             # this host at other ports in the embedded run. Anywhere else: the index.
-            if same_host_redirect_allowed(request, next_url):
-                return HttpResponseRedirect(next_url)
-            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+            return self._next_or_index(request, next_url)
         return response
 
     def _trust_login(self, request: HttpRequest, extra_context: dict[str, Any] | None) -> Any:
-        next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
-        if request.method == "GET" and self.has_permission(request):
-            if same_host_redirect_allowed(request, next_url):
-                return HttpResponseRedirect(next_url)
-            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
         # Django's own login page (`AdminSite.login`), with the form catalog checks.
         context = {
             **self.each_context(request),
