@@ -1,9 +1,11 @@
 """The API contract, docs/API.md, as the cross-service tests read it.
 
-docs/API.md is the contract mobile apps build against: a verbatim copy of
-../shared/API.md (outside this repository), kept in sync with it whenever it changes. Its
-`## catalog`, `## video` and `## checkout` sections name each service's paths; the
-first segment after /api/v1/ is the resource, owned by exactly one service.
+docs/API.md is the contract mobile apps build against: a copy of ../shared/API.md
+(outside this repository), kept in sync with it whenever it changes, plus this project's
+additions (each says so, and is in CHANGELOG). Its `## catalog`, `## video` and
+`## checkout` sections name each service's paths; the first segment after /api/v1/ is
+the resource, owned by exactly one service. A path written as a prefix (`/api/v1/merchant/...`,
+its paths then named relative to it) is not a path itself.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def contract_paths(*, fill: str | None = None) -> dict[str, set[str]]:
         if section not in SERVICES:
             continue
         end = headings[index + 1].start() if index + 1 < len(headings) else len(text)
-        paths = set(_PATH.findall(text[heading.end() : end]))
+        named = _PATH.findall(text[heading.end() : end])
+        paths = {path for path in named if not path.endswith("...")}
         found[section] = paths if fill is None else {_PARAMETER.sub(fill, p) for p in paths}
     return found
 

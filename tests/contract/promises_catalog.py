@@ -61,4 +61,13 @@ CATALOG_PROMISES: list[Any] = [
         "... and .../release/ are idempotent",
         status="200",
     ),
+    Promise(
+        "catalog",
+        "POST",
+        "/internal/v1/restocks/",
+        "POST /internal/v1/restocks/ {key, lines: [{variant_id, quantity}], reason} puts "
+        "returned units back (idempotent by key)",
+        status="200",
+        request=("key", "lines[].variant_id", "lines[].quantity", "reason"),
+    ),
 ]

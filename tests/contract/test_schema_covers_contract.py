@@ -80,3 +80,17 @@ def test_the_owning_services_schema_keeps_the_contracts_promise(promise: Promise
         else:
             found = openapi.field(schema, response, name)
         assert set(found.get("enum", [])) - {None} == values, name
+
+
+def test_the_contract_is_the_shared_one_of_today_with_returns_discounts_and_restocks():
+    documented = contract_paths()
+
+    assert {
+        "/api/v1/orders/{id}/returns/",
+        "/api/v1/cart/discount/",
+        "/api/v1/webhooks/tracking/",
+    } <= documented["checkout"]
+    assert "/internal/v1/restocks/" in documented["catalog"]
+    assert "/api/v1/creators/payout-accounts/stripe-webhook/" in documented["video"]
+    # A prefix (`/api/v1/merchant/...`) is not read as a path.
+    assert not [path for paths in documented.values() for path in paths if "..." in path]

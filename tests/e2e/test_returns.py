@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from clipcart_shared.tokens import service_token_mint
+from clipcart_tools.admin_session import AdminSession
 from clipcart_tools.demo_journey import merchant_login
-from clipcart_tools.journey import AdminSession
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_journey import _checkout
 

@@ -17,9 +17,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from clipcart_shared.money import Money
+from clipcart_tools.admin_session import AdminSession
 from clipcart_tools.journey import (
     MODELS,
-    AdminSession,
     Journey,
     JourneyError,
     difference,

@@ -25,10 +25,10 @@ from typing import Any
 
 from clipcart_shared.merchant_access.demo_logins import DEMO_MERCHANTS, demo_id
 from clipcart_shared.money import Money, currency_exponent
+from clipcart_tools.admin_session import AdminSession
 from clipcart_tools.demo_after_payment import demo_after_payment
 from clipcart_tools.journey import (
     MODELS,
-    AdminSession,
     Journey,
     JourneyError,
     difference,

@@ -60,7 +60,8 @@ class StaffSessionCreateApi(InternalApiView):
     def post(self, request: Request) -> Response:
         """Sign in with a username and password typed into video's or checkout's admin:
         the password is checked here, with the same lockout as catalog's own login
-        (403 `staff_login_locked_out`; a wrong one is 422 `staff_login_invalid`). Answers
+        (403 `staff_login_locked_out`, with `cooloff_seconds`: how long a lockout lasts, null
+        when only lifted by hand; a wrong one is 422 `staff_login_invalid`). Answers
         the new sign-in's token (for the shared cookie) and who it is, as the check does.
         """
         data = SignInInputSerializer(data=request.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils import timezone
@@ -78,16 +79,20 @@ def staff_session_sign_in(
     are checked: the same django-axes lockout as catalog's own login (wrong passwords
     count against the username and the browser's address; a locked-out one is refused
     even with the right password), then a new sign-in, as catalog's login opens one.
-    Returns it and its token; raises STAFF_LOGIN_LOCKED_OUT / STAFF_LOGIN_INVALID."""
+    Returns it and its token; raises STAFF_LOGIN_LOCKED_OUT (with `cooloff_seconds`, how
+    long a lockout lasts here, for the admin's message; None: until lifted by hand) /
+    STAFF_LOGIN_INVALID."""
     attempt = _login_attempt(client_ip=client_ip, user_agent=user_agent, login_path=login_path)
     user = authenticate(attempt, username=username, password=password)
     if getattr(attempt, "axes_locked_out", False):
         # Locked before this attempt, or by it (the limit's last wrong password).
+        cool_off = get_cool_off(attempt)
         raise ApplicationError(
             CatalogErrorCode.STAFF_LOGIN_LOCKED_OUT,
             "Too many failed sign-ins for this account or from this address; try again later.",
             # 403, not 429: callers take a 429 for a passing overload and retry it.
             status=403,
+            extra={"cooloff_seconds": None if cool_off is None else int(cool_off.total_seconds())},
         )
     if user is None or not user.is_active or not user.is_staff:
         raise ApplicationError(

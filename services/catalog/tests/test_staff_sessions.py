@@ -254,6 +254,20 @@ def test_repeated_wrong_passwords_lock_the_user_out_here_and_at_catalogs_own_log
     assert not StaffSession.objects.exists()
 
 
+@override_settings(AXES_FAILURE_LIMIT=2, AXES_COOLOFF_TIME=timedelta(minutes=7))
+def test_a_lockout_answers_how_long_it_lasts_here(service_client):
+    _staff()
+    for _ in range(2):
+        _forward(service_client, "alpine-staff", "wrong")
+
+    locked = _forward(service_client, "alpine-staff", "right-password")
+    with override_settings(AXES_COOLOFF_TIME=None):
+        until_lifted = _forward(service_client, "alpine-staff", "right-password")
+
+    assert (locked.status_code, locked.json()["cooloff_seconds"]) == (403, 420)
+    assert (until_lifted.status_code, until_lifted.json()["cooloff_seconds"]) == (403, None)
+
+
 @override_settings(AXES_FAILURE_LIMIT=3)
 def test_a_lockout_at_catalogs_own_login_holds_for_a_forwarded_sign_in_from_that_address(
     service_client,

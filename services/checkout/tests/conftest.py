@@ -71,7 +71,8 @@ def _catalog_process() -> Iterator[Catalog]:
         "catalog",
         database="clipcart_catalog_for_checkout_tests",
         setup=[["seed_demo"]],
-        environment={"SERVICE_AUTH_KEYS": SERVICE_KEY},
+        # A cool-off of its own: the admin's lockout message must say catalog's.
+        environment={"SERVICE_AUTH_KEYS": SERVICE_KEY, "ADMIN_LOGIN_COOLOFF_MINUTES": "7"},
     ) as service:
         yield Catalog(service)
 
@@ -114,7 +115,8 @@ def _video_process() -> Iterator[Video]:
         "video",
         database="clipcart_video_for_checkout_tests",
         setup=[["seed_demo"]],
-        environment={"SERVICE_AUTH_KEYS": SERVICE_KEY},
+        # A cool-off of its own: the admin's lockout message must say catalog's.
+        environment={"SERVICE_AUTH_KEYS": SERVICE_KEY, "ADMIN_LOGIN_COOLOFF_MINUTES": "7"},
     ) as service:
         yield Video(service)
 

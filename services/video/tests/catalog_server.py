@@ -30,7 +30,8 @@ def catalog_server() -> Iterator[CatalogServer]:
         "catalog",
         database="clipcart_catalog_for_video_tests",
         setup=[["seed_demo"]],
-        environment={"SERVICE_AUTH_KEYS": SERVICE_KEY},
+        # A cool-off of its own: the admin's lockout message must say catalog's.
+        environment={"SERVICE_AUTH_KEYS": SERVICE_KEY, "ADMIN_LOGIN_COOLOFF_MINUTES": "7"},
     ) as catalog:
         products = requests.get(f"{catalog.url}/api/v1/products/?limit=100", timeout=30).json()
         archived = products["results"].pop()

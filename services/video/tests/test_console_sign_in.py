@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -139,6 +140,19 @@ def test_repeated_wrong_passwords_lock_the_account_out_at_catalog_with_a_clear_m
     assert "Too many failed sign-ins" in locked.content.decode()
     assert CONSOLE_COOKIE not in browser.cookies
     assert not get_user_model().objects.exists()
+
+
+def test_the_lockout_message_says_catalogs_cool_off_not_this_admins_setting(
+    catalog, browser, lockouts_lifted, settings
+):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=42)  # catalog's is 7 (catalog_server)
+    for _ in range(5):
+        _sign_in(browser, "alpine", "wrong", REMOTE_ADDR="203.0.113.63")
+
+    locked = _sign_in(browser, "alpine", "alpine-demo", REMOTE_ADDR="203.0.113.63")
+
+    assert locked.status_code == 429
+    assert "Wait 7 minutes, then try again." in locked.content.decode()
 
 
 def test_catalog_down_the_sign_in_says_so_and_writes_nothing(catalog_down, browser):

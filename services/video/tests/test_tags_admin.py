@@ -5,6 +5,7 @@ against the real catalog (the `catalog` fixture serves merchant A's and B's prod
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -163,6 +164,18 @@ def test_tag_change_page_shows_seconds_percent_and_the_editor_on_the_picture(
     assert 'class="tag-picture" data-duration="30000"' in content
     assert 'src="https://cdn.example.com/v.jpg"' in content
     assert "Down Jacket" in content
+
+
+def test_a_tag_page_is_titled_with_its_products_title_not_its_id(
+    staff_client, world, tag_a_on_brand_video
+):
+    content = staff_client.get(f"{TAGS}/{tag_a_on_brand_video.id}/change/").content.decode()
+
+    title = re.search(r"<title>(.*?)</title>", content, re.S)
+    assert title is not None
+    assert title.group(1).startswith("Down Jacket @ 2000-9000 ms | ")
+    assert str(tag_a_on_brand_video.product_id) not in title.group(1)
+    assert "<h2>Down Jacket @ 2000-9000 ms</h2>" in content
 
 
 def test_a_view_only_tag_page_shows_the_tag_drawn_on_the_picture(

@@ -93,4 +93,7 @@ class ProductTag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id} @ {self.start_ms}-{self.end_ms} ms"
+        """The product's title where the query brought it from the product cards (the
+        admin's tags do: `product_title`), else its id; then the span."""
+        product = getattr(self, "product_title", None) or self.product_id
+        return f"{product} @ {self.start_ms}-{self.end_ms} ms"

@@ -16,6 +16,7 @@ the browser is signed out of all three.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,6 +62,11 @@ NOTICES = {
 LOCKED_OUT = (
     "Too many failed sign-ins for this account or from this address. Wait "
     "%(minutes)s minutes, then try again."
+)
+# Catalog did not say how long (its lockout lasts until lifted by hand).
+LOCKED_OUT_UNTIL_LIFTED = (
+    "Too many failed sign-ins for this account or from this address. Try again later, "
+    "or ask a platform administrator to lift the lockout."
 )
 UNREACHABLE = (
     "The catalog, which checks admin sign-ins, cannot be reached right now. Nothing was "
@@ -113,7 +119,10 @@ class ForwardedAuthenticationForm(AdminAuthenticationForm):
             if not error.is_locked_out:
                 raise self.get_invalid_login_error() from error
             self.refusal = "locked_out"
-            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+            # How long is catalog's to say: its lockout is the one that holds.
+            if error.cooloff_seconds is None:
+                raise ValidationError(LOCKED_OUT_UNTIL_LIFTED, code="locked_out") from error
+            minutes = max(1, math.ceil(error.cooloff_seconds / 60))
             raise ValidationError(
                 LOCKED_OUT, code="locked_out", params={"minutes": minutes}
             ) from error

@@ -57,11 +57,23 @@ class SignInUnverifiable(Exception):
 
 class SignInRefused(Exception):
     """Catalog refused a username and password typed into this admin's login form:
-    wrong ones (`is_locked_out` False), or a lockout (True)."""
+    wrong ones (`is_locked_out` False), or a lockout (True), which lasts catalog's
+    `cooloff_seconds` (None: not said, or until lifted by hand)."""
 
-    def __init__(self, message: str, *, is_locked_out: bool) -> None:
+    def __init__(
+        self, message: str, *, is_locked_out: bool, cooloff_seconds: int | None = None
+    ) -> None:
         super().__init__(message)
         self.is_locked_out = is_locked_out
+        self.cooloff_seconds = cooloff_seconds
+
+
+def _cooloff_seconds(problem: dict[str, Any]) -> int | None:
+    """Catalog's cool-off from its lockout answer, when it is a whole number of seconds."""
+    value = problem.get("cooloff_seconds")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 @dataclass(frozen=True)
@@ -195,7 +207,9 @@ def console_sign_in(
         )
     except ServiceRejected as error:
         if error.code == "staff_login_locked_out":
-            raise SignInRefused(str(error), is_locked_out=True) from error
+            raise SignInRefused(
+                str(error), is_locked_out=True, cooloff_seconds=_cooloff_seconds(error.problem)
+            ) from error
         if error.code in ("staff_login_invalid", "validation_error"):
             raise SignInRefused(str(error), is_locked_out=False) from error
         raise SignInUnverifiable(str(error)) from error

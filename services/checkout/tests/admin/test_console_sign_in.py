@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -108,6 +109,20 @@ def test_a_lockout_at_catalog_is_told_here_even_for_the_right_password(
     assert "Too many failed sign-ins" in locked.content.decode()
     assert CONSOLE_COOKIE not in browser.cookies
     assert not get_user_model().objects.exists()
+
+
+def test_the_lockout_message_says_catalogs_cool_off_not_this_admins_setting(
+    catalog, browser, merchant_a, lockouts_lifted, settings
+):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=42)  # catalog's is 7 (tests/conftest.py)
+    username, password = _demo_login(merchant_a)
+    for _ in range(5):
+        _sign_in(browser, username, "wrong", REMOTE_ADDR="198.51.100.73")
+
+    locked = _sign_in(browser, username, password, REMOTE_ADDR="198.51.100.73")
+
+    assert locked.status_code == 429
+    assert "Wait 7 minutes, then try again." in locked.content.decode()
 
 
 def test_catalog_down_the_sign_in_says_so_and_writes_nothing(catalog_down, browser):

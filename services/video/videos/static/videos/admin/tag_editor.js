@@ -1,4 +1,4 @@
-// The tag editor on the video's picture (videos.forms.TagPictureWidget). No build step.
+// The tag editor on the video's picture (videos.widgets.TagPictureWidget). No build step.
 // A click on the picture sets the hotspot (the form's Across/Down, in %); with "Clicks add
 // keyframes" on, it also adds a keyframe {t_ms, x, y} (x, y in 0..1, as the API) at the
 // time slider's moment. "Preview" plays the path over the tag's span. The server checks
