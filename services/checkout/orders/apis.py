@@ -140,6 +140,12 @@ class CheckoutCreateApi(PublicApiView):
             max_length=settings.MAX_CART_LINES,
             help_text="Buy now: these lines instead of the cart.",
         )
+        price_version = CharField(
+            required=False,
+            max_length=40,
+            help_text="The cart's `price_version` the buyer saw: 409 `prices_changed` (with "
+            "the cart as now priced) when the checkout would charge other prices.",
+        )
 
     @extend_schema(
         operation_id="checkouts_create",
@@ -149,7 +155,9 @@ class CheckoutCreateApi(PublicApiView):
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)
         ],
         description="From the cart, or 'buy now' with `lines`. Stock is held for 15 "
-        "minutes; pay with the returned `client_secret` in the payment sheet.",
+        "minutes; pay with the returned `client_secret` in the payment sheet. With "
+        "`price_version` (the cart's), 409 `prices_changed` and nothing held when the prices "
+        "changed since (a flash deal ended).",
     )
     def post(self, request: Request) -> Response:
         data = self.CheckoutInputSerializer(data=request.data)
@@ -165,6 +173,7 @@ class CheckoutCreateApi(PublicApiView):
             email=data.validated_data["email"],
             shipping_address=data.validated_data["shipping_address"],
             lines=lines,
+            seen_price_version=data.validated_data.get("price_version"),
         )
         order = order_of_user(user_id=checkout.order.user_id, order_id=checkout.order.id)
         return Response(
