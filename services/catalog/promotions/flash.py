@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
@@ -129,6 +130,15 @@ def _lock(deal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, FlashDeal]:
     return {deal.id: deal for deal in locked}
 
 
+def _by_deal(field: str, units: DealUnits) -> Any:
+    """`field` moved by each deal's own quantity, in one UPDATE for all the deals."""
+    return F(field) + Case(
+        *(When(id=deal_id, then=Value(quantity)) for deal_id, quantity in units),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
 def flash_units_hold(
     *,
     units: Iterable[tuple[uuid.UUID, int]],
@@ -140,13 +150,26 @@ def flash_units_hold(
     (or, with `consumed`, sold at once: an expired reservation paid after all). 409
     `flash_deal_sold_out` when fewer are left, `flash_deal_limit_reached` past the
     buyer's limit, `flash_deal_ended` when it does not run (not asked of a late payment:
-    its price was agreed while it ran). Returns the merged units."""
+    its price was agreed while it ran). Returns the merged units.
+
+    Four statements whatever the number of deals: the lock, the buyer's units, their
+    upsert and the counters' update (the CHECKs have the last word on both)."""
     merged = _merged(units)
     if not merged:
         return merged
     now = now or timezone.now()
     locked = _lock(deal_id for deal_id, _ in merged)
-    counter = "units_consumed" if consumed else "units_reserved"
+    if customer_id is None:
+        raise _refused(
+            CatalogErrorCode.FLASH_DEAL_LIMIT_REACHED,
+            merged[0][0],
+            "This flash deal is limited per buyer; the buyer is not known.",
+        )
+    held = dict(
+        FlashDealBuyerUse.objects.filter(
+            customer_id=customer_id, deal_id__in=list(locked)
+        ).values_list("deal_id", "units_held")
+    )
     for deal_id, quantity in merged:
         deal = locked.get(deal_id)
         if deal is None or (not consumed and not deal.starts_at <= now < deal.ends_at):
@@ -155,67 +178,86 @@ def flash_units_hold(
             raise _refused(
                 CatalogErrorCode.FLASH_DEAL_SOLD_OUT, deal_id, "This flash deal is sold out."
             )
-        _buyer_units_take(deal, customer_id, quantity)
-        try:
-            with transaction.atomic():
-                FlashDeal.objects.filter(id=deal_id).update(**{counter: F(counter) + quantity})
-        except IntegrityError as error:  # the CHECK: only if the check above was wrong
+        if held.get(deal_id, 0) + quantity > deal.per_buyer_limit:
             raise _refused(
-                CatalogErrorCode.FLASH_DEAL_SOLD_OUT, deal_id, "This flash deal is sold out."
-            ) from error
+                CatalogErrorCode.FLASH_DEAL_LIMIT_REACHED,
+                deal_id,
+                "The buyer already has as many units at this deal price as it allows.",
+            )
+    _buyer_units_take([(locked[d], q) for d, q in merged], customer_id)
+    counter = "units_consumed" if consumed else "units_reserved"
+    try:
+        with transaction.atomic():
+            FlashDeal.objects.filter(id__in=[d for d, _ in merged]).update(
+                **{counter: _by_deal(counter, merged)}
+            )
+    except IntegrityError as error:  # the CHECK: only if the checks above were wrong
+        raise _refused(
+            CatalogErrorCode.FLASH_DEAL_SOLD_OUT, merged[0][0], "A flash deal is sold out."
+        ) from error
     return merged
 
 
-def _buyer_units_take(deal: FlashDeal, customer_id: str | None, quantity: int) -> None:
-    if customer_id is None:
-        raise _refused(
-            CatalogErrorCode.FLASH_DEAL_LIMIT_REACHED,
-            deal.id,
-            "This flash deal is limited per buyer; the buyer is not known.",
-        )
+def _buyer_units_take(units: list[tuple[FlashDeal, int]], customer_id: str) -> None:
     table = FlashDealBuyerUse._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(units))
+    values = [
+        value
+        for deal, quantity in units
+        for value in (deal.id, customer_id, quantity, deal.per_buyer_limit)
+    ]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"""INSERT INTO {table} (deal_id, customer_id, units_held, unit_limit)
-                    VALUES (%s, %s, %s, %s)
+                    VALUES {rows}
                     ON CONFLICT (deal_id, customer_id) DO UPDATE
                     SET units_held = {table}.units_held + EXCLUDED.units_held,
                         unit_limit = EXCLUDED.unit_limit""",
-                [deal.id, customer_id, quantity, deal.per_buyer_limit],
+                values,
             )
     except IntegrityError as error:  # flash_deal_buyer_within_limit
         raise _refused(
             CatalogErrorCode.FLASH_DEAL_LIMIT_REACHED,
-            deal.id,
+            units[0][0].id,
             "The buyer already has as many units at this deal price as it allows.",
         ) from error
 
 
 def flash_units_consume(*, units: Iterable[tuple[uuid.UUID, int]]) -> None:
-    """The reservation holding these units was paid: reserved units become sold."""
-    for deal_id, quantity in _merged(units):
-        FlashDeal.objects.filter(id=deal_id).update(
-            units_reserved=F("units_reserved") - quantity,
-            units_consumed=F("units_consumed") + quantity,
-        )
+    """The reservation holding these units was paid: reserved units become sold (one
+    statement; the reservation's transaction holds the deals' rows from here on)."""
+    merged = _merged(units)
+    if not merged:
+        return
+    FlashDeal.objects.filter(id__in=[d for d, _ in merged]).update(
+        units_reserved=_by_deal("units_reserved", [(d, -q) for d, q in merged]),
+        units_consumed=_by_deal("units_consumed", merged),
+    )
 
 
 def flash_units_give_back(
     *, units: Iterable[tuple[uuid.UUID, int]], customer_id: str | None
 ) -> None:
     """The reservation holding these units was released or expired: they come back, to
-    the deal and to the buyer."""
+    the deal and to the buyer (three statements whatever the deals)."""
     merged = _merged(units)
     if not merged:
         return
     _lock(deal_id for deal_id, _ in merged)
-    for deal_id, quantity in merged:
-        FlashDeal.objects.filter(id=deal_id).update(units_reserved=F("units_reserved") - quantity)
-        if customer_id:
-            FlashDealBuyerUse.objects.filter(
-                deal_id=deal_id, customer_id=customer_id, units_held__gte=quantity
-            ).update(units_held=F("units_held") - quantity)
+    ids = [deal_id for deal_id, _ in merged]
+    FlashDeal.objects.filter(id__in=ids).update(
+        units_reserved=_by_deal("units_reserved", [(d, -q) for d, q in merged])
+    )
+    if customer_id:
+        taken = Case(
+            *(When(deal_id=deal_id, then=Value(quantity)) for deal_id, quantity in merged),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        FlashDealBuyerUse.objects.filter(deal_id__in=ids, customer_id=customer_id).update(
+            units_held=Greatest(F("units_held") - taken, Value(0))
+        )
 
 
 def flash_deal_cards(product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:

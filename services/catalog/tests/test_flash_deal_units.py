@@ -8,7 +8,8 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -167,3 +168,28 @@ def test_one_buyer_racing_ten_checkouts_gets_their_limit():
 
     assert Counter(results) == {(201, None): 3, (409, "flash_deal_limit_reached"): 7}
     assert _held(deal) == 3
+
+
+@pytest.mark.django_db
+def test_a_reservation_costs_the_same_queries_for_1_and_5_deals():
+    def queries(count: int) -> int:
+        deals = [FlashDealFactory(variant__quantity_on_hand=20) for _ in range(count)]
+        body = {
+            "key": f"order-{count}",
+            "lines": [{"variant_id": str(d.variant_id), "quantity": 1} for d in deals],
+            "flash_deals": [{"deal_id": str(d.id), "quantity": 1} for d in deals],
+            "customer_id": "ada",
+        }
+        client = _client()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post("/internal/v1/reservations/", body, format="json")
+        assert response.status_code == 201, response.content
+        assert all(_units(deal) == (1, 0) for deal in deals)
+        release = f"/internal/v1/reservations/{response.json()['id']}/release/"
+        with CaptureQueriesContext(connection) as released:
+            assert client.post(release).status_code == 200
+        assert all(_units(deal) == (0, 0) for deal in deals)
+        assert all(_held(deal) == 0 for deal in deals)
+        return len(captured) + 1000 * len(released)
+
+    assert queries(1) == queries(5)
