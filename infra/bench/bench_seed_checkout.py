@@ -6,7 +6,10 @@ One merchant (EUR) with:
 
 - `CHECKOUT_VARIANTS` products of one variant each, `LARGE_STOCK` units on hand: what the
   buy-now checkouts of scenario 1 take their 1-3 lines from;
-- one flash-sale product whose single variant has exactly `FLASH_STOCK` units.
+- one flash-sale product whose single variant has exactly `FLASH_STOCK` units;
+- the promotions sale's two products (issue 17), `FLASH_STOCK` units each: one plain, one
+  with a flash deal on a video (`PROMO_VIDEO`, half price, 1 per buyer, `FLASH_STOCK` in
+  total) and a code of `FLASH_STOCK` uses (10 % off, once per buyer) on it.
 
 Prints one JSON object on its last stdout line.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 
 from bench_seed import (
     LARGE_STOCK,
@@ -29,6 +33,7 @@ from bench_seed import (
 BENCH_DATABASE = "clipcart_catalog_checkout_bench"
 CHECKOUT_VARIANTS = 30
 FLASH_STOCK = 100
+PROMO_CODE = "BENCH100"
 
 
 def main() -> int:
@@ -36,8 +41,10 @@ def main() -> int:
         return 2
 
     from django.db import transaction
+    from django.utils import timezone
 
     from products.models import Product, Variant
+    from promotions.models import FlashDeal, Promotion
 
     with transaction.atomic():
         merchant = catalog_reset()
@@ -51,7 +58,40 @@ def main() -> int:
         flash = Variant.objects.bulk_create(
             [new_variant(flash_product, "FLASH-0001", 0, FLASH_STOCK)]
         )[0]
-        catalog_publish([p.id for p in (*products, flash_product)])
+        plain_product, promo_product = Product.objects.bulk_create(
+            [new_product(merchant, "Plain Sale Item"), new_product(merchant, "Promo Sale Item")]
+        )
+        plain, promo = Variant.objects.bulk_create(
+            [
+                new_variant(plain_product, "PLAIN-0001", 0, FLASH_STOCK),
+                new_variant(promo_product, "PROMO-0001", 0, FLASH_STOCK),
+            ]
+        )
+        video_id = uuid.uuid4()
+        deal = FlashDeal.objects.create(
+            merchant=merchant,
+            product=promo_product,
+            variant=promo,
+            video_id=video_id,
+            price_amount=promo.price_amount // 2,
+            starts_at=timezone.now(),
+            duration_minutes=120,
+            per_buyer_limit=1,
+            total_quantity=FLASH_STOCK,
+        )
+        code = Promotion.objects.create(
+            merchant=merchant,
+            name="10 % off the promo item",
+            kind=Promotion.Kind.PERCENT,
+            percent_off=10,
+            applies_to=Promotion.AppliesTo.PRODUCTS,
+            starts_at=timezone.now(),
+            usage_limit=FLASH_STOCK,
+            per_customer_limit=1,
+            code=PROMO_CODE,
+        )
+        code.products.set([promo_product])
+        catalog_publish([p.id for p in (*products, flash_product, plain_product, promo_product)])
     catalog_analyze()
     print(
         json.dumps(
@@ -59,6 +99,15 @@ def main() -> int:
                 "variants": [str(v.id) for v in variants],
                 "flash_variant": str(flash.id),
                 "flash_stock": FLASH_STOCK,
+                "promo": {
+                    "plain_variant": str(plain.id),
+                    "variant": str(promo.id),
+                    "video_id": str(video_id),
+                    "deal_id": str(deal.id),
+                    "code": PROMO_CODE,
+                    "promotion_id": str(code.id),
+                    "deal_price": deal.price_amount,
+                },
             }
         )
     )

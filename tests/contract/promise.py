@@ -52,6 +52,11 @@ VIDEO = (
     "tags[].product.price.amount",
     "tags[].product.stock_status",
     "tags[].variant_id",
+    # catalog "Promotions": the card's `flash_deal` while one runs, on its video's tags.
+    "tags[].product.flash_deal.price.amount",
+    "tags[].product.flash_deal.ends_at",
+    "tags[].product.flash_deal.remaining",
+    "tags[].product.flash_deal.per_buyer_limit",
 )
 CREATOR = ("id", "handle", "display_name", "avatar_url")
 ORDER_STATUSES = frozenset(

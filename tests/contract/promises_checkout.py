@@ -33,8 +33,11 @@ CHECKOUT_PROMISES: list[Any] = [
                     "line_total.amount",
                     "source.video_id",
                     "source.tag_id",
+                    "flash_deal.price.amount",
                 )
             ),
+            # "Discounts": what the cart charges, for the checkout's `prices_changed`.
+            "price_version",
         ),
     ),
     Promise(
@@ -98,6 +101,7 @@ CHECKOUT_PROMISES: list[Any] = [
         request=(
             "email",
             "lines",
+            "price_version",
             *(
                 f"shipping_address.{name}"
                 for name in ("name", "line1", "line2", "city", "postal_code", "country")

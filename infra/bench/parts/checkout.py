@@ -1,5 +1,6 @@
-"""Checkout part: buy-now checkouts, then a flash sale (`parts.flash_sale`), with its own
-catalog, the Stripe emulator and a checkout Celery worker on a bench broker database.
+"""Checkout part: buy-now checkouts, then a flash sale (`parts.flash_sale`), then the
+promotions sale against the same sale without promotions (`parts.promo_sale`), with its
+own catalog, the Stripe emulator and a checkout Celery worker on a bench broker database.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from parts.flash_sale import (
     webhook_deliveries,
     webhook_events,
 )
+from parts.promo_sale import promo_check, promo_sales
 
 WEBHOOK_SECRET = "whsec_clipcart_bench"
 BROKER_DATABASE = "clipcart_checkout_bench_broker"
@@ -125,6 +127,10 @@ def run_checkout(arguments: argparse.Namespace) -> int:
     # a user of their own for every buyer of the sale.
     buyers = [bearer(f"bench-buyer-{client}", secret) for client in range(arguments.concurrency)]
     crowd = [bearer(f"bench-flash-{n:03d}", secret) for n in range(FLASH_BUYERS)]
+    promo_crowds = tuple(
+        [bearer(f"bench-{kind}-{n:03d}", secret) for n in range(FLASH_BUYERS)]
+        for kind in ("plain", "promo")
+    )
     emulator_log, worker_log = io.StringIO(), io.StringIO()
     try:
         with ExitStack() as stack:
@@ -189,6 +195,21 @@ def run_checkout(arguments: argparse.Namespace) -> int:
             orders = flash_orders(checkout_database, flash)
             events, applying = webhook_events(checkout_database)
             on_hand, reserved = variant_stock(catalog_database, flash)
+
+            promo = seeded["promo"]
+            sales = promo_sales(port, stripe_url, promo, promo_crowds)  # type: ignore[arg-type]
+            for variant_id, promo_sale in (
+                (promo["plain_variant"], sales.plain),
+                (promo["variant"], sales.promo),
+            ):
+                succeeded = promo_sale.payments["succeeded"]
+                if not worker or wait_until_paid(checkout_database, variant_id, succeeded)[0] < (
+                    succeeded
+                ):
+                    payments_reconcile(CHECKOUT, environment)
+            promo_lines, promo_problems = promo_check(
+                sales, promo, stock, (checkout_database, catalog_database)
+            )
     # RuntimeError: the emulator did not start (localstripe_server).
     except (BenchError, subprocess.CalledProcessError, LocalstripeError, RuntimeError) as error:
         print(f"bench: {error}", file=sys.stderr)
@@ -240,7 +261,9 @@ def run_checkout(arguments: argparse.Namespace) -> int:
         + f"; webhook events: {dict(events) or 'none'}; flash orders: {dict(orders)}"
         + f"; took {time.monotonic() - began:.0f} s (setup {setup_seconds:.0f} s)"
     )
-    problems = []
+    for line in promo_lines:
+        print(line)
+    problems = list(promo_problems)
     if checkouts.failed_total or orders_stored != checkouts.created_total:
         problems.append("scenario 1: a checkout was not a 201, or the orders do not add up")
     if answers != Counter({201: stock, "409 out_of_stock": FLASH_BUYERS - stock}):

@@ -34,16 +34,16 @@ SHIPPING_ADDRESS = {
 }
 
 
-def checkout_request(authorization: str, lines: list[tuple[str, int]]) -> Request:
-    """Buy now: `POST /api/v1/checkouts/` for these (variant, quantity) lines, with a fresh
-    Idempotency-Key."""
-    body = json.dumps(
-        {
-            "email": "buyer@bench.example.com",
-            "shipping_address": SHIPPING_ADDRESS,
-            "lines": [{"variant_id": variant, "quantity": quantity} for variant, quantity in lines],
-        }
-    ).encode()
+def checkout_request(authorization: str, lines: list[tuple[str, int]] | None) -> Request:
+    """Buy now: `POST /api/v1/checkouts/` for these (variant, quantity) lines (None: the
+    buyer's cart), with a fresh Idempotency-Key."""
+    fields: dict[str, object] = {
+        "email": "buyer@bench.example.com",
+        "shipping_address": SHIPPING_ADDRESS,
+    }
+    if lines is not None:
+        fields["lines"] = [{"variant_id": variant, "quantity": q} for variant, q in lines]
+    body = json.dumps(fields).encode()
     headers = {
         "Authorization": authorization,
         "Content-Type": "application/json",
@@ -69,16 +69,24 @@ class Sale:
     payments: Counter[str] = field(default_factory=Counter)  # "succeeded", or what failed
 
 
-def flash_sale(port: int, stripe_url: str, variant: str, authorizations: list[str]) -> Sale:
+def flash_sale(
+    port: int,
+    stripe_url: str,
+    variant: str,
+    authorizations: list[str],
+    *,
+    from_cart: bool = False,
+    name: str = "flash sale",
+) -> Sale:
     """One thread per buyer, all released at once: each checks out 1 unit of `variant`
-    and, on a 201, pays as the app's payment sheet would (the PaymentIntent updated with
-    pm_card_visa, then confirmed) on the emulator. The rate is over the checkouts: from
-    the release to the last answer."""
+    (or, `from_cart`, the cart each buyer filled before) and, on a 201, pays as the app's
+    payment sheet would (the PaymentIntent updated with pm_card_visa, then confirmed) on
+    the emulator. The rate is over the checkouts: from the release to the last answer."""
     import stripe
 
     from clipcart_tools.localstripe import stripe_client
 
-    sale = Sale(Outcome(name=f"flash sale ({len(authorizations)} buyers)", seconds=0.0))
+    sale = Sale(Outcome(name=f"{name} ({len(authorizations)} buyers)", seconds=0.0))
     outcome = sale.outcome
     lock = threading.Lock()
     barrier = threading.Barrier(len(authorizations) + 1)
@@ -96,7 +104,7 @@ def flash_sale(port: int, stripe_url: str, variant: str, authorizations: list[st
 
     def buyer(index: int) -> None:
         connection = http.client.HTTPConnection(HOST, port, timeout=SALE_REQUEST_TIMEOUT)
-        request = checkout_request(authorizations[index], [(variant, 1)])
+        request = checkout_request(authorizations[index], None if from_cart else [(variant, 1)])
         barrier.wait()
         began = time.perf_counter()
         status, content = exchange(connection, request)

@@ -30,6 +30,9 @@ class CatalogErrorCode(enum.StrEnum):
     PROMOTION_NOT_APPLICABLE = "promotion_not_applicable"
     PROMOTION_MINIMUM_NOT_MET = "promotion_minimum_not_met"
     PROMOTION_ALREADY_USED = "promotion_already_used"
+    FLASH_DEAL_SOLD_OUT = "flash_deal_sold_out"
+    FLASH_DEAL_LIMIT_REACHED = "flash_deal_limit_reached"
+    FLASH_DEAL_ENDED = "flash_deal_ended"
 
 
 def variant_unavailable_error(

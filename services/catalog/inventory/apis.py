@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from clipcart_shared.auth import ServicePrincipal
 from clipcart_shared.serializers import CharField, IntegerField, UUIDField
 from clipcart_shared.views import InternalApiView
-from core.serializers import LinesInputSerializer
+from core.serializers import MAX_QUANTITY, LinesInputSerializer
 from inventory.models import Reservation, StockMovement
 from inventory.services import (
     reservation_commit,
@@ -60,6 +60,11 @@ def _reservation_or_404(reservation_id: uuid.UUID) -> None:
         raise NotFound("No such reservation.")
 
 
+class FlashUnitsSerializer(serializers.Serializer):
+    deal_id = UUIDField()
+    quantity = IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
 class ReservationCreateApi(InternalApiView):
     class ReservationInputSerializer(LinesInputSerializer):
         key = CharField(max_length=200, help_text="Caller's key; one reservation per key.")
@@ -76,6 +81,12 @@ class ReservationCreateApi(InternalApiView):
         customer_id = CharField(
             max_length=128, required=False, help_text="The buyer, for per-buyer limits."
         )
+        flash_deals = FlashUnitsSerializer(
+            many=True,
+            required=False,
+            default=list,
+            help_text="Units at a flash deal's price (a quote line's `flash_deal`) to hold.",
+        )
 
     @extend_schema(
         operation_id="reservations_create",
@@ -85,7 +96,9 @@ class ReservationCreateApi(InternalApiView):
         "200 with the same reservation and changes nothing; 409 `out_of_stock` names each "
         "short line. With `promotions`, one use of each is held for `customer_id` in the same "
         "reservation (consumed on commit, back on release or expiry): 409 "
-        "`promotion_exhausted`, `promotion_already_used` or `promotion_expired`.",
+        "`promotion_exhausted`, `promotion_already_used` or `promotion_expired`. With "
+        "`flash_deals`, their units are held the same way: 409 `flash_deal_sold_out`, "
+        "`flash_deal_limit_reached` or `flash_deal_ended`.",
     )
     def post(self, request: Request) -> Response:
         serializer = self.ReservationInputSerializer(data=request.data)
@@ -96,6 +109,10 @@ class ReservationCreateApi(InternalApiView):
             ttl_seconds=serializer.validated_data["ttl_seconds"],
             promotion_ids=serializer.validated_data["promotions"],
             customer_id=serializer.validated_data.get("customer_id"),
+            flash_units=[
+                (units["deal_id"], units["quantity"])
+                for units in serializer.validated_data["flash_deals"]
+            ],
         )
         return Response(
             ReservationSerializer(_render(reservation)).data,

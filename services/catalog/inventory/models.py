@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from products.models import Variant
-from promotions.models import Promotion
+from promotions.models import FlashDeal, Promotion
 
 
 class Reservation(models.Model):
@@ -78,6 +78,29 @@ class ReservationPromotion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.promotion_id} for {self.reservation_id}"
+
+
+class ReservationFlashDeal(models.Model):
+    """Units of a flash deal held by a reservation, for its buyer: they move with the
+    reservation's stock (held, consumed on commit, given back on release or expiry)."""
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="flash_deals"
+    )
+    deal = models.ForeignKey(FlashDeal, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    customer_id = models.CharField(max_length=128)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reservation", "deal"], name="reservation_flash_once"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="reservation_flash_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.deal_id} for {self.reservation_id}"
 
 
 class StockMovement(models.Model):

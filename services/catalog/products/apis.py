@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -45,10 +47,18 @@ class CategoryRefSerializer(serializers.Serializer):
 
 
 class FlashDealSerializer(serializers.Serializer):
-    price = MoneySerializer()
+    price = MoneySerializer(help_text="The deal's unit price.")
     ends_at = serializers.DateTimeField()
-    remaining = serializers.IntegerField(allow_null=True)
-    per_buyer_limit = serializers.IntegerField()
+    remaining = serializers.IntegerField(
+        allow_null=True, help_text="Units left at the deal price; null: no total limit."
+    )
+    per_buyer_limit = serializers.IntegerField(help_text="Units one buyer gets at this price.")
+    video_id = serializers.UUIDField(
+        help_text="The video it runs on: lines added from that video get the price."
+    )
+    variant_id = serializers.UUIDField(
+        allow_null=True, help_text="The variant it is on; null: every variant."
+    )
 
 
 class ProductCardSerializer(serializers.Serializer):
@@ -70,12 +80,23 @@ class ProductCardSerializer(serializers.Serializer):
     )
 
 
-def card_with_flash_deal(card: dict[str, Any]) -> dict[str, Any]:
-    """Cards stored before flash deals existed carry no `flash_deal` key: null, as
-    `CARDS_SQL` now writes it (flash deals themselves are not built yet, ADR 32)."""
-    if "flash_deal" in card:
-        return card
+FLASH_DEAL_PUBLIC = ("price", "ends_at", "remaining", "per_buyer_limit", "video_id", "variant_id")
+
+
+def card_with_flash_deal(card: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """The card as the API shows it: its stored flash deal (the running or next one) only
+    while it runs, by the clock, so a deal starts and ends on a stored page within its
+    `FEED_MAX_STALENESS_SECONDS`; null otherwise (and for cards stored before deals)."""
+    deal = card.get("flash_deal")
+    moment = _iso(now or timezone.now())
+    if deal and deal["starts_at"] <= moment < deal["ends_at"]:
+        return {**card, "flash_deal": {key: deal[key] for key in FLASH_DEAL_PUBLIC}}
     return {**card, "flash_deal": None}
+
+
+def _iso(moment: datetime) -> str:
+    # The stored deal's times are `YYYY-MM-DDTHH:MM:SSZ` in UTC: compared as text.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ProductListApi(PublicApiView):

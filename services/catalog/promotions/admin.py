@@ -121,3 +121,7 @@ class PromotionAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
             if field.editable and not field.primary_key
         ]
         obj.save(update_fields=editable)
+
+
+# Flash deals' admin is in its own module; importing it registers it.
+from promotions import flash_admin  # noqa: E402, F401

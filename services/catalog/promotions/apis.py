@@ -7,11 +7,28 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clipcart_shared.serializers import CharField, CurrencyField, MoneySerializer
+from clipcart_shared.serializers import CharField, CurrencyField, MoneySerializer, UUIDField
 from clipcart_shared.views import InternalApiView
-from core.serializers import LinesInputSerializer
+from core.serializers import MAX_LINES, LineInputSerializer
 from products.selectors import quote_build
+from promotions.flash import quote_flash_deals_apply
 from promotions.pricing import quote_promotions_apply
+
+
+class QuoteFlashDealSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    price = MoneySerializer()
+    list_price = MoneySerializer(help_text="The unit price without the deal.")
+    ends_at = serializers.DateTimeField()
+
+
+class QuoteLineInputSerializer(LineInputSerializer):
+    video_id = UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The video the line was added from (its source): a flash deal on that "
+        "video applies to it.",
+    )
 
 
 class QuoteLineSerializer(serializers.Serializer):
@@ -27,6 +44,9 @@ class QuoteLineSerializer(serializers.Serializer):
     line_total = MoneySerializer(help_text="At list price: unit price times quantity.")
     discount = MoneySerializer(help_text="What the promotions take off this line.")
     net_total = MoneySerializer(help_text="What the line costs: line total less discount.")
+    flash_deal = QuoteFlashDealSerializer(
+        allow_null=True, help_text="The flash deal whose price `unit_price` is; null: none."
+    )
     stock_status = serializers.CharField()
     available = serializers.IntegerField()
     max_units_per_buyer = serializers.IntegerField(
@@ -63,7 +83,10 @@ class CodeRefusedSerializer(serializers.Serializer):
 
 
 class QuoteApi(InternalApiView):
-    class QuoteInputSerializer(LinesInputSerializer):
+    class QuoteInputSerializer(serializers.Serializer):
+        lines = serializers.ListField(
+            child=QuoteLineInputSerializer(), min_length=1, max_length=MAX_LINES
+        )
         currency = CurrencyField(required=False, help_text="Refuse lines in another currency.")
         codes = serializers.ListField(
             child=CharField(max_length=40), required=False, max_length=20, default=list
@@ -82,15 +105,26 @@ class QuoteApi(InternalApiView):
         operation_id="quotes_create",
         request=QuoteInputSerializer,
         responses={200: QuoteSerializer},
-        description="Price lines, with the merchants' automatic promotions and the codes "
-        "asked applied (ADR 32). A code that cannot apply is not an error here: it is "
+        description="Price lines, with the running flash deals of the lines' videos (the "
+        "deal price replaces the unit price) and the merchants' automatic promotions and the "
+        "codes asked applied (ADR 32). A code that cannot apply is not an error here: it is "
         "named in `codes_refused` with the reason, and the caller decides.",
     )
     def post(self, request: Request) -> Response:
         serializer = self.QuoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        quote = quote_build(lines=serializer.line_tuples(), currency=data.get("currency"))
+        lines = data["lines"]
+        quote = quote_build(
+            lines=[(line["variant_id"], line["quantity"]) for line in lines],
+            currency=data.get("currency"),
+        )
+        # A flash price replaces the unit price; promotions then apply on it.
+        quote = quote_flash_deals_apply(
+            quote=quote,
+            video_ids=[line.get("video_id") for line in lines],
+            customer_id=data.get("customer_id"),
+        )
         quote = quote_promotions_apply(
             quote=quote, codes=data["codes"], customer_id=data.get("customer_id")
         )

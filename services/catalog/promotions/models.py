@@ -145,3 +145,9 @@ class PromotionCustomerUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.uses_held}/{self.use_limit}"
+
+
+# Flash deals are promotions' too, kept in their own module (Django finds them here).
+from promotions.flash_models import FlashDeal, FlashDealBuyerUse  # noqa: E402
+
+__all__ = ["FlashDeal", "FlashDealBuyerUse", "Promotion", "PromotionCustomerUse"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import factory
@@ -93,3 +94,28 @@ class PromotionFactory(factory.django.DjangoModelFactory):
     percent_off = 10
     starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
     code = factory.Sequence(lambda n: f"CODE{n:04d}")
+
+
+class FlashDealFactory(factory.django.DjangoModelFactory):
+    """A flash deal running now (started a minute ago, for 20 minutes) on the variant's
+    product, in a video."""
+
+    class Meta:
+        model = "promotions.FlashDeal"
+        skip_postgeneration_save = True
+
+    variant = factory.SubFactory(VariantFactory)
+    product = factory.LazyAttribute(lambda deal: deal.variant.product)
+    merchant = factory.LazyAttribute(lambda deal: deal.product.merchant)
+    video_id = factory.LazyFunction(uuid.uuid4)
+    price_amount = 500
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))
+    duration_minutes = 20
+    per_buyer_limit = 2
+    total_quantity = 10
+
+    @factory.post_generation
+    def publish(deal, create, extracted, **kwargs):
+        # As the admin's save does: the product's card carries the deal.
+        if create:
+            product_changes_publish(product_ids=[deal.product_id])

@@ -31,6 +31,12 @@ class SourceSerializer(serializers.Serializer):
     tag_id = UUIDField(required=False, allow_null=True)
 
 
+class LineFlashDealSerializer(serializers.Serializer):
+    price = MoneySerializer(help_text="The deal's unit price (the line's `unit_price`).")
+    list_price = MoneySerializer(help_text="The unit price without the deal.")
+    ends_at = serializers.DateTimeField()
+
+
 class CartLineSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     variant_id = serializers.UUIDField()
@@ -41,6 +47,10 @@ class CartLineSerializer(serializers.Serializer):
     list_price = MoneySerializer(help_text="Unit price times quantity.")
     discount = MoneySerializer(help_text="What promotions take off the line.")
     line_total = MoneySerializer(help_text="Net: list price less discount.")
+    flash_deal = LineFlashDealSerializer(
+        allow_null=True,
+        help_text="The flash deal of the line's video whose price it has; null: none.",
+    )
     source = SourceSerializer(allow_null=True)  # type: ignore[assignment]
 
 
@@ -74,6 +84,12 @@ class CartSerializer(serializers.Serializer):
     codes = serializers.ListField(child=serializers.CharField())
     codes_refused = CodeRefusedSerializer(
         many=True, help_text="Codes on the cart that no longer apply, and why."
+    )
+    price_version = serializers.CharField(
+        allow_null=True,
+        help_text="What these prices charge, as a tag: send it as the checkout's "
+        "`price_version` (409 `prices_changed` when the checkout's differ). Null when "
+        "catalog could not price the cart.",
     )
 
 

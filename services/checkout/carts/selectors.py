@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -61,6 +63,7 @@ def cart_quote(*, cart: Cart, lines: list[CartLine]) -> dict[str, Any] | None:
             lines=[(line.variant_id, line.quantity) for line in lines],
             codes=cart_codes(cart_id=cart.id),
             customer_id=cart.user_id,
+            videos=[line.source_video_id for line in lines],
         )
     except ApplicationError as error:
         logger.warning(
@@ -68,6 +71,35 @@ def cart_quote(*, cart: Cart, lines: list[CartLine]) -> dict[str, Any] | None:
             extra={"cart_id": str(cart.id), "code": str(error.code)},
         )
         return None
+
+
+def price_version(quote: dict[str, Any]) -> str:
+    """What a quote charges, as a short tag: each line's unit price, discount and net,
+    each merchant's shipping and its discount. The cart shows it (`price_version`); a
+    checkout given the version the buyer saw answers 409 `prices_changed` when its own
+    quote's differs (a flash deal ended, a promotion changed)."""
+    charged = [
+        [
+            line["variant_id"],
+            line["quantity"],
+            line["unit_price"],
+            line["discount"]["amount"],
+            line["net_total"]["amount"],
+        ]
+        for line in quote["lines"]
+    ] + [
+        [merchant["id"], merchant["shipping_fee"], merchant["shipping_discount"]["amount"]]
+        for merchant in quote["merchants"]
+    ]
+    digest = hashlib.sha256(json.dumps(charged, sort_keys=True).encode()).hexdigest()
+    return f"p1-{digest[:20]}"
+
+
+def _flash_deal(priced: dict[str, Any] | None) -> dict[str, Any] | None:
+    deal = None if priced is None else priced.get("flash_deal")
+    if deal is None:
+        return None
+    return {"price": deal["price"], "list_price": deal["list_price"], "ends_at": deal["ends_at"]}
 
 
 def discounts_render(
@@ -118,6 +150,7 @@ def cart_render(cart: Cart) -> dict[str, Any]:
                     "amount": unit_price * line.quantity - discount,
                     "currency": line.currency,
                 },
+                "flash_deal": _flash_deal(priced),
                 "source": None
                 if line.source_video_id is None
                 else {
@@ -141,4 +174,5 @@ def cart_render(cart: Cart) -> dict[str, Any]:
         else {"amount": discount_total, "currency": currency},
         "codes": cart_codes(cart_id=cart.id),
         "codes_refused": [] if quote is None else quote["codes_refused"],
+        "price_version": None if quote is None else price_version(quote),
     }

@@ -9,7 +9,7 @@ from clipcart_shared.urls import (  # noqa: F401 (Django reads the handlers here
     service_urlpatterns,
 )
 from orders import apis as order_apis
-from orders import return_apis
+from orders import event_apis, return_apis, webhook_apis
 from payments import internal_apis as payment_internal_apis
 
 api_v1 = [
@@ -31,13 +31,13 @@ api_v1 = [
         return_apis.OrderReturnsApi.as_view(),
         name="order-returns",
     ),
-    path("webhooks/stripe/", order_apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
-    path("webhooks/tracking/", order_apis.TrackingWebhookApi.as_view(), name="tracking-webhook"),
+    path("webhooks/stripe/", webhook_apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
+    path("webhooks/tracking/", webhook_apis.TrackingWebhookApi.as_view(), name="tracking-webhook"),
     path("merchant/", include("merchant_api.urls")),
 ]
 
 internal_v1 = [
-    path("order-events/", order_apis.OrderEventListApi.as_view(), name="order-event-list"),
+    path("order-events/", event_apis.OrderEventListApi.as_view(), name="order-event-list"),
     path(
         "creator-payouts/",
         payment_internal_apis.CreatorPayoutRecordApi.as_view(),

@@ -18,6 +18,14 @@ def _lines(lines: Lines) -> list[dict[str, Any]]:
     return [{"variant_id": str(variant_id), "quantity": quantity} for variant_id, quantity in lines]
 
 
+def _sourced(lines: Lines, videos: Sequence[uuid.UUID | None]) -> list[dict[str, Any]]:
+    """Lines with the video each was added from, for the flash deals on it."""
+    return [
+        {**line, "video_id": None if video_id is None else str(video_id)}
+        for line, video_id in zip(_lines(lines), videos, strict=True)
+    ]
+
+
 def _unavailable(error: Exception) -> ApplicationError:
     return unavailable_error("catalog", CheckoutErrorCode.CATALOG_UNAVAILABLE, error)
 
@@ -35,13 +43,19 @@ def _rejected(error: ServiceRejected) -> ApplicationError:
 
 
 def quote(
-    *, lines: Lines, codes: Sequence[str] = (), customer_id: str | None = None
+    *,
+    lines: Lines,
+    codes: Sequence[str] = (),
+    customer_id: str | None = None,
+    videos: Sequence[uuid.UUID | None] | None = None,
 ) -> dict[str, Any]:
     """Priced lines and each merchant's shipping fee (catalog's `quotes`), with the
     merchants' promotions applied: the automatic ones and `codes` (each line's
     `discount` and `net_total`, each merchant's `shipping_discount`, `discounts`, and
-    the `codes_refused` with their reasons)."""
-    body: dict[str, Any] = {"lines": _lines(lines), "codes": list(codes)}
+    the `codes_refused` with their reasons), and the running flash deals of `videos`
+    (each line's source video, or None) on the lines from them (`flash_deal`)."""
+    quoted = _lines(lines) if videos is None else _sourced(lines, videos)
+    body: dict[str, Any] = {"lines": quoted, "codes": list(codes)}
     if customer_id is not None:
         body["customer_id"] = customer_id
     try:
@@ -57,13 +71,19 @@ def reservation_create(
     ttl_seconds: int,
     promotion_ids: Sequence[str] = (),
     customer_id: str | None = None,
+    flash_units: Sequence[tuple[str, int]] = (),
 ) -> dict[str, Any]:
-    """Hold stock, and one use of each promotion for the buyer in the same reservation;
-    409 `out_of_stock` (catalog's answer, naming each short line), `promotion_exhausted`,
-    `promotion_already_used`, `promotion_expired`."""
+    """Hold stock, and one use of each promotion and the units at flash deal prices
+    (`flash_units`, [(deal id, quantity)]) for the buyer in the same reservation; 409
+    `out_of_stock` (catalog's answer, naming each short line), `promotion_exhausted`,
+    `promotion_already_used`, `promotion_expired`, `flash_deal_sold_out`,
+    `flash_deal_limit_reached`, `flash_deal_ended`."""
     body: dict[str, Any] = {"key": key, "lines": _lines(lines), "ttl_seconds": ttl_seconds}
     if promotion_ids:
         body["promotions"] = sorted(promotion_ids)
+        body["customer_id"] = customer_id
+    if flash_units:
+        body["flash_deals"] = [{"deal_id": d, "quantity": q} for d, q in flash_units]
         body["customer_id"] = customer_id
     try:
         return catalog_call("post", "/internal/v1/reservations/", body, idempotency_key=key)

@@ -45,5 +45,7 @@ class CheckoutErrorCode(enum.StrEnum):
     PROMOTION_MINIMUM_NOT_MET = "promotion_minimum_not_met"
     PROMOTION_ALREADY_USED = "promotion_already_used"
     DISCOUNT_NOT_APPLIED = "discount_not_applied"
+    # The prices the buyer saw are not the checkout's (orders.services.checkout)
+    PRICES_CHANGED = "prices_changed"
     # Creators' payouts in the ledger (payments.creator_payouts)
     PAYOUT_SHARES_MISMATCH = "payout_shares_mismatch"

@@ -1,14 +1,12 @@
-"""Checkout and orders for mobile (own orders only); the order events again for other
-services (internal)."""
+"""Checkout and orders for mobile (own orders only). The order events for other services
+are in `orders.event_apis`, the webhooks in `orders.webhook_apis`."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -17,52 +15,27 @@ from rest_framework.response import Response
 
 from carts.apis import DiscountSerializer, SourceSerializer
 from clipcart_shared.auth import IsMobileUser, mobile_user_id
-from clipcart_shared.pagination import CursorPagination, limit_parameter
+from clipcart_shared.pagination import CursorPagination
 from clipcart_shared.serializers import (
     CharField,
     EmailField,
     IntegerField,
     MoneySerializer,
-    QuerySerializer,
     RegexField,
     UUIDField,
 )
-from clipcart_shared.views import InternalApiView, PublicApiView
-from orders.events import (
-    ORDER_DELIVERED,
-    ORDER_PAID,
-    ORDER_REFUNDED,
-    ORDER_RETURN_CLOSED,
-    ORDER_RETURN_REQUESTED,
-    order_delivered_event,
-    order_paid_event,
-    order_refunded_event,
-    order_return_closed_event,
-    order_return_requested_event,
-)
+from clipcart_shared.views import PublicApiView
 from orders.models import Order, OrderLine, Shipment
 from orders.return_apis import ReturnSerializer, units_lines_field
 from orders.selectors import (
     order_of_user,
     order_render,
     orders_of_user,
-    orders_paid_between,
-    refunds_published_between,
-    returns_closed_between,
-    returns_requested_between,
-    shipments_delivered_between,
 )
 from orders.services import (
     CheckoutLine,
     checkout_create,
     order_buyer_cancel,
-    stripe_webhook_accept,
-)
-from orders.services.tracking import (
-    SIGNATURE_HEADER,
-    TRACKING_STATUSES,
-    tracking_event_apply,
-    tracking_signature_verify,
 )
 
 
@@ -167,6 +140,12 @@ class CheckoutCreateApi(PublicApiView):
             max_length=settings.MAX_CART_LINES,
             help_text="Buy now: these lines instead of the cart.",
         )
+        price_version = CharField(
+            required=False,
+            max_length=40,
+            help_text="The cart's `price_version` the buyer saw: 409 `prices_changed` (with "
+            "the cart as now priced) when the checkout would charge other prices.",
+        )
 
     @extend_schema(
         operation_id="checkouts_create",
@@ -176,7 +155,9 @@ class CheckoutCreateApi(PublicApiView):
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)
         ],
         description="From the cart, or 'buy now' with `lines`. Stock is held for 15 "
-        "minutes; pay with the returned `client_secret` in the payment sheet.",
+        "minutes; pay with the returned `client_secret` in the payment sheet. With "
+        "`price_version` (the cart's), 409 `prices_changed` and nothing held when the prices "
+        "changed since (a flash deal ended).",
     )
     def post(self, request: Request) -> Response:
         data = self.CheckoutInputSerializer(data=request.data)
@@ -192,6 +173,7 @@ class CheckoutCreateApi(PublicApiView):
             email=data.validated_data["email"],
             shipping_address=data.validated_data["shipping_address"],
             lines=lines,
+            seen_price_version=data.validated_data.get("price_version"),
         )
         order = order_of_user(user_id=checkout.order.user_id, order_id=checkout.order.id)
         return Response(
@@ -272,166 +254,3 @@ class OrderCancelApi(PublicApiView):
             order_id=order.id, user_id=order.user_id, lines=data.validated_data.get("lines")
         )
         return Response(order_render(own_order(request, order_id)))
-
-
-ORDER_EVENTS_MAX_WINDOW = timedelta(days=7)
-ORDER_EVENT_TYPES = [
-    ORDER_PAID,
-    ORDER_REFUNDED,
-    ORDER_DELIVERED,
-    ORDER_RETURN_REQUESTED,
-    ORDER_RETURN_CLOSED,
-]
-
-
-class OrderEventSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(ORDER_EVENT_TYPES)
-    subject = serializers.CharField(help_text="The order id.")
-    data = serializers.DictField(help_text="The event's `data`.")  # type: ignore[assignment]
-
-
-class OrderEventListApi(InternalApiView):
-    """The `order.paid` or `order.refunded` events of a time window, built again from the
-    orders: a subscriber that may have lost a delivery (a worker killed while holding it)
-    compares them with what it applied (video's attribution reconciliation)."""
-
-    class FilterSerializer(QuerySerializer):
-        type = serializers.ChoiceField(ORDER_EVENT_TYPES)
-        since = serializers.DateTimeField(
-            help_text="Paid (refunded, delivered, requested, closed) at or after this time."
-        )
-        until = serializers.DateTimeField(
-            required=False, help_text="Before this time; default now. At most 7 days after since."
-        )
-
-        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-            until = attrs.setdefault("until", timezone.now())
-            if until <= attrs["since"]:
-                raise serializers.ValidationError({"until": "Must be after since."})
-            if until - attrs["since"] > ORDER_EVENTS_MAX_WINDOW:
-                raise serializers.ValidationError({"until": "At most 7 days after since."})
-            return attrs
-
-    class Pagination(CursorPagination):
-        page_size = 100
-
-    @extend_schema(
-        operation_id="order_events_list",
-        parameters=[
-            FilterSerializer,
-            OpenApiParameter("cursor", str, description="From the previous page's `next`."),
-            limit_parameter(default=100),
-        ],
-        responses=OrderEventSerializer(many=True),
-        description="Orders paid (`type=order.paid`), refunds made (`type=order.refunded`), "
-        "shipments delivered (`type=order.delivered`), returns requested "
-        "(`type=order.return_requested`) or closed (`type=order.return_closed`) in "
-        "[since, until), oldest first, as the `data` their events carry.",
-    )
-    def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        window = {
-            "since": filters.validated_data["since"],
-            "until": filters.validated_data["until"],
-        }
-        paginator = self.Pagination()
-        if filters.validated_data["type"] == ORDER_PAID:
-            paginator.ordering = ("paid_at", "id")
-            orders = paginator.paginate_queryset(orders_paid_between(**window), request, view=self)
-            events = [order_paid_event(order) for order in orders or []]
-        elif filters.validated_data["type"] == ORDER_DELIVERED:
-            paginator.ordering = ("delivered_at", "id")
-            shipments = paginator.paginate_queryset(
-                shipments_delivered_between(**window), request, view=self
-            )
-            events = [order_delivered_event(shipment) for shipment in shipments or []]
-        elif filters.validated_data["type"] == ORDER_REFUNDED:
-            paginator.ordering = ("created_at", "id")
-            refunds = paginator.paginate_queryset(
-                refunds_published_between(**window), request, view=self
-            )
-            events = [order_refunded_event(refund.order, refund) for refund in refunds or []]
-        elif filters.validated_data["type"] == ORDER_RETURN_REQUESTED:
-            paginator.ordering = ("requested_at", "id")
-            returns = paginator.paginate_queryset(
-                returns_requested_between(**window), request, view=self
-            )
-            events = [order_return_requested_event(r) for r in returns or []]
-        else:
-            paginator.ordering = ("closed_at", "id")
-            returns = paginator.paginate_queryset(
-                returns_closed_between(**window), request, view=self
-            )
-            events = [order_return_closed_event(r) for r in returns or []]
-        return paginator.get_paginated_response(events)
-
-
-class WebhookAnswerSerializer(serializers.Serializer):
-    received = serializers.BooleanField()
-    duplicate = serializers.BooleanField()
-
-
-class StripeWebhookApi(PublicApiView):
-    # Stripe authenticates by signature, not by token.
-    authentication_classes: list[type] = []
-    permission_classes: list[type] = []
-
-    @extend_schema(
-        operation_id="stripe_webhook",
-        request={"application/json": dict},
-        responses={200: WebhookAnswerSerializer},
-        description="Signature checked on the raw body (400 `invalid_signature`, nothing "
-        "written). Answers at once; the worker applies the event, once.",
-    )
-    def post(self, request: Request) -> Response:
-        _, is_new = stripe_webhook_accept(
-            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
-        )
-        return Response({"received": True, "duplicate": not is_new})
-
-
-class TrackingWebhookAnswerSerializer(serializers.Serializer):
-    received = serializers.BooleanField()
-    matched = serializers.BooleanField(help_text="Whether a shipment has this tracking number.")
-
-
-class TrackingWebhookApi(PublicApiView):
-    """A carrier's (or tracking aggregator's) status of a parcel, signed."""
-
-    # The sender authenticates by signature, not by token.
-    authentication_classes: list[type] = []
-    permission_classes: list[type] = []
-
-    class TrackingEventSerializer(serializers.Serializer):
-        tracking_number = CharField(max_length=100)
-        carrier = CharField(max_length=60)
-        status = serializers.ChoiceField(TRACKING_STATUSES)
-        occurred_at = serializers.DateTimeField()
-
-    @extend_schema(
-        operation_id="tracking_webhook",
-        request=TrackingEventSerializer,
-        responses={200: TrackingWebhookAnswerSerializer},
-        parameters=[
-            OpenApiParameter(
-                SIGNATURE_HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="`t=<unix>,v1=<hex HMAC-SHA256 of '<t>.' + raw body>`",
-            )
-        ],
-        description="Signature checked on the raw body first (400 `invalid_signature`, "
-        "nothing written; 300 s tolerance). `delivered` delivers the shipment; "
-        "`in_transit` and `exception` are shown on it. An unknown tracking number is "
-        "answered `matched: false`; a replay changes nothing.",
-    )
-    def post(self, request: Request) -> Response:
-        tracking_signature_verify(
-            payload=request.body, header=request.headers.get(SIGNATURE_HEADER, "")
-        )
-        data = self.TrackingEventSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        matched = tracking_event_apply(**data.validated_data)
-        return Response({"received": True, "matched": matched})

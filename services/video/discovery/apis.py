@@ -33,7 +33,7 @@ from discovery.models import FeedSnapshot, NotInterested
 from discovery.selectors import SEARCH_TYPES, FeedVideo, FeedVideos, feed_videos, search
 from discovery.services import not_interested_record, ranked_feed_page
 from discovery.text import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, hashtag_normalize, words
-from videos.apis import TagProductSerializer, VideoSerializer
+from videos.apis import ProductCardFieldsSerializer, VideoSerializer
 from videos.models import Video
 
 MODES = ("for_you", "trending", "latest", "following")
@@ -208,7 +208,7 @@ class SearchMerchantSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class SearchProductSerializer(TagProductSerializer):
+class SearchProductSerializer(ProductCardFieldsSerializer):
     merchant = SearchMerchantSerializer()
 
 

@@ -23,6 +23,9 @@ class ProductCard(models.Model):
     category_slug = models.CharField(max_length=60, blank=True, db_index=True)
     # Catalog's status: only `active` products show in feeds.
     status = models.CharField(max_length=10)
+    # Catalog's `flash_deal` of the card: the deal running or next on the product, with
+    # its video and times; the feeds show it on that video's tags while it runs.
+    flash_deal = models.JSONField(null=True, blank=True)
     # Time of the catalog event this card came from: an older event never overwrites it.
     source_time = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -23,16 +24,16 @@ BEFORE_ANY_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 _UPSERT = f"""
 INSERT INTO {ProductCard._meta.db_table}
     (product_id, merchant_id, merchant_name, title, image, price_amount, currency,
-     stock_status, category_slug, status, source_time, updated_at)
+     stock_status, category_slug, status, flash_deal, source_time, updated_at)
 VALUES (%(product_id)s, %(merchant_id)s, %(merchant_name)s, %(title)s, %(image)s,
         %(price_amount)s, %(currency)s, %(stock_status)s, %(category_slug)s, %(status)s,
-        %(source_time)s, now())
+        %(flash_deal)s::jsonb, %(source_time)s, now())
 ON CONFLICT (product_id) DO UPDATE SET
     merchant_id = EXCLUDED.merchant_id, merchant_name = EXCLUDED.merchant_name,
     title = EXCLUDED.title, image = EXCLUDED.image, price_amount = EXCLUDED.price_amount,
     currency = EXCLUDED.currency, stock_status = EXCLUDED.stock_status,
     category_slug = EXCLUDED.category_slug, status = EXCLUDED.status,
-    source_time = EXCLUDED.source_time, updated_at = now()
+    flash_deal = EXCLUDED.flash_deal, source_time = EXCLUDED.source_time, updated_at = now()
 WHERE {ProductCard._meta.db_table}.source_time {{comparison}} EXCLUDED.source_time
 RETURNING product_id
 """
@@ -55,6 +56,7 @@ def _row(card: dict[str, Any], source_time: datetime) -> dict[str, Any]:
         "category_slug": category.get("slug", ""),
         # The public API shows only active products; events say the status.
         "status": card.get("status", "active"),
+        "flash_deal": None if not card.get("flash_deal") else json.dumps(card["flash_deal"]),
         "source_time": source_time,
     }
 

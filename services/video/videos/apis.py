@@ -44,7 +44,7 @@ from videos.services import (
 # --- output shapes (documentation of what the selectors build) ------------------------
 
 
-class TagProductSerializer(serializers.Serializer):
+class ProductCardFieldsSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     title = serializers.CharField()
     image = serializers.URLField(allow_null=True)
@@ -52,6 +52,25 @@ class TagProductSerializer(serializers.Serializer):
     stock_status = serializers.ChoiceField(["in_stock", "low_stock", "out_of_stock"])
     sold_via_videos_30d = serializers.IntegerField(
         min_value=0, help_text="Units sold through videos in the last 30 days."
+    )
+
+
+class TagFlashDealSerializer(serializers.Serializer):
+    price = MoneySerializer(help_text="The deal's unit price.")
+    ends_at = serializers.DateTimeField()
+    remaining = serializers.IntegerField(
+        allow_null=True, help_text="Units left at the deal price; null: no total limit."
+    )
+    per_buyer_limit = serializers.IntegerField(help_text="Units one buyer gets at this price.")
+    video_id = serializers.UUIDField(help_text="This tag's video.")
+    variant_id = serializers.UUIDField(allow_null=True, help_text="null: every variant.")
+
+
+class TagProductSerializer(ProductCardFieldsSerializer):
+    flash_deal = TagFlashDealSerializer(
+        allow_null=True,
+        help_text="A flash deal running on this product in this video (added to the cart "
+        "from this video, it has the deal price); null when none.",
     )
 
 

@@ -62,6 +62,23 @@ PRODUCT_CARD_FIELDS = """
     'stock_status', card.stock_status,
     'sold_via_videos_30d', coalesce(proof.units_30d, 0)"""
 
+# The `flash_deal` of a tag's product (`card`, in the tag `tag`): the card's deal when it
+# is on this tag's video and runs now (by the clock, so a stored page shows a deal start
+# or end within FEED_MAX_STALENESS_SECONDS without any write), else null. Times are
+# stored as `YYYY-MM-DDTHH:MM:SSZ` and compared as text; a card fetched from catalog's
+# API (no `starts_at`: shown only while running) counts as started.
+_NOW_ISO = """to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+TAG_FLASH_DEAL = f"""CASE WHEN card.flash_deal ->> 'video_id' = tag.video_id::text
+        AND coalesce(card.flash_deal ->> 'starts_at', '') <= {_NOW_ISO}
+        AND card.flash_deal ->> 'ends_at' > {_NOW_ISO}
+    THEN json_build_object(
+        'price', card.flash_deal -> 'price',
+        'ends_at', card.flash_deal -> 'ends_at',
+        'remaining', card.flash_deal -> 'remaining',
+        'per_buyer_limit', card.flash_deal -> 'per_buyer_limit',
+        'video_id', card.flash_deal -> 'video_id',
+        'variant_id', card.flash_deal -> 'variant_id') END"""
+
 # API.md's video object, from `v` (a video), `c` (its creator) and `t` (its tags). `json`,
 # not `jsonb`: it keeps the keys in this order and PostgreSQL builds it faster.
 VIDEO_JSON = f"""json_build_object(
@@ -93,7 +110,7 @@ t AS (
         'x', {_float("tag.x")},
         'y', {_float("tag.y")},
         'keyframes', tag.keyframes,
-        'product', json_build_object({PRODUCT_CARD_FIELDS}),
+        'product', json_build_object({PRODUCT_CARD_FIELDS}, 'flash_deal', {TAG_FLASH_DEAL}),
         'variant_id', tag.variant_id
     ) ORDER BY tag.start_ms, tag.created_at, tag.id) AS tags
     FROM v

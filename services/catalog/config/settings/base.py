@@ -69,6 +69,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.reservations_expire",
         "schedule": env.int("RESERVATION_SWEEP_SECONDS", default=30),
     },
+    "publish-ended-flash-deals": {
+        "task": "promotions.flash_deals_publish",
+        "schedule": env.int("FLASH_DEAL_SWEEP_SECONDS", default=5),
+    },
 }
 
 # Retention: committed, released and expired reservations are deleted after this many days.

@@ -20,10 +20,17 @@ from django.utils import timezone
 from clipcart_shared.errors import ApplicationError
 from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core.errors import CatalogErrorCode, variant_unavailable_error
-from inventory.models import Reservation, ReservationLine, ReservationPromotion, StockMovement
+from inventory.models import (
+    Reservation,
+    ReservationFlashDeal,
+    ReservationLine,
+    ReservationPromotion,
+    StockMovement,
+)
 from inventory.services.counters import stock_movements_record, stock_shift, variants_lock
 from products.models import Product, Variant
 from products.services import product_changes_publish
+from promotions.flash import flash_units_consume, flash_units_give_back, flash_units_hold
 from promotions.services import (
     promotion_uses_consume,
     promotion_uses_give_back,
@@ -44,11 +51,16 @@ def _merge(lines: Iterable[tuple[uuid.UUID, int]]) -> Lines:
 
 
 def _fingerprint(
-    lines: Lines, promotion_ids: list[uuid.UUID] | None = None, customer_id: str | None = None
+    lines: Lines,
+    promotion_ids: list[uuid.UUID] | None = None,
+    customer_id: str | None = None,
+    flash_units: Lines | None = None,
 ) -> str:
     held: list[object] = [(str(v), q) for v, q in lines]
     if promotion_ids:  # without promotions, the fingerprint is what it always was
         held.append((sorted(str(p) for p in promotion_ids), customer_id))
+    if flash_units:  # nor without flash deals
+        held.append(([(str(d), q) for d, q in flash_units], customer_id))
     return hashlib.sha256(repr(held).encode()).hexdigest()
 
 
@@ -63,6 +75,7 @@ def reservation_create(
     ttl_seconds: int,
     promotion_ids: Iterable[uuid.UUID] = (),
     customer_id: str | None = None,
+    flash_units: Iterable[tuple[uuid.UUID, int]] = (),
 ) -> tuple[Reservation, bool]:
     """Hold stock for every line and one use of each promotion for `customer_id`, all or
     nothing. Returns the reservation and whether it was created now (False: the same key
@@ -71,11 +84,14 @@ def reservation_create(
     Raises 409 `out_of_stock` naming each short line, 422 `variant_unavailable` for
     unknown or unsellable variants, 422 `reservation_key_reused` for a key seen with
     other lines; for promotions 409 `promotion_exhausted`, `promotion_already_used`,
-    `promotion_expired` (`promotions.services.promotion_uses_hold`).
+    `promotion_expired` (`promotions.services.promotion_uses_hold`); for the units at a
+    flash deal's price (`flash_units`, [(deal id, quantity)]) 409 `flash_deal_sold_out`,
+    `flash_deal_limit_reached`, `flash_deal_ended` (`promotions.flash.flash_units_hold`).
     """
     merged = _merge(lines)
     promotions = sorted(set(promotion_ids))
-    fingerprint = _fingerprint(merged, promotions, customer_id)
+    deal_units = _merge(flash_units)
+    fingerprint = _fingerprint(merged, promotions, customer_id, deal_units)
     existing = Reservation.objects.filter(key=key).first()
     if existing is not None:
         return _replayed(existing, fingerprint), False
@@ -88,6 +104,7 @@ def reservation_create(
                 ttl=ttl_seconds,
                 promotion_ids=promotions,
                 customer_id=customer_id,
+                flash_units=deal_units,
             )
     except IntegrityError:
         # A concurrent request with the same key won the insert; answer as a replay.
@@ -117,6 +134,7 @@ def _reserve(
     ttl: int,
     promotion_ids: list[uuid.UUID],
     customer_id: str | None,
+    flash_units: Lines,
 ) -> Reservation:
     variants = variants_lock(variant_ids=[variant_id for variant_id, _ in lines])
     missing = [
@@ -155,6 +173,7 @@ def _reserve(
     stock_shift(on_hand={}, reserved=dict(lines))
     # After the variants: every writer locks variants, then promotions (ADR 32).
     promotion_uses_hold(promotion_ids=promotion_ids, customer_id=customer_id)
+    flash_units_hold(units=flash_units, customer_id=customer_id)  # then the deals
     reservation = Reservation.objects.create(
         key=key,
         lines_fingerprint=fingerprint,
@@ -172,6 +191,14 @@ def _reserve(
                 reservation=reservation, promotion_id=promotion_id, customer_id=customer_id or ""
             )
             for promotion_id in promotion_ids
+        ]
+    )
+    ReservationFlashDeal.objects.bulk_create(
+        [
+            ReservationFlashDeal(
+                reservation=reservation, deal_id=deal_id, quantity=q, customer_id=customer_id or ""
+            )
+            for deal_id, q in flash_units
         ]
     )
     product_changes_publish(product_ids=_products_of(variants.values()))
@@ -207,6 +234,7 @@ def reservation_commit(*, reservation_id: uuid.UUID, actor: str = "system:checko
     if reservation.status == Reservation.Status.ACTIVE:
         stock_shift(on_hand=taken, reserved=taken)
         promotion_uses_consume(promotion_ids=promotion_ids)
+        flash_units_consume(units=_held_flash_units(reservation)[0])
     else:  # expired: the units went back to the shelf; take them again if still there
         short = [v for v, q in lines if variants[v].quantity_available < q]
         if short:
@@ -218,6 +246,8 @@ def reservation_commit(*, reservation_id: uuid.UUID, actor: str = "system:checko
         stock_shift(on_hand=taken, reserved={})
         # The uses went back too: taken again, consumed at once, if any are left.
         promotion_uses_hold(promotion_ids=promotion_ids, customer_id=customer_id, consumed=True)
+        flash_units, buyer = _held_flash_units(reservation)
+        flash_units_hold(units=flash_units, customer_id=buyer, consumed=True)
     stock_movements_record(
         locked=variants,
         deltas=taken,
@@ -239,12 +269,21 @@ def _held_promotions(reservation: Reservation) -> tuple[list[uuid.UUID], str | N
     return [promotion_id for promotion_id, _ in held], customer_id
 
 
+def _held_flash_units(reservation: Reservation) -> tuple[Lines, str | None]:
+    """The flash deal units the reservation holds, and for which buyer."""
+    held = list(reservation.flash_deals.values_list("deal_id", "quantity", "customer_id"))
+    customer_id = next((customer for _, _, customer in held if customer), None)
+    return [(deal_id, quantity) for deal_id, quantity, _ in held], customer_id
+
+
 def _give_back(reservation: Reservation, lines: Lines, status: str) -> None:
     # Only `quantity_reserved` moves: the units never left the shelf, so no movement.
     variants = variants_lock(variant_ids=[variant_id for variant_id, _ in lines])
     stock_shift(on_hand={}, reserved={variant_id: -quantity for variant_id, quantity in lines})
     promotion_ids, customer_id = _held_promotions(reservation)
     promotion_uses_give_back(promotion_ids=promotion_ids, customer_id=customer_id)
+    flash_units, buyer = _held_flash_units(reservation)
+    flash_units_give_back(units=flash_units, customer_id=buyer)
     reservation.status = status
     reservation.save(update_fields=["status", "updated_at"])
     product_changes_publish(product_ids=_products_of(variants.values()))

@@ -13,8 +13,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from carts.selectors import cart_codes_of_user, cart_lines_for_checkout
-from carts.services import cart_lines_take, cart_source_check, promotion_refused_error
+from carts.selectors import cart_codes_of_user, cart_lines_for_checkout, cart_render, price_version
+from carts.services import (
+    cart_for_user,
+    cart_lines_take,
+    cart_source_check,
+    promotion_refused_error,
+)
 from clipcart_shared.errors import ApplicationError
 from core import catalog
 from core.errors import CheckoutErrorCode
@@ -55,6 +60,7 @@ def checkout_create(
     email: str,
     shipping_address: dict[str, Any],
     lines: list[CheckoutLine] | None = None,
+    seen_price_version: str | None = None,
 ) -> Checkout:
     """Quote, reserve stock, create the PaymentIntent, then record the order — in that
     order, so a failure at any step writes nothing here and gives the stock back.
@@ -62,8 +68,10 @@ def checkout_create(
     422 `cart_empty`, `mixed_currencies`, `variant_unavailable`, `invalid_source` (a "buy
     now" line's source), `amount_too_small` / `amount_too_large`; 409 `out_of_stock`,
     `too_many_open_checkouts`, `unit_limit_exceeded` (the buyer's caps, claimed as a hold
-    before anything is reserved); 503 `catalog_unavailable` or
-    `payment_provider_unavailable`.
+    before anything is reserved), `prices_changed` (the quote's `price_version` is not
+    `seen_price_version`, the one the buyer's cart showed, or a flash deal's units were
+    gone when reserving: nothing held, the answer carries the cart as now priced); 503
+    `catalog_unavailable` or `payment_provider_unavailable`.
     """
     cart_line_ids: list[uuid.UUID] = []
     codes: list[str] = []
@@ -87,11 +95,14 @@ def checkout_create(
         lines=[(line.variant_id, line.quantity) for line in lines],
         codes=codes,
         customer_id=user_id,
+        videos=[line.source_video_id for line in lines],
     )
     if quote["codes_refused"]:
         # The buyer asked for this code: never charge without it silently.
         refused = quote["codes_refused"][0]
         raise promotion_refused_error(code=refused["code"], reason=refused["reason"])
+    if seen_price_version is not None and seen_price_version != price_version(quote):
+        raise _prices_changed(user_id, quote, from_cart=bool(cart_line_ids))
     if not cart_line_ids:
         _sources_check(lines, quote["lines"])
     currencies = {quoted["unit_price"]["currency"] for quoted in quote["lines"]}
@@ -114,13 +125,26 @@ def checkout_create(
     discount_total = sum(discount["amount"]["amount"] for discount in quote["discounts"])
     stripe_api.charge_amount_check(amount=subtotal + shipping, currency=currency)
     # The promotions' uses are held in the stock's reservation: same expiry, same release.
-    reservation = catalog.reservation_create(
-        key=f"order-{order_id}",
-        lines=[(line.variant_id, line.quantity) for line in lines],
-        ttl_seconds=settings.CHECKOUT_RESERVATION_SECONDS,
-        promotion_ids=[discount["promotion_id"] for discount in quote["discounts"]],
-        customer_id=user_id,
-    )
+    try:
+        reservation = catalog.reservation_create(
+            key=f"order-{order_id}",
+            lines=[(line.variant_id, line.quantity) for line in lines],
+            ttl_seconds=settings.CHECKOUT_RESERVATION_SECONDS,
+            promotion_ids=[discount["promotion_id"] for discount in quote["discounts"]],
+            customer_id=user_id,
+            # The units at a flash deal's price, held with the stock (ADR 32).
+            flash_units=[
+                (quoted["flash_deal"]["id"], quoted["quantity"])
+                for quoted in quote["lines"]
+                if quoted.get("flash_deal")
+            ],
+        )
+    except ApplicationError as error:
+        if str(error.code) not in FLASH_DEAL_REFUSALS:
+            raise
+        # The deal price quoted is gone (sold out meanwhile, ended): never charge another
+        # price silently; nothing was reserved.
+        raise _prices_changed(user_id, None, from_cart=bool(cart_line_ids)) from error
     line_ids = [uuid.uuid4() for _ in lines]
     payment_intent_id = None
     try:
@@ -202,6 +226,29 @@ def checkout_create(
         raise
     logger.info("Checkout created", extra={"order_id": str(order_id), "total": order.total_amount})
     return Checkout(order, client_secret, customer_id, customer_keys)
+
+
+FLASH_DEAL_REFUSALS = ("flash_deal_sold_out", "flash_deal_limit_reached", "flash_deal_ended")
+
+
+def _prices_changed(
+    user_id: str, quote: dict[str, Any] | None, *, from_cart: bool
+) -> ApplicationError:
+    """409 `prices_changed` with the cart as now priced (its new `price_version`), or
+    for "buy now" lines that version alone."""
+    extra: dict[str, Any] = {}
+    if from_cart:
+        cart = cart_render(cart_for_user(user_id=user_id))
+        extra = {"cart": cart, "price_version": cart["price_version"]}
+    elif quote is not None:
+        extra = {"price_version": price_version(quote)}
+    return ApplicationError(
+        CheckoutErrorCode.PRICES_CHANGED,
+        "Prices changed since the cart you saw (a flash deal ended or sold out, a "
+        "promotion changed); nothing was charged or held. Check the new prices and try again.",
+        status=409,
+        extra=extra or None,
+    )
 
 
 def _discounts_of(discounts: list[dict[str, Any]], line_ids: list[uuid.UUID]) -> list[Any]:

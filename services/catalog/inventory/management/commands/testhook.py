@@ -15,7 +15,7 @@ from clipcart_shared.testhook import HookCommand
 from merchants.models import Merchant
 from products.models import Variant
 from products.services import product_changes_publish, products_set_status
-from promotions.models import Promotion
+from promotions.models import FlashDeal, Promotion
 
 
 def variants_stock_set(*, variant_ids: list[str], on_hand: int) -> None:
@@ -72,6 +72,35 @@ def promotion_uses(*, promotion_id: str) -> list[int]:
     return [promotion.uses_reserved, promotion.uses_consumed]
 
 
+def promotion_end(*, promotion_id: str) -> None:
+    """The promotion ends now (a test's automatic promotions leave the shared catalog)."""
+    Promotion.objects.filter(id=promotion_id).update(ends_at=timezone.now())
+
+
+def flash_deal_create(**fields: Any) -> dict[str, Any]:
+    """A flash deal running now on `variant_id` in `video_id` (model fields; starts a
+    minute ago for 20 minutes unless told), its card published; returns {id}."""
+    variant = Variant.objects.get(id=fields.pop("variant_id"))
+    fields.setdefault("starts_at", timezone.now() - timedelta(minutes=1))
+    fields.setdefault("duration_minutes", 20)
+    deal = FlashDeal.objects.create(
+        merchant_id=variant.merchant_id, product_id=variant.product_id, variant=variant, **fields
+    )
+    product_changes_publish(product_ids=[variant.product_id])
+    return {"id": str(deal.id)}
+
+
+def flash_deal_end(*, deal_id: str) -> None:
+    """The deal ends now (as its time running out does: no write but the clock's)."""
+    FlashDeal.objects.filter(id=deal_id).update(ends_at=timezone.now())
+
+
+def flash_deal_units(*, deal_id: str) -> list[int]:
+    """[reserved, consumed] units of a flash deal."""
+    deal = FlashDeal.objects.get(id=deal_id)
+    return [deal.units_reserved, deal.units_consumed]
+
+
 class Command(HookCommand):
     hooks = {
         "variants_stock_set": variants_stock_set,
@@ -81,4 +110,8 @@ class Command(HookCommand):
         "products_status_set": products_status_set,
         "promotion_create": promotion_create,
         "promotion_uses": promotion_uses,
+        "promotion_end": promotion_end,
+        "flash_deal_create": flash_deal_create,
+        "flash_deal_end": flash_deal_end,
+        "flash_deal_units": flash_deal_units,
     }
