@@ -24,15 +24,15 @@ from attribution.models import (
     SaleLine,
     SalesReport,
 )
-from attribution.selectors import (
+from attribution.reports import (
     REPORT_GROUPINGS,
-    DayRange,
     Report,
     ReportRow,
     daily_sales,
     merchant_report,
     report_currencies,
 )
+from attribution.selectors import DayRange
 from clipcart_shared.admin import MerchantScopedAdminMixin, ReadOnlyAdminMixin, request_merchant_ids
 from clipcart_shared.money import Money
 from creators.models import HANDLE_PATTERN
