@@ -33,6 +33,7 @@ class PromotionForm(forms.ModelForm):
             "amount_off",
             "applies_to",
             "products",
+            "categories",
             "minimum_spend_amount",
             "starts_at",
             "ends_at",
@@ -63,6 +64,8 @@ class PromotionForm(forms.ModelForm):
             and any(product.merchant_id != merchant.id for product in products)
         ):
             self.add_error("products", "Only the merchant's own products.")
+        if data.get("applies_to") == Promotion.AppliesTo.CATEGORIES and not data.get("categories"):
+            self.add_error("categories", "Choose the categories it applies to.")
         return data
 
 
@@ -74,11 +77,23 @@ class PromotionAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "applies_to"]
     list_select_related = ["merchant"]
     search_fields = ["name", "code"]
-    filter_horizontal = ["products"]
+    filter_horizontal = ["products", "categories"]
     readonly_fields = ["uses_reserved", "uses_consumed"]
     fieldsets = [
         (None, {"fields": ["merchant", "name", "code", "is_stackable"]}),
-        ("Discount", {"fields": ["kind", "percent_off", "amount_off", "applies_to", "products"]}),
+        (
+            "Discount",
+            {
+                "fields": [
+                    "kind",
+                    "percent_off",
+                    "amount_off",
+                    "applies_to",
+                    "products",
+                    "categories",
+                ]
+            },
+        ),
         (
             "Conditions",
             {

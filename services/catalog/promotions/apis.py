@@ -17,6 +17,7 @@ from promotions.pricing import quote_promotions_apply
 class QuoteLineSerializer(serializers.Serializer):
     variant_id = serializers.UUIDField()
     product_id = serializers.UUIDField()
+    category_id = serializers.UUIDField(allow_null=True, help_text="The product's category.")
     merchant_id = serializers.UUIDField()
     sku = serializers.CharField()
     title = serializers.CharField()

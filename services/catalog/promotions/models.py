@@ -1,5 +1,5 @@
 """Promotions a merchant defines: percent or fixed amount off, or free shipping, on its
-whole part of a cart or on chosen products, automatic or by code (ADR 32).
+whole part of a cart, on chosen products or on chosen categories, automatic or by code (ADR 32).
 
 Usage is two counters on the promotion, held (reserved) with the stock of a checkout
 and consumed when it is paid, under CHECK constraints as stock is (ADR 4): whatever the
@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from merchants.models import Merchant
-from products.models import Product
+from products.models import Category, Product
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{2,39}$"
 
@@ -30,6 +30,7 @@ class Promotion(models.Model):
     class AppliesTo(models.TextChoices):
         MERCHANT = "merchant", "The whole merchant part of the cart"
         PRODUCTS = "products", "Chosen products"
+        CATEGORIES = "categories", "Products of chosen categories"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="promotions")
@@ -54,6 +55,13 @@ class Promotion(models.Model):
     )
     products = models.ManyToManyField(
         Product, blank=True, related_name="promotions", help_text="When on chosen products."
+    )
+    categories = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="promotions",
+        help_text="When on chosen categories: the merchant's products in them (as the "
+        "product is categorised at the time of the quote).",
     )
     minimum_spend_amount = models.PositiveIntegerField(
         default=0,

@@ -70,12 +70,14 @@ def _weights(
     lines: Sequence[dict[str, Any]],
     net: list[int],
 ) -> list[tuple[int, int]]:
-    """(index, what it still costs) of the part's lines the promotion applies to."""
+    """(index, what it still costs) of the part's lines the promotion applies to;
+    `product_ids` is its scope: product ids, or category ids for a category scope."""
+    key = "category_id" if promotion.applies_to == Promotion.AppliesTo.CATEGORIES else "product_id"
     return [
         (index, net[index])
         for index in part.indices
         if promotion.applies_to == Promotion.AppliesTo.MERCHANT
-        or lines[index]["product_id"] in product_ids
+        or lines[index].get(key) in product_ids
     ]
 
 
@@ -143,11 +145,16 @@ def quote_promotions_apply(
     promotions: list[Promotion] = list(
         Promotion.objects.filter(wanted).order_by("created_at", "id")
     )
+    # Each promotion's scope (its products, or its categories), in one query.
     products_of: dict[uuid.UUID, set[str]] = {promotion.id: set() for promotion in promotions}
-    for promotion_id, product_id in Promotion.products.through.objects.filter(
+    chosen_products = Promotion.products.through.objects.filter(
         promotion_id__in=list(products_of)
-    ).values_list("promotion_id", "product_id"):
-        products_of[promotion_id].add(str(product_id))
+    ).values_list("promotion_id", "product_id")
+    chosen_categories = Promotion.categories.through.objects.filter(
+        promotion_id__in=list(products_of)
+    ).values_list("promotion_id", "category_id")
+    for promotion_id, scope_id in chosen_products.union(chosen_categories, all=True):
+        products_of[promotion_id].add(str(scope_id))
     held: dict[uuid.UUID, int] = {}
     if customer_id is not None and promotions:
         held = dict(
