@@ -12,10 +12,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import URLPattern, reverse
+from django.utils.html import format_html
 
 from clipcart_shared.money import Money
 from merchants.admin import MerchantChoicesAdminMixin
+from promotions.admin_codes import SingleUseCodesAdminMixin
+from promotions.batches import batch_terms_sync
 from promotions.models import Promotion
 from promotions.pricing import code_normalize
 
@@ -27,6 +32,7 @@ class PromotionForm(forms.ModelForm):
             "merchant",
             "name",
             "code",
+            "single_use_codes",
             "is_stackable",
             "kind",
             "percent_off",
@@ -52,6 +58,13 @@ class PromotionForm(forms.ModelForm):
             self.add_error("percent_off", "A percent off needs the percent.")
         if kind == Promotion.Kind.FIXED_AMOUNT and not data.get("amount_off"):
             self.add_error("amount_off", "A fixed amount off needs the amount.")
+        has_codes = self.instance.pk is not None and self.instance.batch_codes.exists()
+        if has_codes and not data.get("single_use_codes"):
+            self.add_error("single_use_codes", "It has generated codes: it keeps them.")
+        if data.get("single_use_codes") and data.get("code"):
+            self.add_error("code", "A promotion with single-use codes has no code of its own.")
+        if data.get("single_use_codes") and data.get("is_stackable"):
+            self.add_error("is_stackable", "A promotion with single-use codes never stacks.")
         if data.get("code") and data.get("is_stackable"):
             self.add_error("is_stackable", "Only automatic promotions stack; a code never does.")
         merchant = data.get("merchant")
@@ -70,7 +83,7 @@ class PromotionForm(forms.ModelForm):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
+class PromotionAdmin(SingleUseCodesAdminMixin, MerchantChoicesAdminMixin, admin.ModelAdmin):
     form = PromotionForm
     merchant_field = "merchant"
     list_display = ["name", "code", "merchant", "kind", "value", "starts_at", "ends_at", "uses"]
@@ -78,9 +91,21 @@ class PromotionAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
     list_select_related = ["merchant"]
     search_fields = ["name", "code"]
     filter_horizontal = ["products", "categories"]
-    readonly_fields = ["uses_reserved", "uses_consumed"]
+    readonly_fields = ["uses_reserved", "uses_consumed", "codes_link"]
     fieldsets = [
-        (None, {"fields": ["merchant", "name", "code", "is_stackable"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "merchant",
+                    "name",
+                    "code",
+                    "single_use_codes",
+                    "codes_link",
+                    "is_stackable",
+                ]
+            },
+        ),
         (
             "Discount",
             {
@@ -109,6 +134,24 @@ class PromotionAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
         ("Usage", {"fields": ["uses_reserved", "uses_consumed"]}),
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Promotion]:
+        # Generated single-use codes are listed and exported on their promotion's page.
+        return super().get_queryset(request).filter(batch_source__isnull=True)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [*self.codes_urls(), *super().get_urls()]
+
+    @admin.display(description="Single-use codes")
+    def codes_link(self, promotion: Promotion) -> str:
+        if promotion.pk is None or not promotion.single_use_codes:
+            return "—"
+        url = reverse(
+            "admin:promotions_promotion_codes",
+            args=[promotion.pk],
+            current_app=self.admin_site.name,
+        )
+        return format_html('<a href="{}">Generate and export codes</a>', url)
+
     @admin.display(description="Value")
     def value(self, promotion: Promotion) -> str:
         if promotion.kind == Promotion.Kind.PERCENT:
@@ -136,3 +179,4 @@ class PromotionAdmin(MerchantChoicesAdminMixin, admin.ModelAdmin):
             if field.editable and not field.primary_key
         ]
         obj.save(update_fields=editable)
+        batch_terms_sync(promotion=obj)

@@ -87,6 +87,22 @@ class Promotion(models.Model):
         default=False,
         help_text="Automatic only: applies on top of a code or another automatic promotion.",
     )
+    single_use_codes = models.BooleanField(
+        default=False,
+        help_text="Applies only through single-use codes generated for it (no code of its "
+        "own, never by itself).",
+    )
+    # A generated single-use code is a promotion of its own with one use (CHECK below),
+    # its terms copied from the promotion it was generated for (`promotions.batches`);
+    # its scope (products, categories) is read from that promotion.
+    batch_source = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="batch_codes",
+    )
     # Moved only by `promotions.services.usage` under the row lock, never by a form.
     uses_reserved = models.PositiveIntegerField(default=0, editable=False)
     uses_consumed = models.PositiveIntegerField(default=0, editable=False)
@@ -118,6 +134,15 @@ class Promotion(models.Model):
             models.CheckConstraint(
                 condition=Q(code__isnull=True) | Q(is_stackable=False),
                 name="promotion_code_not_stackable",
+            ),
+            models.CheckConstraint(
+                condition=Q(batch_source__isnull=True) | Q(usage_limit=1, code__isnull=False),
+                name="promotion_batch_code_single_use",
+            ),
+            models.CheckConstraint(
+                condition=Q(single_use_codes=False)
+                | Q(code__isnull=True, is_stackable=False, batch_source__isnull=True),
+                name="promotion_single_use_source_has_no_code",
             ),
         ]
 

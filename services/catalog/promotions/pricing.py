@@ -139,22 +139,30 @@ def quote_promotions_apply(
         parts[merchant_id].indices.append(index)
     wanted = Q(code__in=asked)
     if parts:
-        wanted |= Q(code__isnull=True, merchant_id__in=list(parts), starts_at__lte=now) & (
-            Q(ends_at__isnull=True) | Q(ends_at__gt=now)
-        )
+        wanted |= Q(
+            code__isnull=True,
+            single_use_codes=False,
+            merchant_id__in=list(parts),
+            starts_at__lte=now,
+        ) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
     promotions: list[Promotion] = list(
         Promotion.objects.filter(wanted).order_by("created_at", "id")
     )
-    # Each promotion's scope (its products, or its categories), in one query.
-    products_of: dict[uuid.UUID, set[str]] = {promotion.id: set() for promotion in promotions}
+    # Each promotion's scope (its products, or its categories; a generated single-use
+    # code's are those of the promotion it was generated for), in one query.
+    scope_owner = {
+        promotion.id: promotion.batch_source_id or promotion.id for promotion in promotions
+    }
+    scopes: dict[uuid.UUID, set[str]] = {owner: set() for owner in scope_owner.values()}
     chosen_products = Promotion.products.through.objects.filter(
-        promotion_id__in=list(products_of)
+        promotion_id__in=list(scopes)
     ).values_list("promotion_id", "product_id")
     chosen_categories = Promotion.categories.through.objects.filter(
-        promotion_id__in=list(products_of)
+        promotion_id__in=list(scopes)
     ).values_list("promotion_id", "category_id")
-    for promotion_id, scope_id in chosen_products.union(chosen_categories, all=True):
-        products_of[promotion_id].add(str(scope_id))
+    for owner_id, scope_id in chosen_products.union(chosen_categories, all=True):
+        scopes[owner_id].add(str(scope_id))
+    products_of = {promotion_id: scopes[owner] for promotion_id, owner in scope_owner.items()}
     held: dict[uuid.UUID, int] = {}
     if customer_id is not None and promotions:
         held = dict(
