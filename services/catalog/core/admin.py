@@ -20,6 +20,7 @@ MERCHANT_STAFF_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("merchants", "merchant"): ("view", "change"),
     ("inventory", "stockmovement"): ("view",),
     ("promotions", "promotion"): ("view", "add", "change"),
+    ("promotions", "creatorcoderequest"): ("view",),
 }
 
 

@@ -30,6 +30,8 @@ class CatalogErrorCode(enum.StrEnum):
     PROMOTION_NOT_APPLICABLE = "promotion_not_applicable"
     PROMOTION_MINIMUM_NOT_MET = "promotion_minimum_not_met"
     PROMOTION_ALREADY_USED = "promotion_already_used"
+    # A creator's request for a code, from video (promotions.services)
+    MERCHANT_NOT_FOUND = "merchant_not_found"
 
 
 def variant_unavailable_error(

@@ -17,11 +17,12 @@ from django.http import HttpRequest
 from django.urls import URLPattern, reverse
 from django.utils.html import format_html
 
+from clipcart_shared.admin import ReadOnlyAdminMixin
 from clipcart_shared.money import Money
 from merchants.admin import MerchantChoicesAdminMixin
 from promotions.admin_codes import SingleUseCodesAdminMixin
 from promotions.batches import batch_terms_sync
-from promotions.models import Promotion
+from promotions.models import CreatorCodeRequest, Promotion
 from promotions.pricing import code_normalize
 
 
@@ -47,6 +48,23 @@ class PromotionForm(forms.ModelForm):
             "per_customer_limit",
         ]
 
+    creator_request = forms.ModelChoiceField(
+        queryset=CreatorCodeRequest.objects.none(),
+        required=False,
+        label="Creator",
+        help_text="For a creator code: the creator who asked the merchant for one (from the "
+        "app). Orders with the code credit that creator's latest video of the product.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and self.instance.creator_id is not None:
+            self.initial["creator_request"] = (
+                CreatorCodeRequest.objects.filter(promotion=self.instance)
+                .values_list("pk", flat=True)
+                .first()
+            )
+
     def clean_code(self) -> str | None:
         code = self.cleaned_data.get("code")
         return code_normalize(code) or None if code else None
@@ -68,6 +86,12 @@ class PromotionForm(forms.ModelForm):
         if data.get("code") and data.get("is_stackable"):
             self.add_error("is_stackable", "Only automatic promotions stack; a code never does.")
         merchant = data.get("merchant")
+        creator_request = data.get("creator_request")
+        if creator_request is not None:
+            if not data.get("code"):
+                self.add_error("code", "A creator code needs its code.")
+            if merchant is not None and creator_request.merchant_id != merchant.id:
+                self.add_error("creator_request", "That creator asked another merchant.")
         products = data.get("products")
         if data.get("applies_to") == Promotion.AppliesTo.PRODUCTS and not products:
             self.add_error("products", "Choose the products it applies to.")
@@ -86,7 +110,17 @@ class PromotionForm(forms.ModelForm):
 class PromotionAdmin(SingleUseCodesAdminMixin, MerchantChoicesAdminMixin, admin.ModelAdmin):
     form = PromotionForm
     merchant_field = "merchant"
-    list_display = ["name", "code", "merchant", "kind", "value", "starts_at", "ends_at", "uses"]
+    list_display = [
+        "name",
+        "code",
+        "creator",
+        "merchant",
+        "kind",
+        "value",
+        "starts_at",
+        "ends_at",
+        "uses",
+    ]
     list_filter = ["kind", "applies_to"]
     list_select_related = ["merchant"]
     search_fields = ["name", "code"]
@@ -100,6 +134,7 @@ class PromotionAdmin(SingleUseCodesAdminMixin, MerchantChoicesAdminMixin, admin.
                     "merchant",
                     "name",
                     "code",
+                    "creator_request",
                     "single_use_codes",
                     "codes_link",
                     "is_stackable",
@@ -152,6 +187,10 @@ class PromotionAdmin(SingleUseCodesAdminMixin, MerchantChoicesAdminMixin, admin.
         )
         return format_html('<a href="{}">Generate and export codes</a>', url)
 
+    @admin.display(description="Creator")
+    def creator(self, promotion: Promotion) -> str:
+        return f"@{promotion.creator_handle}" if promotion.creator_id else "—"
+
     @admin.display(description="Value")
     def value(self, promotion: Promotion) -> str:
         if promotion.kind == Promotion.Kind.PERCENT:
@@ -168,7 +207,28 @@ class PromotionAdmin(SingleUseCodesAdminMixin, MerchantChoicesAdminMixin, admin.
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        asked = self.scoped_choices(request, CreatorCodeRequest)
+        field = form.base_fields["creator_request"]
+        field.queryset = (  # type: ignore[attr-defined]
+            CreatorCodeRequest.objects.all() if asked is None else asked
+        ).select_related("merchant")
+        return form
+
     def save_model(self, request: HttpRequest, obj: Promotion, form: Any, change: bool) -> None:
+        creator_request = form.cleaned_data.get("creator_request")
+        obj.creator_id = creator_request.creator_id if creator_request else None
+        obj.creator_handle = creator_request.creator_handle if creator_request else ""
+        self._save_promotion(obj, change)
+        if creator_request is not None and creator_request.promotion_id is None:
+            creator_request.promotion = obj
+            creator_request.status = CreatorCodeRequest.Status.GRANTED
+            creator_request.save(update_fields=["promotion", "status"])
+
+    def _save_promotion(self, obj: Promotion, change: bool) -> None:
         if not change:
             obj.save()
             return
@@ -177,6 +237,18 @@ class PromotionAdmin(SingleUseCodesAdminMixin, MerchantChoicesAdminMixin, admin.
             field.name
             for field in Promotion._meta.concrete_fields
             if field.editable and not field.primary_key
-        ]
+        ] + ["creator_id", "creator_handle"]
         obj.save(update_fields=editable)
         batch_terms_sync(promotion=obj)
+
+
+@admin.register(CreatorCodeRequest)
+class CreatorCodeRequestAdmin(ReadOnlyAdminMixin, MerchantChoicesAdminMixin, admin.ModelAdmin):
+    """Creators asking for a code (from the app, through video): granted by choosing the
+    creator on a promotion by code."""
+
+    merchant_field = "merchant"
+    list_display = ["__str__", "merchant", "message", "status", "promotion", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["merchant", "promotion"]
+    search_fields = ["creator_handle", "code"]

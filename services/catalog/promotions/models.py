@@ -87,6 +87,11 @@ class Promotion(models.Model):
         default=False,
         help_text="Automatic only: applies on top of a code or another automatic promotion.",
     )
+    # A creator code: the creator (video's id; catalog calls no service, so it is known
+    # only from a creator's request, `CreatorCodeRequest`) whose latest video tagging
+    # a bought product is credited as if tapped (ADR 99).
+    creator_id = models.UUIDField(null=True, blank=True, editable=False)
+    creator_handle = models.CharField(max_length=30, blank=True, default="", editable=False)
     single_use_codes = models.BooleanField(
         default=False,
         help_text="Applies only through single-use codes generated for it (no code of its "
@@ -136,6 +141,11 @@ class Promotion(models.Model):
                 name="promotion_code_not_stackable",
             ),
             models.CheckConstraint(
+                condition=Q(creator_id__isnull=True)
+                | Q(code__isnull=False, batch_source__isnull=True),
+                name="promotion_creator_code_has_a_code",
+            ),
+            models.CheckConstraint(
                 condition=Q(batch_source__isnull=True) | Q(usage_limit=1, code__isnull=False),
                 name="promotion_batch_code_single_use",
             ),
@@ -178,3 +188,53 @@ class PromotionCustomerUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.uses_held}/{self.use_limit}"
+
+
+class CreatorCodeRequest(models.Model):
+    """A creator asking a merchant for a code of their own, sent by the video service
+    (`POST /internal/v1/creator-code-requests/`, from the app's
+    `POST /api/v1/creators/me/codes/`): the one way catalog learns a creator's id. The
+    merchant grants it by making a promotion for that creator in the admin."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Asked"
+        GRANTED = "granted", "Granted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="creator_code_requests"
+    )
+    creator_id = models.UUIDField()
+    creator_handle = models.CharField(max_length=30)
+    code = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        validators=[RegexValidator(CODE_PATTERN, "3 to 40 of A-Z, 0-9, - and _.")],
+        help_text="The code the creator would like (the merchant decides).",
+    )
+    message = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "creator_id"],
+                condition=Q(status="open"),
+                name="creator_code_request_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", promotion__isnull=True)
+                | Q(status="granted", promotion__isnull=False),
+                name="creator_code_request_granted_names_promotion",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        asked = f" (asks for {self.code})" if self.code else ""
+        return f"@{self.creator_handle}{asked}"

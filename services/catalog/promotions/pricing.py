@@ -241,6 +241,7 @@ def quote_promotions_apply(
                     "promotion_id": str(promotion.id),
                     "merchant_id": merchant_id,
                     "code": promotion.code,
+                    "creator_id": str(promotion.creator_id) if promotion.creator_id else None,
                     "kind": promotion.kind,
                     "description": promotion.name,
                     "amount": {"amount": amount, "currency": part.currency},
