@@ -122,8 +122,10 @@ class CreatorCodeRequestCreateApi(InternalApiView):
         code = RegexField(
             CODE_PATTERN.replace("A-Z", "A-Za-z"),
             required=False,
+            allow_blank=True,
             default="",
-            help_text="The code the creator would like: 3 to 40 of A-Z, 0-9, - and _.",
+            help_text="The code the creator would like: 3 to 40 of A-Z, 0-9, - and _ "
+            "(empty: none).",
         )
         message = CharField(max_length=500, required=False, allow_blank=True, default="")
 

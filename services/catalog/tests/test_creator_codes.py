@@ -66,7 +66,7 @@ def test_a_bad_request_is_400_naming_the_field_and_writes_nothing(
 def test_an_unknown_merchant_is_404_and_only_services_may_ask(
     service_client, user_client, api_client, merchant_a
 ):
-    unknown = _ask(service_client, uuid.uuid4(), uuid.uuid4())
+    unknown = _ask(service_client, uuid.uuid4(), uuid.uuid4(), code="", message="")
 
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "merchant_not_found"

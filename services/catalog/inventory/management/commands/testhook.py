@@ -15,7 +15,7 @@ from clipcart_shared.testhook import HookCommand
 from merchants.models import Merchant
 from products.models import Variant
 from products.services import product_changes_publish, products_set_status
-from promotions.models import Promotion
+from promotions.models import CreatorCodeRequest, Promotion
 
 
 def variants_stock_set(*, variant_ids: list[str], on_hand: int) -> None:
@@ -72,6 +72,20 @@ def promotion_uses(*, promotion_id: str) -> list[int]:
     return [promotion.uses_reserved, promotion.uses_consumed]
 
 
+def creator_code_requests(*, merchant_id: str) -> list[dict[str, Any]]:
+    """The creator code requests a merchant received, the latest first."""
+    return [
+        {
+            "creator_id": str(row.creator_id),
+            "creator_handle": row.creator_handle,
+            "code": row.code,
+            "message": row.message,
+            "status": row.status,
+        }
+        for row in CreatorCodeRequest.objects.filter(merchant_id=merchant_id)
+    ]
+
+
 class Command(HookCommand):
     hooks = {
         "variants_stock_set": variants_stock_set,
@@ -81,4 +95,5 @@ class Command(HookCommand):
         "products_status_set": products_status_set,
         "promotion_create": promotion_create,
         "promotion_uses": promotion_uses,
+        "creator_code_requests": creator_code_requests,
     }
