@@ -28,7 +28,7 @@ class GenerateCodesForm(forms.Form):
     count = forms.IntegerField(
         min_value=1, max_value=MAX_CODES_PER_BATCH, help_text=f"1 to {MAX_CODES_PER_BATCH}."
     )
-    prefix = forms.CharField(
+    code_prefix = forms.CharField(
         max_length=20,
         required=False,
         help_text="Optional, up to 20 letters and digits: PREFIX-XXXXXXXXXX.",
@@ -78,7 +78,7 @@ class SingleUseCodesAdminMixin:
                 made = single_use_codes_generate(
                     promotion=promotion,
                     count=form.cleaned_data["count"],
-                    prefix=form.cleaned_data["prefix"],
+                    prefix=form.cleaned_data["code_prefix"],
                 )
             except ValueError as error:
                 form.add_error(None, str(error))

@@ -54,7 +54,9 @@ def test_staff_generate_codes_and_export_them_as_csv(client, staff_user, merchan
     client.force_login(staff_user)
 
     page = client.get(f"{PROMOTIONS}/{source.id}/codes/")
-    generated = client.post(f"{PROMOTIONS}/{source.id}/codes/", {"count": "25", "prefix": "vip"})
+    generated = client.post(
+        f"{PROMOTIONS}/{source.id}/codes/", {"count": "25", "code_prefix": "vip"}
+    )
     exported = client.get(f"{PROMOTIONS}/{source.id}/codes.csv")
 
     assert page.status_code == 200

@@ -114,9 +114,8 @@ class CreatorCodeRequestApi(PublicApiView):
             code=data.validated_data["code"].upper(),
             message=data.validated_data["message"],
         )
-        body = CreatorCodeRequestSerializer(
-            {name: answer[name] for name in CreatorCodeRequestSerializer().fields}
-        ).data
+        names = ("id", "merchant_id", "code", "message", "status", "created_at")
+        body = CreatorCodeRequestSerializer({name: answer[name] for name in names}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
