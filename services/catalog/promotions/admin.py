@@ -59,8 +59,13 @@ class PromotionForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None and self.instance.creator_id is not None:
+            # The creator's latest request to the merchant (a creator may hold several
+            # codes of one merchant, granted by one request).
             self.initial["creator_request"] = (
-                CreatorCodeRequest.objects.filter(promotion=self.instance)
+                CreatorCodeRequest.objects.filter(
+                    merchant_id=self.instance.merchant_id, creator_id=self.instance.creator_id
+                )
+                .order_by("-created_at")
                 .values_list("pk", flat=True)
                 .first()
             )

@@ -120,6 +120,31 @@ def test_staff_grant_a_request_by_choosing_its_creator_on_a_code(
     assert client.get(f"{ADMIN}/promotions/creatorcoderequest/").status_code == 200
 
 
+def test_a_second_code_for_the_same_creator_keeps_its_creator_when_edited(
+    service_client, client, staff_user, merchant_a
+):
+    creator_id = uuid.uuid4()
+    _ask(service_client, merchant_a.id, creator_id)
+    asked = CreatorCodeRequest.objects.get()
+    client.force_login(staff_user)
+    client.post(f"{ADMIN}/promotions/promotion/add/", _form(merchant_a, asked))
+    client.post(f"{ADMIN}/promotions/promotion/add/", _form(merchant_a, asked, code="TRAILQUEEN20"))
+    second = Promotion.objects.get(code="TRAILQUEEN20")
+
+    page = client.get(f"{ADMIN}/promotions/promotion/{second.id}/change/")
+    initial = page.context["adminform"].form.initial["creator_request"]
+    edited = client.post(
+        f"{ADMIN}/promotions/promotion/{second.id}/change/",
+        _form(merchant_a, asked, code="TRAILQUEEN20", name="20 % off"),
+    )
+
+    assert initial == asked.id
+    assert edited.status_code == 302, edited.content.decode()[:2000]
+    second.refresh_from_db()
+    assert (second.name, second.creator_id) == ("20 % off", creator_id)
+    assert Promotion.objects.filter(creator_id=creator_id).count() == 2
+
+
 def test_staff_cannot_choose_a_creator_who_asked_another_merchant(
     service_client, client, staff_user, merchant_a, merchant_b
 ):
