@@ -117,6 +117,17 @@ VIDEO_PROMISES: list[Any] = [
     Promise(
         "video",
         "POST",
+        "/api/v1/creators/me/codes/",
+        "POST /api/v1/creators/me/codes/ {merchant_id, code?, message?} asks the merchant for "
+        "a creator code → {id, merchant_id, code, message, status: open | granted, created_at}",
+        status="201",
+        request=("merchant_id", "code", "message"),
+        response=("id", "merchant_id", "code", "message", "status", "created_at"),
+        enums={"status": frozenset({"open", "granted"})},
+    ),
+    Promise(
+        "video",
+        "POST",
         "/api/v1/videos/",
         "POST /api/v1/videos/ {stream_url, thumbnail_url, caption, duration_ms} (draft)",
         status="201",

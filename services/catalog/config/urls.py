@@ -38,6 +38,11 @@ internal_v1 = [
         name="staff-session-revoke",
     ),
     path("quotes/", promotion_apis.QuoteApi.as_view(), name="quote-create"),
+    path(
+        "creator-code-requests/",
+        promotion_apis.CreatorCodeRequestCreateApi.as_view(),
+        name="creator-code-request-create",
+    ),
     path("reservations/", inventory_apis.ReservationCreateApi.as_view(), name="reservation-create"),
     path(
         "reservations/<uuid:reservation_id>/",

@@ -21,6 +21,7 @@ MERCHANT_STAFF_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("inventory", "stockmovement"): ("view",),
     ("promotions", "promotion"): ("view", "add", "change"),
     ("promotions", "flashdeal"): ("view", "add", "change"),
+    ("promotions", "creatorcoderequest"): ("view",),
 }
 
 

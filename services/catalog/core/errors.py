@@ -33,6 +33,8 @@ class CatalogErrorCode(enum.StrEnum):
     FLASH_DEAL_SOLD_OUT = "flash_deal_sold_out"
     FLASH_DEAL_LIMIT_REACHED = "flash_deal_limit_reached"
     FLASH_DEAL_ENDED = "flash_deal_ended"
+    # A creator's request for a code, from video (promotions.services)
+    MERCHANT_NOT_FOUND = "merchant_not_found"
 
 
 def variant_unavailable_error(

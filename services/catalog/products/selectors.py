@@ -200,6 +200,9 @@ def quote_build(
             {
                 "variant_id": str(variant.id),
                 "product_id": str(variant.product_id),
+                "category_id": (
+                    str(variant.product.category_id) if variant.product.category_id else None
+                ),
                 "merchant_id": str(merchant.id),
                 "sku": variant.sku,
                 "title": variant.product.title,

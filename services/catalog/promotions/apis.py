@@ -7,12 +7,20 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clipcart_shared.serializers import CharField, CurrencyField, MoneySerializer, UUIDField
+from clipcart_shared.serializers import (
+    CharField,
+    CurrencyField,
+    MoneySerializer,
+    RegexField,
+    UUIDField,
+)
 from clipcart_shared.views import InternalApiView
 from core.serializers import MAX_LINES, LineInputSerializer
 from products.selectors import quote_build
 from promotions.flash import quote_flash_deals_apply
-from promotions.pricing import quote_promotions_apply
+from promotions.models import CODE_PATTERN, CreatorCodeRequest
+from promotions.pricing import code_normalize, quote_promotions_apply
+from promotions.services import creator_code_request_create
 
 
 class QuoteFlashDealSerializer(serializers.Serializer):
@@ -34,6 +42,7 @@ class QuoteLineInputSerializer(LineInputSerializer):
 class QuoteLineSerializer(serializers.Serializer):
     variant_id = serializers.UUIDField()
     product_id = serializers.UUIDField()
+    category_id = serializers.UUIDField(allow_null=True, help_text="The product's category.")
     merchant_id = serializers.UUIDField()
     sku = serializers.CharField()
     title = serializers.CharField()
@@ -70,6 +79,9 @@ class DiscountSerializer(serializers.Serializer):
     promotion_id = serializers.UUIDField()
     merchant_id = serializers.UUIDField()
     code = serializers.CharField(allow_null=True)
+    creator_id = serializers.UUIDField(
+        allow_null=True, help_text="A creator code's creator (video's id); null otherwise."
+    )
     kind = serializers.CharField()
     description = serializers.CharField()
     amount = MoneySerializer(help_text="Lines and shipping.")
@@ -129,3 +141,63 @@ class QuoteApi(InternalApiView):
             quote=quote, codes=data["codes"], customer_id=data.get("customer_id")
         )
         return Response(quote, status=status.HTTP_200_OK)
+
+
+class CreatorCodeRequestSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    merchant_id = serializers.UUIDField()
+    creator_id = serializers.UUIDField()
+    creator_handle = serializers.CharField()
+    code = serializers.CharField(help_text="The code asked for; empty: the merchant picks.")
+    message = serializers.CharField()
+    status = serializers.ChoiceField(choices=CreatorCodeRequest.Status.values)
+    created_at = serializers.DateTimeField()
+
+
+class CreatorCodeRequestCreateApi(InternalApiView):
+    class CreatorCodeRequestInputSerializer(serializers.Serializer):
+        merchant_id = serializers.UUIDField()
+        creator_id = serializers.UUIDField()
+        creator_handle = RegexField(r"^[a-z0-9_.]{2,30}$", help_text="The creator's handle.")
+        code = RegexField(
+            CODE_PATTERN.replace("A-Z", "A-Za-z"),
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="The code the creator would like: 3 to 40 of A-Z, 0-9, - and _ "
+            "(empty: none).",
+        )
+        message = CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="creator_code_requests_create",
+        request=CreatorCodeRequestInputSerializer,
+        responses={200: CreatorCodeRequestSerializer, 201: CreatorCodeRequestSerializer},
+        description="A creator asks a merchant for a creator code (video sends it; the "
+        "merchant grants it in the admin). 201 new, 200 when the creator's open request to "
+        "that merchant was updated. 404 `merchant_not_found`.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.CreatorCodeRequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        code_request, created = creator_code_request_create(
+            merchant_id=data["merchant_id"],
+            creator_id=data["creator_id"],
+            creator_handle=data["creator_handle"],
+            code=code_normalize(data["code"]) if data["code"] else "",
+            message=data["message"],
+        )
+        body = CreatorCodeRequestSerializer(
+            {
+                "id": code_request.id,
+                "merchant_id": code_request.merchant_id,
+                "creator_id": code_request.creator_id,
+                "creator_handle": code_request.creator_handle,
+                "code": code_request.code,
+                "message": code_request.message,
+                "status": code_request.status,
+                "created_at": code_request.created_at,
+            }
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

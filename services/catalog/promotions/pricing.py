@@ -70,12 +70,14 @@ def _weights(
     lines: Sequence[dict[str, Any]],
     net: list[int],
 ) -> list[tuple[int, int]]:
-    """(index, what it still costs) of the part's lines the promotion applies to."""
+    """(index, what it still costs) of the part's lines the promotion applies to;
+    `product_ids` is its scope: product ids, or category ids for a category scope."""
+    key = "category_id" if promotion.applies_to == Promotion.AppliesTo.CATEGORIES else "product_id"
     return [
         (index, net[index])
         for index in part.indices
         if promotion.applies_to == Promotion.AppliesTo.MERCHANT
-        or lines[index]["product_id"] in product_ids
+        or lines[index].get(key) in product_ids
     ]
 
 
@@ -137,17 +139,30 @@ def quote_promotions_apply(
         parts[merchant_id].indices.append(index)
     wanted = Q(code__in=asked)
     if parts:
-        wanted |= Q(code__isnull=True, merchant_id__in=list(parts), starts_at__lte=now) & (
-            Q(ends_at__isnull=True) | Q(ends_at__gt=now)
-        )
+        wanted |= Q(
+            code__isnull=True,
+            single_use_codes=False,
+            merchant_id__in=list(parts),
+            starts_at__lte=now,
+        ) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
     promotions: list[Promotion] = list(
         Promotion.objects.filter(wanted).order_by("created_at", "id")
     )
-    products_of: dict[uuid.UUID, set[str]] = {promotion.id: set() for promotion in promotions}
-    for promotion_id, product_id in Promotion.products.through.objects.filter(
-        promotion_id__in=list(products_of)
-    ).values_list("promotion_id", "product_id"):
-        products_of[promotion_id].add(str(product_id))
+    # Each promotion's scope (its products, or its categories; a generated single-use
+    # code's are those of the promotion it was generated for), in one query.
+    scope_owner = {
+        promotion.id: promotion.batch_source_id or promotion.id for promotion in promotions
+    }
+    scopes: dict[uuid.UUID, set[str]] = {owner: set() for owner in scope_owner.values()}
+    chosen_products = Promotion.products.through.objects.filter(
+        promotion_id__in=list(scopes)
+    ).values_list("promotion_id", "product_id")
+    chosen_categories = Promotion.categories.through.objects.filter(
+        promotion_id__in=list(scopes)
+    ).values_list("promotion_id", "category_id")
+    for owner_id, scope_id in chosen_products.union(chosen_categories, all=True):
+        scopes[owner_id].add(str(scope_id))
+    products_of = {promotion_id: scopes[owner] for promotion_id, owner in scope_owner.items()}
     held: dict[uuid.UUID, int] = {}
     if customer_id is not None and promotions:
         held = dict(
@@ -226,6 +241,7 @@ def quote_promotions_apply(
                     "promotion_id": str(promotion.id),
                     "merchant_id": merchant_id,
                     "code": promotion.code,
+                    "creator_id": str(promotion.creator_id) if promotion.creator_id else None,
                     "kind": promotion.kind,
                     "description": promotion.name,
                     "amount": {"amount": amount, "currency": part.currency},

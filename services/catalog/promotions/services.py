@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
 from core.errors import CatalogErrorCode
-from promotions.models import Promotion, PromotionCustomerUse
+from merchants.models import Merchant
+from promotions.models import CreatorCodeRequest, Promotion, PromotionCustomerUse
 
 
 def promotions_lock(*, promotion_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Promotion]:
@@ -141,3 +142,28 @@ def promotion_uses_give_back(
         PromotionCustomerUse.objects.filter(
             promotion_id__in=ids, customer_id=customer_id, uses_held__gt=0
         ).update(uses_held=F("uses_held") - 1)
+
+
+def creator_code_request_create(
+    *, merchant_id: uuid.UUID, creator_id: uuid.UUID, creator_handle: str, code: str, message: str
+) -> tuple[CreatorCodeRequest, bool]:
+    """A creator asks a merchant for a code (sent by video, which knows the creator). One
+    open request per creator and merchant: asking again updates it (created False). 404
+    `merchant_not_found` for a merchant catalog does not have."""
+    if not Merchant.objects.filter(id=merchant_id).exists():
+        raise ApplicationError(
+            CatalogErrorCode.MERCHANT_NOT_FOUND, "There is no such merchant.", status=404
+        )
+    values = {"creator_handle": creator_handle, "code": code, "message": message}
+    with transaction.atomic():
+        request, created = CreatorCodeRequest.objects.select_for_update().get_or_create(
+            merchant_id=merchant_id,
+            creator_id=creator_id,
+            status=CreatorCodeRequest.Status.OPEN,
+            defaults=values,
+        )
+        if not created:
+            for name, value in values.items():
+                setattr(request, name, value)
+            request.save(update_fields=list(values))
+    return request, created

@@ -49,6 +49,7 @@ def test_a_percent_code_is_split_across_the_lines_by_largest_remainder(service_c
             "promotion_id": str(promotion.id),
             "merchant_id": str(merchant.id),
             "code": "SAVE10",
+            "creator_id": None,
             "kind": "percent",
             "description": "10 % off",
             "amount": {"amount": 200, "currency": "EUR"},

@@ -33,14 +33,23 @@ class LineSource(TypedDict):
     added_at: str | None
 
 
+class CreatorCode(TypedDict):
+    """The creator code applied to the line's merchant part: attribution counts it as a
+    click for the creator (video's id)."""
+
+    code: str
+    creator_id: str
+
+
 class PaidLine(TypedDict):
     line_id: str
     product_id: str
     variant_id: str
     merchant_id: str
     quantity: int
-    amount: int  # minor units, the line's total
+    amount: int  # minor units, the line's total (net of its discounts)
     source: LineSource | None
+    creator_code: CreatorCode | None
 
 
 class OrderPaid(TypedDict):
@@ -101,7 +110,19 @@ class OrderReturnClosed(OrderReturnRequested):
     status: str  # "rejected" (the units settle as before) or "refunded"
 
 
-def _line_data(line: OrderLine) -> PaidLine:
+def _creator_codes(order: Order) -> dict[str, CreatorCode]:
+    """The order's creator codes by merchant (at most one code per merchant part)."""
+    return {
+        str(discount["merchant_id"]): {
+            "code": str(discount["code"]),
+            "creator_id": str(discount["creator_id"]),
+        }
+        for discount in order.discounts or []
+        if discount.get("creator_id") and discount.get("code")
+    }
+
+
+def _line_data(line: OrderLine, creator_codes: dict[str, CreatorCode]) -> PaidLine:
     return {
         "line_id": str(line.id),
         "product_id": str(line.product_id),
@@ -116,6 +137,7 @@ def _line_data(line: OrderLine) -> PaidLine:
             "tag_id": None if line.source_tag_id is None else str(line.source_tag_id),
             "added_at": line.source_added_at.isoformat() if line.source_added_at else None,
         },
+        "creator_code": creator_codes.get(str(line.merchant_id)),
     }
 
 
@@ -129,7 +151,7 @@ def order_paid_event(order: Order) -> Event[OrderPaid]:
             "user_id": order.user_id,
             "currency": order.currency,
             "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-            "lines": [_line_data(line) for line in order.lines.all()],
+            "lines": [_line_data(line, _creator_codes(order)) for line in order.lines.all()],
         },
     }
 

@@ -24,15 +24,15 @@ from attribution.models import (
     SaleLine,
     SalesReport,
 )
-from attribution.selectors import (
+from attribution.reports import (
     REPORT_GROUPINGS,
-    DayRange,
     Report,
     ReportRow,
     daily_sales,
     merchant_report,
     report_currencies,
 )
+from attribution.selectors import DayRange
 from clipcart_shared.admin import MerchantScopedAdminMixin, ReadOnlyAdminMixin, request_merchant_ids
 from clipcart_shared.money import Money
 from creators.models import HANDLE_PATTERN
@@ -297,7 +297,13 @@ class _MerchantChoiceMixin(MerchantScopedAdminMixin):
 class AttributionSettingsForm(forms.ModelForm):
     class Meta:
         model = MerchantAttributionSettings
-        fields = ["merchant_id", "click_window", "view_window", "default_model"]
+        fields = [
+            "merchant_id",
+            "click_window",
+            "view_window",
+            "default_model",
+            "creator_code_rule",
+        ]
         help_texts = {
             "click_window": "How long a tag tap, product view or add to cart counts "
             "(e.g. 7 00:00:00 for 7 days).",
@@ -308,7 +314,14 @@ class AttributionSettingsForm(forms.ModelForm):
 @admin.register(MerchantAttributionSettings)
 class MerchantAttributionSettingsAdmin(_MerchantChoiceMixin, admin.ModelAdmin):
     form = AttributionSettingsForm
-    list_display = ["__str__", "click_window", "view_window", "default_model", "updated_at"]
+    list_display = [
+        "__str__",
+        "click_window",
+        "view_window",
+        "default_model",
+        "creator_code_rule",
+        "updated_at",
+    ]
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

@@ -2,6 +2,7 @@
 eligible, how each model weighs them, how an amount is split into whole minor units, and
 what commission it earns.
 
+A creator code applied to the order is a click too (`creator_code_touch`).
 A touch counts only on a published video that tags the line's product; a cart line's
 source also needs its tag, when given, to be that video's tag of that product. A buyer
 who is the video's creator earns nothing on their own purchase: the sale is credited
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 
 from attribution.models import MAX_BPS, AttributionModel
 
-CLICK_TYPES = frozenset({"tag_tap", "product_view", "add_to_cart", "cart_line"})
+CLICK_TYPES = frozenset({"tag_tap", "product_view", "add_to_cart", "cart_line", "creator_code"})
 VIEW_TYPES = frozenset({"view"})
 TIME_DECAY_HALF_LIFE = timedelta(days=7)
 DECAY_SCALE = 10**15
@@ -35,6 +36,23 @@ class Touch:
     occurred_at: datetime
     video_id: uuid.UUID
     type: str
+
+
+def creator_code_touch(
+    *,
+    latest_video_id: uuid.UUID | None,
+    paid_at: datetime,
+    click_window: timedelta,
+    code_wins: bool,
+) -> Touch | None:
+    """A creator code's touch: a click on the creator's latest video published before
+    the payment that tags the product (None: no such video, no touch), at the payment
+    when the code wins (the last touch), else at the start of the click window (every
+    in-app touch is after it)."""
+    if latest_video_id is None:
+        return None
+    at = paid_at if code_wins else paid_at - click_window
+    return Touch(at, latest_video_id, "creator_code")
 
 
 @dataclass(frozen=True)

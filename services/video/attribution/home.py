@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from attribution.admin import report_default_model
 from attribution.models import AttributionModel
-from attribution.selectors import DayRange, Report, merchant_report, report_currencies
+from attribution.reports import Report, merchant_report, report_currencies
+from attribution.selectors import DayRange
 from clipcart_shared.admin import request_merchant_ids
 from clipcart_shared.console.home import Cell, Figure, Panel, Table, last_days, outbox_figure
 from clipcart_shared.money import Money

@@ -30,8 +30,18 @@ class AttributionModel(models.TextChoices):
     POSITION_BASED = "position_based", "Position based"
 
 
+class CreatorCodeRule(models.TextChoices):
+    """Where a creator code's touch goes in a line's path when in-app touches are there
+    too (the code is a click on the creator's latest published video tagging the
+    product, published before the payment)."""
+
+    CODE_WINS = "code_wins", "The code wins: a click at the payment, the last touch"
+    TAP_WINS = "tap_wins", "An in-app tap wins: a click at the start of the click window"
+
+
 class MerchantAttributionSettings(models.Model):
-    """A merchant's lookback windows and the model its reports open with."""
+    """A merchant's lookback windows, the model its reports open with, and where its
+    creator codes' touches go (`CreatorCodeRule`)."""
 
     merchant_id = models.UUIDField(primary_key=True)
     merchant_name = models.CharField(max_length=120, blank=True)
@@ -39,6 +49,13 @@ class MerchantAttributionSettings(models.Model):
     view_window = models.DurationField(default=timedelta(days=1))
     default_model = models.CharField(
         max_length=20, choices=AttributionModel.choices, default=AttributionModel.LAST_TOUCH
+    )
+    creator_code_rule = models.CharField(
+        max_length=10,
+        choices=CreatorCodeRule.choices,
+        default=CreatorCodeRule.CODE_WINS,
+        db_default=CreatorCodeRule.CODE_WINS,
+        help_text="When a creator code and an in-app tap disagree, which one is the last touch.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,6 +115,10 @@ class SaleLine(models.Model):
     source_video_id = models.UUIDField(null=True, blank=True)
     source_tag_id = models.UUIDField(null=True, blank=True)
     source_added_at = models.DateTimeField(null=True, blank=True)
+    # The creator code applied to the line's merchant part, if any: a click touch on
+    # that creator's latest published video tagging the product (ADR 36).
+    code = models.CharField(max_length=40, blank=True, default="", db_default="")
+    code_creator_id = models.UUIDField(null=True, blank=True)
     # Eligible touches after collapsing repeats (0: unattributed).
     touch_count = models.PositiveSmallIntegerField(default=0)
     recorded_at = models.DateTimeField(auto_now_add=True)

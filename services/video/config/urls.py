@@ -44,6 +44,11 @@ api_v1 = [
     path("creators/", creator_apis.CreatorCreateApi.as_view(), name="creator-create"),
     path("creators/me/", creator_apis.CreatorMeApi.as_view(), name="creator-me"),
     path(
+        "creators/me/codes/",
+        creator_apis.CreatorCodeRequestApi.as_view(),
+        name="creator-codes",
+    ),
+    path(
         "creators/me/following/",
         creator_apis.CreatorFollowingApi.as_view(),
         name="creator-following",

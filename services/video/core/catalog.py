@@ -55,3 +55,37 @@ def product_pages(*, limit: int = 100) -> Any:
         yield from page["results"]
         next_url = page.get("next")
         path = next_url[next_url.index("/api/") :] if next_url else None
+
+
+def creator_code_request(
+    *,
+    merchant_id: uuid.UUID,
+    creator_id: uuid.UUID,
+    creator_handle: str,
+    code: str,
+    message: str,
+) -> dict[str, Any]:
+    """Ask a merchant for a creator code on the creator's behalf (catalog keeps one open
+    request per creator and merchant: asking again updates it). Returns catalog's
+    request. 404 `merchant_not_found`; 503 `catalog_unavailable`."""
+    body = {
+        "merchant_id": str(merchant_id),
+        "creator_id": str(creator_id),
+        "creator_handle": creator_handle,
+        "code": code,
+        "message": message,
+    }
+    try:
+        # Asking twice is harmless (the same open request), so a retry is safe.
+        answer = catalog_client().post(
+            "/internal/v1/creator-code-requests/", json=body, idempotency_key=str(uuid.uuid4())
+        )
+    except ServiceRejected as error:
+        if error.status == 404:
+            raise ApplicationError(
+                VideoErrorCode.MERCHANT_NOT_FOUND, "There is no such merchant.", status=404
+            ) from error
+        raise _unavailable(error) from error
+    except ServiceUnavailable as error:
+        raise _unavailable(error) from error
+    return answer

@@ -15,6 +15,7 @@ class VideoErrorCode(enum.StrEnum):
     UNKNOWN_PRODUCT = "unknown_product"
     UNKNOWN_VARIANT = "unknown_variant"
     CATALOG_UNAVAILABLE = "catalog_unavailable"
+    MERCHANT_NOT_FOUND = "merchant_not_found"
     TOO_MANY_EVENTS = "too_many_events"
     INVALID_CURSOR = "invalid_cursor"
     INVALID_HASHTAG = "invalid_hashtag"

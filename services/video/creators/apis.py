@@ -11,6 +11,7 @@ from clipcart_shared.auth import IsMobileUser, mobile_user_id
 from clipcart_shared.pagination import CursorPagination
 from clipcart_shared.serializers import CharField, RegexField
 from clipcart_shared.views import PublicApiView
+from core.catalog import creator_code_request
 from core.validators import web_url
 from creators.models import HANDLE_PATTERN
 from creators.selectors import creator_card, creator_for_user, creator_render, follows_of_user
@@ -61,6 +62,61 @@ class CreatorMeApi(PublicApiView):
     def get(self, request: Request) -> Response:
         creator = creator_for_user(user_id=mobile_user_id(request))
         return Response(CreatorSerializer(creator_render(creator)).data)
+
+
+# --- creator codes -------------------------------------------------------------------------
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$"
+
+
+class CreatorCodeRequestSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    merchant_id = serializers.UUIDField()
+    code = serializers.CharField(help_text="The code asked for, upper-cased; empty: none.")
+    message = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["open", "granted"], help_text="`open` until the merchant grants a code."
+    )
+    created_at = serializers.DateTimeField()
+
+
+class CreatorCodeRequestApi(PublicApiView):
+    permission_classes = [IsMobileUser]
+    throttle_scope = "writes"
+
+    class CreatorCodeInputSerializer(serializers.Serializer):
+        merchant_id = serializers.UUIDField(help_text="The merchant asked (a product's merchant).")
+        code = RegexField(
+            CODE_PATTERN,
+            required=False,
+            default="",
+            help_text="The code you would like, e.g. TRAILQUEEN10: 3 to 40 of A-Z, 0-9, - and _.",
+        )
+        message = CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="creators_me_codes_create",
+        request=CreatorCodeInputSerializer,
+        responses={201: CreatorCodeRequestSerializer},
+        description="Ask a merchant for a creator code: the merchant grants it in catalog's "
+        "admin, and buyers using it credit you as if they had tapped your latest video of "
+        "the product. Asking the same merchant again updates your open request. 403 "
+        "`not_a_creator`, 404 `merchant_not_found`, 503 `catalog_unavailable`.",
+    )
+    def post(self, request: Request) -> Response:
+        creator = creator_for_user(user_id=mobile_user_id(request))
+        data = self.CreatorCodeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = creator_code_request(
+            merchant_id=data.validated_data["merchant_id"],
+            creator_id=creator.id,
+            creator_handle=creator.handle,
+            code=data.validated_data["code"].upper(),
+            message=data.validated_data["message"],
+        )
+        names = ("id", "merchant_id", "code", "message", "status", "created_at")
+        body = CreatorCodeRequestSerializer({name: answer[name] for name in names}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 # --- following -----------------------------------------------------------------------------

@@ -176,6 +176,7 @@ def test_staff_set_windows_for_their_own_merchant_only(staff_client, shop):
             "click_window": "30 00:00:00",
             "view_window": "1 00:00:00",
             "default_model": "linear",
+            "creator_code_rule": "code_wins",
         },
     )
     assert not MerchantAttributionSettings.objects.exists()
@@ -187,12 +188,32 @@ def test_staff_set_windows_for_their_own_merchant_only(staff_client, shop):
             "click_window": "30 00:00:00",
             "view_window": "1 00:00:00",
             "default_model": "linear",
+            "creator_code_rule": "code_wins",
         },
     )
     settings = MerchantAttributionSettings.objects.get()
     assert (settings.merchant_id, settings.click_window) == (MERCHANT_A, timedelta(days=30))
     # The report now opens with the merchant's model.
     assert staff_client.get(REPORT).context["report"].model == "linear"
+
+
+def test_staff_choose_whether_a_creator_code_or_an_in_app_tap_wins(staff_client, shop):
+    form = {
+        "merchant_id": str(MERCHANT_A),
+        "click_window": "7 00:00:00",
+        "view_window": "1 00:00:00",
+        "default_model": "last_touch",
+    }
+
+    unknown = staff_client.post(
+        f"{ADMIN}/merchantattributionsettings/add/", {**form, "creator_code_rule": "both"}
+    )
+    assert unknown.status_code == 200 and not MerchantAttributionSettings.objects.exists()
+    staff_client.post(
+        f"{ADMIN}/merchantattributionsettings/add/", {**form, "creator_code_rule": "tap_wins"}
+    )
+
+    assert MerchantAttributionSettings.objects.get().creator_code_rule == "tap_wins"
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])

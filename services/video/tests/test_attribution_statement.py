@@ -2,7 +2,8 @@
 splits and commissions in SQL; `attribution.allocation` says what they must be. Random
 paths (ties in time, repeats of one video, views and clicks, both windows' edges, cart
 sources, product rates; videos not published or not tagging the product, sources whose
-tag is another video's or product's, buyers who are the video's creator) must give the
+tag is another video's or product's, buyers who are the video's creator; creator codes
+under either rule, of creators with and without a video of the product) must give the
 very rows the Python rules give."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from attribution.allocation import (
     Touch,
     commission,
     commission_rate,
+    creator_code_touch,
     model_weights,
     touch_counts,
     touches_eligible,
@@ -91,7 +93,10 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
     now = timezone.now()
     product_id, merchant_id = uuid.uuid4(), uuid.uuid4()
     videos = [
-        VideoFactory(creator=CreatorFactory(commission_rate_bps=rng.choice([0, 333, 1550])))
+        VideoFactory(
+            creator=CreatorFactory(commission_rate_bps=rng.choice([0, 333, 1550])),
+            published_at=now - timedelta(days=rng.choice([1, 30])),
+        )
         for _ in range(4)
     ]
     # The fifth tags the product but is not published (a draft, or taken down).
@@ -119,12 +124,17 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
     else:
         rate = None
     windows = (timedelta(days=rng.choice([0, 2, 7])), timedelta(hours=rng.choice([0, 6, 24])))
+    code_wins = seed % 4 != 1
     if seed % 3:
         MerchantAttributionSettings.objects.create(
-            merchant_id=merchant_id, click_window=windows[0], view_window=windows[1]
+            merchant_id=merchant_id,
+            click_window=windows[0],
+            view_window=windows[1],
+            creator_code_rule="code_wins" if code_wins else "tap_wins",
         )
     else:
         windows = (timedelta(days=7), timedelta(days=1))
+        code_wins = True
     creators = {
         video.id: (video.creator_id, video.creator.commission_rate_bps, video.creator.user_id)
         for video in videos
@@ -163,9 +173,13 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
         (videos[3], None),  # does not tag the product
         (videos[4], tags[4].id),  # not published
     ]
+    # Creator codes: of a creator whose video tags the product, of the buyer "b" herself,
+    # of creators whose video does not tag it or is not published, of a creator with none.
+    coders = [None, None, *(video.creator_id for video in videos), CreatorFactory().id]
     lines = []
     for user in ("a", "b", "b", "c", "d", "e"):
         source = rng.choice(sources)
+        coder = rng.choice(coders)
         lines.append(
             SaleLine(
                 line_id=uuid.uuid4(),
@@ -181,6 +195,8 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
                 source_video_id=source[0].id if source else None,
                 source_tag_id=source[1] if source else None,
                 source_added_at=rng.choice(times) if source else None,
+                code="CODE" if coder else "",
+                code_creator_id=coder,
             )
         )
     SaleLine.objects.bulk_create(lines)
@@ -199,6 +215,23 @@ def test_the_statement_gives_the_rows_the_python_rules_give(seed):
                 tag_id=line.source_tag_id,
             ):
                 touches.append(source_touch)
+        # The creator's latest video published before the payment tagging the product.
+        coded = [
+            video
+            for index, video in enumerate(videos)
+            if video.creator_id == line.code_creator_id
+            and index in tags
+            and video.status == Video.Status.PUBLISHED
+            and video.published_at <= line.paid_at
+        ]
+        code_touch = creator_code_touch(
+            latest_video_id=max(coded, key=lambda v: (v.published_at, v.id)).id if coded else None,
+            paid_at=line.paid_at,
+            click_window=windows[0],
+            code_wins=code_wins,
+        )
+        if code_touch is not None:
+            touches.append(code_touch)
         touch_count, expected = expected_credits(line, touches, windows, creators, rate)
         stored = set(
             Credit.objects.filter(sale_line=line).values_list(

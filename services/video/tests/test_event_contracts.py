@@ -135,3 +135,37 @@ def test_checkout_delivery_and_return_settle_the_line_when_its_window_closes(
         "commission": {"amount": 200, "currency": "EUR"},
     }
     assert video["pending"]["schedule"] == []
+
+
+def test_checkout_order_paid_with_a_creator_code_credits_the_codes_creator(checkout):
+    tapped = ProductTagFactory(video=VideoFactory(published_at=timezone.now() - timedelta(days=2)))
+    creator = CreatorFactory(commission_rate_bps=2000)
+    coded = ProductTagFactory(
+        video=VideoFactory(creator=creator, published_at=timezone.now() - timedelta(days=1)),
+        product_id=tapped.product_id,
+        merchant_id=tapped.merchant_id,
+    )
+    user = f"buyer-{uuid.uuid4().hex[:8]}"
+    engagement_event(user, tapped.video, "tag_tap", timezone.now() - timedelta(hours=1))
+    line = {
+        **paid_line(tapped, amount=4500),
+        "creator_code": {"code": "TRAILQUEEN10", "creator_id": str(creator.id)},
+    }
+    printed = checkout.service.manage(
+        "event_samples", "--order", json.dumps({"user_id": user, "lines": [line]})
+    )
+    paid = next(sample for sample in json.loads(printed) if sample["type"] == "order.paid")
+    assert paid["data"]["lines"][0]["creator_code"] == line["creator_code"]
+
+    assert event_consume(envelope=paid) is True
+
+    sale = SaleLine.objects.get()
+    assert (sale.code, sale.code_creator_id) == ("TRAILQUEEN10", creator.id)
+    last = Credit.objects.get(model="last_touch")
+    assert (last.video_id, last.touch_type, last.commission_amount) == (
+        coded.video_id,
+        "creator_code",
+        900,
+    )
+    first = Credit.objects.get(model="first_touch")
+    assert first.video_id == tapped.video_id

@@ -258,6 +258,8 @@ def _discounts_of(discounts: list[dict[str, Any]], line_ids: list[uuid.UUID]) ->
             "promotion_id": discount["promotion_id"],
             "merchant_id": discount["merchant_id"],
             "code": discount["code"],
+            # A creator code's creator: `order.paid` names it on the merchant's lines.
+            "creator_id": discount.get("creator_id"),
             "kind": discount["kind"],
             "description": discount["description"],
             "amount": discount["amount"]["amount"],

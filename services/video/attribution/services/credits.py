@@ -21,6 +21,7 @@ from attribution.allocation import (
 from attribution.models import (
     MAX_BPS,
     AttributionModel,
+    CreatorCodeRule,
     Credit,
     MerchantAttributionSettings,
     ProductCommissionRate,
@@ -75,9 +76,11 @@ ON CONFLICT DO NOTHING
 # - line: the lines, with each window's start computed in Python (`paid_at - window`),
 #   the published videos tagging the product, and whether the cart line's source counts
 #   (its video published and tagging the product, its tag, when given, one of those);
+#   a creator code's video (the creator's latest published before the payment tagging
+#   the product) and its touch's time (`code_at`, by the merchant's `creator_code_rule`);
 # - candidate: the buyer's views and clicks on published videos tagging the line's
 #   product, inside the longer window, along the (user, time) index; plus the cart
-#   line's source when it counts;
+#   line's source when it counts, and the creator code's click when it has a video;
 # - eligible: inside the window of its kind, and only clicks when there is any;
 # - path: consecutive touches on one video collapsed to the latest of the run, in the
 #   order `Touch` sorts in (time, video, type; "C" collation, as Python compares);
@@ -92,6 +95,14 @@ _ATTRIBUTE = f"""
 WITH line AS MATERIALIZED (
     SELECT l.line_id, l.user_id, l.product_id, l.merchant_id, l.amount, l.currency,
            l.paid_at, l.source_video_id, l.source_added_at, w.click_since, w.view_since,
+           w.code_at,
+           (
+               SELECT v.id FROM {Video._meta.db_table} v
+               JOIN {ProductTag._meta.db_table} t ON t.video_id = v.id
+               WHERE v.creator_id = l.code_creator_id AND t.product_id = l.product_id
+                 AND v.status = '{Video.Status.PUBLISHED}' AND v.published_at <= l.paid_at
+               ORDER BY v.published_at DESC, v.id DESC LIMIT 1
+           ) AS code_video_id,
            ARRAY(
                SELECT t.video_id FROM {ProductTag._meta.db_table} t
                JOIN {Video._meta.db_table} v ON v.id = t.video_id
@@ -105,7 +116,8 @@ WITH line AS MATERIALIZED (
                  AND v.status = '{Video.Status.PUBLISHED}'
            ) AS source_counts
     FROM unnest(%(line_ids)s::uuid[], %(click_since)s::timestamptz[],
-                %(view_since)s::timestamptz[]) AS w(line_id, click_since, view_since)
+                %(view_since)s::timestamptz[], %(code_at)s::timestamptz[])
+         AS w(line_id, click_since, view_since, code_at)
     -- LIMIT keeps the lookup a loop over the primary key (the planner would rather
     -- scan the whole table for a few thousand ids).
     CROSS JOIN LATERAL (
@@ -124,6 +136,10 @@ candidate AS (
     SELECT line_id, source_added_at, source_video_id, 'cart_line'
     FROM line
     WHERE source_video_id IS NOT NULL AND source_added_at IS NOT NULL AND source_counts
+    UNION ALL
+    SELECT line_id, code_at, code_video_id, 'creator_code'
+    FROM line
+    WHERE code_video_id IS NOT NULL
 ),
 eligible AS (
     SELECT c.line_id, c.occurred_at, c.video_id, c.type, c.type <> 'view' AS is_click
@@ -252,11 +268,12 @@ def lines_attribute(lines: Sequence[SaleLine]) -> int:
     if not lines:
         return 0
     windows = _merchant_windows({line.merchant_id for line in lines})
-    click_since, view_since = [], []
+    click_since, view_since, code_at = [], [], []
     for line in lines:
-        click_window, view_window = windows.get(line.merchant_id, _DEFAULTS)
+        click_window, view_window, code_wins = windows.get(line.merchant_id, _DEFAULTS)
         click_since.append(line.paid_at - click_window)
         view_since.append(line.paid_at - view_window)
+        code_at.append(line.paid_at if code_wins else line.paid_at - click_window)
     with connection.cursor() as cursor:
         cursor.execute(
             _ATTRIBUTE,
@@ -264,6 +281,7 @@ def lines_attribute(lines: Sequence[SaleLine]) -> int:
                 "line_ids": [line.line_id for line in lines],
                 "click_since": click_since,
                 "view_since": view_since,
+                "code_at": code_at,
                 "models": list(MODELS),
                 "decay_scale": DECAY_SCALE,
                 "half_life": TIME_DECAY_HALF_LIFE.total_seconds(),
@@ -276,11 +294,18 @@ def lines_attribute(lines: Sequence[SaleLine]) -> int:
     return counted[0][2] if counted else 0
 
 
-_DEFAULTS = (DEFAULT_WINDOWS.click_window, DEFAULT_WINDOWS.view_window)
+_DEFAULTS = (DEFAULT_WINDOWS.click_window, DEFAULT_WINDOWS.view_window, True)
 
 
-def _merchant_windows(merchant_ids: Iterable[Any]) -> dict[uuid.UUID, tuple[timedelta, timedelta]]:
+def _merchant_windows(
+    merchant_ids: Iterable[Any],
+) -> dict[uuid.UUID, tuple[timedelta, timedelta, bool]]:
+    """Each merchant's click and view windows, and whether its creator codes win."""
     return {
-        row.merchant_id: (row.click_window, row.view_window)
+        row.merchant_id: (
+            row.click_window,
+            row.view_window,
+            row.creator_code_rule == CreatorCodeRule.CODE_WINS,
+        )
         for row in MerchantAttributionSettings.objects.filter(merchant_id__in=list(merchant_ids))
     }

@@ -41,6 +41,8 @@ def _sale_line(line: dict[str, Any], order: dict[str, Any], paid_at: datetime) -
     them)."""
     source = line.get("source") or {}
     video_id = _uuid(source.get("video_id"))
+    # Checkouts before creator codes send none.
+    creator_code = line.get("creator_code") or {}
     return SaleLine(
         line_id=uuid.UUID(str(line["line_id"])),
         order_id=uuid.UUID(str(order["order_id"])),
@@ -58,6 +60,8 @@ def _sale_line(line: dict[str, Any], order: dict[str, Any], paid_at: datetime) -
         source_added_at=event_time(source.get("added_at"), paid_at.isoformat())
         if video_id
         else None,
+        code=creator_code.get("code") or "",
+        code_creator_id=_uuid(creator_code.get("creator_id")),
     )
 
 

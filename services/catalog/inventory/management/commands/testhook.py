@@ -15,7 +15,7 @@ from clipcart_shared.testhook import HookCommand
 from merchants.models import Merchant
 from products.models import Variant
 from products.services import product_changes_publish, products_set_status
-from promotions.models import FlashDeal, Promotion
+from promotions.models import CreatorCodeRequest, FlashDeal, Promotion
 
 
 def variants_stock_set(*, variant_ids: list[str], on_hand: int) -> None:
@@ -101,6 +101,20 @@ def flash_deal_units(*, deal_id: str) -> list[int]:
     return [deal.units_reserved, deal.units_consumed]
 
 
+def creator_code_requests(*, merchant_id: str) -> list[dict[str, Any]]:
+    """The creator code requests a merchant received, the latest first."""
+    return [
+        {
+            "creator_id": str(row.creator_id),
+            "creator_handle": row.creator_handle,
+            "code": row.code,
+            "message": row.message,
+            "status": row.status,
+        }
+        for row in CreatorCodeRequest.objects.filter(merchant_id=merchant_id)
+    ]
+
+
 class Command(HookCommand):
     hooks = {
         "variants_stock_set": variants_stock_set,
@@ -114,4 +128,5 @@ class Command(HookCommand):
         "flash_deal_create": flash_deal_create,
         "flash_deal_end": flash_deal_end,
         "flash_deal_units": flash_deal_units,
+        "creator_code_requests": creator_code_requests,
     }

@@ -9,7 +9,8 @@ checkout of their own and feed each envelope to their real handler.
 
 `--order` shapes the paid order so that a consumer can see the effect in its own data:
 `{"user_id": str, "lines": [{"line_id"?, "product_id", "variant_id", "merchant_id",
-"quantity", "amount", "source": {"video_id", "tag_id", "added_at"?} | null}],
+"quantity", "amount", "source": {"video_id", "tag_id", "added_at"?} | null,
+"creator_code"?: {"code", "creator_id"}}],
 "refund_amount"?: int, "delivered_at"?: ISO time, "returns_close_at"?: ISO time,
 "return_status"?: "rejected" | "refunded"}` (`amount` is the line's total; the refund, of
 the first line, is half of it unless given; delivered now, the return window the
@@ -188,6 +189,24 @@ def _order_create(request: dict[str, Any], *, status: str) -> Order:
         cancellation_reason="expired" if status == Order.Status.CANCELLED else "",
         expires_at=now + timedelta(minutes=15),
     )
+    # A line's creator code is a discount of its merchant part, as a checkout keeps it.
+    order.discounts = [
+        {
+            "promotion_id": str(uuid.uuid4()),
+            "merchant_id": line["merchant_id"],
+            "code": line["creator_code"]["code"],
+            "creator_id": line["creator_code"]["creator_id"],
+            "kind": "percent",
+            "description": "Sample creator code",
+            "amount": 0,
+            "shipping": 0,
+            "lines": {},
+        }
+        for line in lines
+        if line.get("creator_code")
+    ]
+    if order.discounts:
+        order.save(update_fields=["discounts"])
     for line in lines:
         source = line.get("source") or {}
         added_at = source.get("added_at")
