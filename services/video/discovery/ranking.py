@@ -10,11 +10,9 @@ for as long as it lasts.
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections import deque
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -22,6 +20,7 @@ from django.utils import timezone
 
 from attribution.models import SaleLine
 from creators.models import Follow
+from discovery.diversity import Ranked, spread
 from discovery.models import NotInterested, ProductPairing, VideoHashtag, VideoTrend
 from engagement.models import EngagementEvent
 from productcards.models import ProductCard
@@ -92,9 +91,6 @@ EXPLORE_CANDIDATES = 200
 # Fresh: published in the last two days with little engagement yet.
 FRESH_WINDOW = timedelta(days=2)
 FRESH_TREND_MAX = 3.0
-# Diversity: at most this many videos of one creator in any run of this many.
-CREATOR_RUN = 10
-CREATOR_PER_RUN = 2
 # Ranked beyond the requested size, so that spreading creators has videos to choose from.
 DIVERSITY_LOOKAHEAD = 200
 
@@ -338,13 +334,6 @@ LIMIT %(size)s
 """
 
 
-class Ranked(NamedTuple):
-    id: uuid.UUID
-    creator_id: uuid.UUID
-    is_fresh: bool  # published lately, little engagement yet, and new to the user
-    is_sunk: bool = False  # finished or shunned: below everything else
-
-
 def for_you_parameters(*, user_id: str, as_of: datetime, size: int) -> dict[str, Any]:
     return {
         "user_id": user_id,
@@ -354,39 +343,6 @@ def for_you_parameters(*, user_id: str, as_of: datetime, size: int) -> dict[str,
         "fresh_window": FRESH_WINDOW.total_seconds(),
         "size": size,
     }
-
-
-def spread(ranked: list[Ranked], *, first_page: int, fresh_share: float) -> list[uuid.UUID]:
-    """The ranking reordered so that no run of CREATOR_RUN videos holds more than
-    CREATOR_PER_RUN of one creator (the best allowed video comes next; when none is
-    allowed, the candidates have run out and the best one comes), and so that the first
-    `first_page` videos hold `fresh_share` of them (rounded up) fresh ones, if there are
-    any: the best fresh videos take the first page's last places. Videos sunk to the end
-    (finished, shunned) stay there: spreading never pulls one forward."""
-    head = [item for item in ranked if not item.is_sunk]
-    tail = [item for item in ranked if item.is_sunk]
-    fresh_due = min(math.ceil(first_page * fresh_share - 1e-9), sum(i.is_fresh for i in head))
-    recent: deque[uuid.UUID] = deque(maxlen=CREATOR_RUN - 1)
-    order: list[uuid.UUID] = []
-    for remaining in (head, tail):
-        while remaining:
-            position = len(order)
-            needs_fresh = position < first_page and fresh_due >= max(1, first_page - position)
-            first_eligible = chosen = None
-            for index, item in enumerate(remaining):
-                if needs_fresh and not item.is_fresh:
-                    continue
-                if first_eligible is None:
-                    first_eligible = index
-                if recent.count(item.creator_id) < CREATOR_PER_RUN:
-                    chosen = index
-                    break
-            item = remaining.pop(chosen if chosen is not None else first_eligible or 0)
-            if position < first_page and item.is_fresh:
-                fresh_due -= 1
-            order.append(item.id)
-            recent.append(item.creator_id)
-    return order
 
 
 def for_you_video_ids(
