@@ -68,10 +68,14 @@ BOUGHT_AVERSION = 10.0
 # below every other unseen one (a "not interested: creator" does for about 3 weeks).
 SHUN_AVERSION = 3.0
 # How a candidate's score adds up: the user's share of interest in its creator, its
-# hashtags (summed), its merchants and categories (the best of each), the products bought
-# with what they bought (the best), trending (relative to the top video) and freshness
-# (halved every day). Then divided by 1 + the aversion to its creator, hashtags (summed),
-# merchants and categories (the worst of each).
+# hashtags (summed), its merchants and categories (the best of each) and the products
+# bought with what they bought (the best), together weighed by the candidate's recency
+# (what a user likes of a creator or hashtag is mostly what is new from it: halved every
+# INTEREST_RECENCY of age, down to INTEREST_RECENCY_FLOOR, so that a follow still lifts
+# older videos); then trending (relative to the top video) and freshness (halved every
+# day; NEWCOMER_FRESH for a user with no interest yet, whose feed is trending and new).
+# All divided by 1 + the aversion to its creator, hashtags (summed), merchants and
+# categories (the worst of each).
 SCORE_WEIGHTS = {
     "creator": 1.0,
     "hashtag": 0.6,
@@ -79,11 +83,14 @@ SCORE_WEIGHTS = {
     "category": 0.4,
     "complement": 1.5,
     "trending": 0.3,
-    "fresh": 0.5,
+    "fresh": 0.2,
 }
+INTEREST_RECENCY = timedelta(days=3)
+INTEREST_RECENCY_FLOOR = 0.3
+NEWCOMER_FRESH = 0.5
 # A video watched to this share of its length sinks below everything unseen; one shown
-# before (an impression is enough: the feed should move on) but not finished keeps less
-# than a third of its score.
+# before (an impression is enough: the feed should move on) but not finished keeps a
+# tenth of its score.
 FINISHED_SHARE = 0.9
 SEEN_FACTOR = 0.1
 # Candidates beside those the user's interests find: the top trending and the newest.
@@ -303,14 +310,17 @@ scored AS (
             OR coalesce(tag_terms.product_aversion, 0) >= {SHUN_AVERSION} AS is_shunned,
         shown.published_at > %(as_of)s - %(fresh_window)s * interval '1 second'
             AND coalesce(trend.score, 0) < {FRESH_TREND_MAX} AS is_fresh,
-        ({SCORE_WEIGHTS["creator"]} * coalesce(creator.share, 0)
+        (({SCORE_WEIGHTS["creator"]} * coalesce(creator.share, 0)
         + {SCORE_WEIGHTS["hashtag"]} * coalesce(hashtag_terms.share, 0)
         + {SCORE_WEIGHTS["merchant"]} * coalesce(tag_terms.merchant_share, 0)
         + {SCORE_WEIGHTS["category"]} * coalesce(category_terms.share, 0)
-        + {SCORE_WEIGHTS["complement"]} * coalesce(tag_terms.complement_share, 0)
+        + {SCORE_WEIGHTS["complement"]} * coalesce(tag_terms.complement_share, 0))
+        * ({INTEREST_RECENCY_FLOOR} + {1 - INTEREST_RECENCY_FLOOR}
+            * power(0.5, extract(epoch FROM %(as_of)s - shown.published_at) / %(recency)s))
         + {SCORE_WEIGHTS["trending"]} * coalesce(
             trend.score / nullif((SELECT max(score) FROM {_TREND}), 0), 0)
-        + {SCORE_WEIGHTS["fresh"]} * power(0.5,
+        + CASE WHEN EXISTS (SELECT 1 FROM affinity) THEN {SCORE_WEIGHTS["fresh"]}
+            ELSE {NEWCOMER_FRESH} END * power(0.5,
             extract(epoch FROM %(as_of)s - shown.published_at) / 86400))
         / (1 + coalesce(creator_aversion.weight, 0) + coalesce(hashtag_terms.aversion, 0)
             + coalesce(tag_terms.merchant_aversion, 0) + coalesce(category_terms.aversion, 0))
@@ -341,6 +351,7 @@ def for_you_parameters(*, user_id: str, as_of: datetime, size: int) -> dict[str,
         "since": as_of - INTEREST_WINDOW,
         "half_life": INTEREST_HALF_LIFE.total_seconds(),
         "fresh_window": FRESH_WINDOW.total_seconds(),
+        "recency": INTEREST_RECENCY.total_seconds(),
         "size": size,
     }
 

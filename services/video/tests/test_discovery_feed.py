@@ -83,6 +83,28 @@ def test_a_user_who_tapped_only_one_creator_gets_that_creators_unseen_videos_fir
     assert set(ids) == {str(video.id) for video in [*tapped, *unseen, *popular]}
 
 
+def test_what_is_new_from_a_liked_creator_comes_before_what_is_old_from_a_better_liked_one(
+    client_for,
+):
+    now = timezone.now()
+    better_liked, liked = CreatorFactory(), CreatorFactory()
+    for creator, taps in ((better_liked, 2), (liked, 1)):
+        for _ in range(taps):
+            _watch(
+                SHOPPER,
+                VideoFactory(creator=creator, published_at=now - timedelta(days=14)),
+                tap=True,
+            )
+    old = VideoFactory(creator=better_liked, published_at=now - timedelta(days=12))
+    new = VideoFactory(creator=liked, published_at=now - timedelta(days=1))
+
+    ids = _ids(client_for(SHOPPER).get(FEED).json())
+
+    # Interest weighs by the candidate's recency (ADR 21): twice the interest in the
+    # creator does not make up for eleven days.
+    assert ids[:2] == [str(new.id), str(old.id)]
+
+
 def test_videos_watched_to_the_end_sink_to_the_bottom(client_for):
     now = timezone.now()
     creator = CreatorFactory()
