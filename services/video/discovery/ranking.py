@@ -1,5 +1,6 @@
-"""The "for you" ranking (ADR 11, ADR 21): one statement scores the candidates from the
-user's own signals, then the order is spread over creators and given its fresh videos.
+"""The "for you" ranking (ADR 11, ADR 21, ADR 99): one statement scores the candidates
+from the user's own signals, then the order is spread over creators and given its fresh
+videos (`discovery.diversity`).
 
 What a user says for a video (events, likes, shares, purchases, follows) is interest in
 what it stands for: its creator, hashtags, merchants and categories. What they say against

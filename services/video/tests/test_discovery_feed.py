@@ -100,7 +100,7 @@ def test_what_is_new_from_a_liked_creator_comes_before_what_is_old_from_a_better
 
     ids = _ids(client_for(SHOPPER).get(FEED).json())
 
-    # Interest weighs by the candidate's recency (ADR 21): twice the interest in the
+    # Interest weighs by the candidate's recency (ADR 99): twice the interest in the
     # creator does not make up for eleven days.
     assert ids[:2] == [str(new.id), str(old.id)]
 
