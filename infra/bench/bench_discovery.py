@@ -154,14 +154,13 @@ def write(
         FeedSnapshot,
         NotInterested,
         ProductPairing,
-        ProductSocialProof,
         SearchDocument,
         SearchTerm,
         VideoHashtag,
         VideoTrend,
     )
     from engagement.models import DailyVideoStats, EngagementEvent, VideoLike
-    from productcards.models import ProductCard
+    from productcards.models import ProductCard, ProductSocialProof
     from videos.models import ProductTag, Video
 
     wiped = [

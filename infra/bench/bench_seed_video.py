@@ -37,9 +37,9 @@ def main() -> int:
     from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
     from clipcart_shared.pages import pages_version_bump
     from creators.models import Creator
-    from discovery.models import FeedSnapshot, ForYouRanking, ProductSocialProof, VideoTrend
+    from discovery.models import FeedSnapshot, ForYouRanking, VideoTrend
     from engagement.models import DailyVideoStats, EngagementEvent
-    from productcards.models import ProductCard
+    from productcards.models import ProductCard, ProductSocialProof
     from videos.models import ProductTag, Video
 
     wiped = [

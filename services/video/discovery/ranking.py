@@ -1,5 +1,6 @@
-"""The "for you" ranking (ADR 11, ADR 21): one statement scores the candidates from the
-user's own signals, then the order is spread over creators and given its fresh videos.
+"""The "for you" ranking (ADR 11, ADR 21, ADR 37): one statement scores the candidates
+from the user's own signals, then the order is spread over creators and given its fresh
+videos (`discovery.diversity`).
 
 What a user says for a video (events, likes, shares, purchases, follows) is interest in
 what it stands for: its creator, hashtags, merchants and categories. What they say against
@@ -10,11 +11,9 @@ for as long as it lasts.
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections import deque
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from attribution.models import SaleLine
 from creators.models import Follow
+from discovery.diversity import Ranked, spread
 from discovery.models import NotInterested, ProductPairing, VideoHashtag, VideoTrend
 from engagement.models import EngagementEvent
 from productcards.models import ProductCard
@@ -69,10 +69,14 @@ BOUGHT_AVERSION = 10.0
 # below every other unseen one (a "not interested: creator" does for about 3 weeks).
 SHUN_AVERSION = 3.0
 # How a candidate's score adds up: the user's share of interest in its creator, its
-# hashtags (summed), its merchants and categories (the best of each), the products bought
-# with what they bought (the best), trending (relative to the top video) and freshness
-# (halved every day). Then divided by 1 + the aversion to its creator, hashtags (summed),
-# merchants and categories (the worst of each).
+# hashtags (summed), its merchants and categories (the best of each) and the products
+# bought with what they bought (the best), together weighed by the candidate's recency
+# (what a user likes of a creator or hashtag is mostly what is new from it: halved every
+# INTEREST_RECENCY of age, down to INTEREST_RECENCY_FLOOR, so that a follow still lifts
+# older videos); then trending (relative to the top video) and freshness (halved every
+# day; NEWCOMER_FRESH for a user with no interest yet, whose feed is trending and new).
+# All divided by 1 + the aversion to its creator, hashtags (summed), merchants and
+# categories (the worst of each).
 SCORE_WEIGHTS = {
     "creator": 1.0,
     "hashtag": 0.6,
@@ -80,11 +84,14 @@ SCORE_WEIGHTS = {
     "category": 0.4,
     "complement": 1.5,
     "trending": 0.3,
-    "fresh": 0.5,
+    "fresh": 0.2,
 }
+INTEREST_RECENCY = timedelta(days=3)
+INTEREST_RECENCY_FLOOR = 0.3
+NEWCOMER_FRESH = 0.5
 # A video watched to this share of its length sinks below everything unseen; one shown
-# before (an impression is enough: the feed should move on) but not finished keeps less
-# than a third of its score.
+# before (an impression is enough: the feed should move on) but not finished keeps a
+# tenth of its score.
 FINISHED_SHARE = 0.9
 SEEN_FACTOR = 0.1
 # Candidates beside those the user's interests find: the top trending and the newest.
@@ -92,9 +99,6 @@ EXPLORE_CANDIDATES = 200
 # Fresh: published in the last two days with little engagement yet.
 FRESH_WINDOW = timedelta(days=2)
 FRESH_TREND_MAX = 3.0
-# Diversity: at most this many videos of one creator in any run of this many.
-CREATOR_RUN = 10
-CREATOR_PER_RUN = 2
 # Ranked beyond the requested size, so that spreading creators has videos to choose from.
 DIVERSITY_LOOKAHEAD = 200
 
@@ -307,14 +311,17 @@ scored AS (
             OR coalesce(tag_terms.product_aversion, 0) >= {SHUN_AVERSION} AS is_shunned,
         shown.published_at > %(as_of)s - %(fresh_window)s * interval '1 second'
             AND coalesce(trend.score, 0) < {FRESH_TREND_MAX} AS is_fresh,
-        ({SCORE_WEIGHTS["creator"]} * coalesce(creator.share, 0)
+        (({SCORE_WEIGHTS["creator"]} * coalesce(creator.share, 0)
         + {SCORE_WEIGHTS["hashtag"]} * coalesce(hashtag_terms.share, 0)
         + {SCORE_WEIGHTS["merchant"]} * coalesce(tag_terms.merchant_share, 0)
         + {SCORE_WEIGHTS["category"]} * coalesce(category_terms.share, 0)
-        + {SCORE_WEIGHTS["complement"]} * coalesce(tag_terms.complement_share, 0)
+        + {SCORE_WEIGHTS["complement"]} * coalesce(tag_terms.complement_share, 0))
+        * ({INTEREST_RECENCY_FLOOR} + {1 - INTEREST_RECENCY_FLOOR}
+            * power(0.5, extract(epoch FROM %(as_of)s - shown.published_at) / %(recency)s))
         + {SCORE_WEIGHTS["trending"]} * coalesce(
             trend.score / nullif((SELECT max(score) FROM {_TREND}), 0), 0)
-        + {SCORE_WEIGHTS["fresh"]} * power(0.5,
+        + CASE WHEN EXISTS (SELECT 1 FROM affinity) THEN {SCORE_WEIGHTS["fresh"]}
+            ELSE {NEWCOMER_FRESH} END * power(0.5,
             extract(epoch FROM %(as_of)s - shown.published_at) / 86400))
         / (1 + coalesce(creator_aversion.weight, 0) + coalesce(hashtag_terms.aversion, 0)
             + coalesce(tag_terms.merchant_aversion, 0) + coalesce(category_terms.aversion, 0))
@@ -338,13 +345,6 @@ LIMIT %(size)s
 """
 
 
-class Ranked(NamedTuple):
-    id: uuid.UUID
-    creator_id: uuid.UUID
-    is_fresh: bool  # published lately, little engagement yet, and new to the user
-    is_sunk: bool = False  # finished or shunned: below everything else
-
-
 def for_you_parameters(*, user_id: str, as_of: datetime, size: int) -> dict[str, Any]:
     return {
         "user_id": user_id,
@@ -352,41 +352,9 @@ def for_you_parameters(*, user_id: str, as_of: datetime, size: int) -> dict[str,
         "since": as_of - INTEREST_WINDOW,
         "half_life": INTEREST_HALF_LIFE.total_seconds(),
         "fresh_window": FRESH_WINDOW.total_seconds(),
+        "recency": INTEREST_RECENCY.total_seconds(),
         "size": size,
     }
-
-
-def spread(ranked: list[Ranked], *, first_page: int, fresh_share: float) -> list[uuid.UUID]:
-    """The ranking reordered so that no run of CREATOR_RUN videos holds more than
-    CREATOR_PER_RUN of one creator (the best allowed video comes next; when none is
-    allowed, the candidates have run out and the best one comes), and so that the first
-    `first_page` videos hold `fresh_share` of them (rounded up) fresh ones, if there are
-    any: the best fresh videos take the first page's last places. Videos sunk to the end
-    (finished, shunned) stay there: spreading never pulls one forward."""
-    head = [item for item in ranked if not item.is_sunk]
-    tail = [item for item in ranked if item.is_sunk]
-    fresh_due = min(math.ceil(first_page * fresh_share - 1e-9), sum(i.is_fresh for i in head))
-    recent: deque[uuid.UUID] = deque(maxlen=CREATOR_RUN - 1)
-    order: list[uuid.UUID] = []
-    for remaining in (head, tail):
-        while remaining:
-            position = len(order)
-            needs_fresh = position < first_page and fresh_due >= max(1, first_page - position)
-            first_eligible = chosen = None
-            for index, item in enumerate(remaining):
-                if needs_fresh and not item.is_fresh:
-                    continue
-                if first_eligible is None:
-                    first_eligible = index
-                if recent.count(item.creator_id) < CREATOR_PER_RUN:
-                    chosen = index
-                    break
-            item = remaining.pop(chosen if chosen is not None else first_eligible or 0)
-            if position < first_page and item.is_fresh:
-                fresh_due -= 1
-            order.append(item.id)
-            recent.append(item.creator_id)
-    return order
 
 
 def for_you_video_ids(
