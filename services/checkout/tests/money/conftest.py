@@ -22,7 +22,6 @@ from payments.payouts import merchant_payout_account_onboard
 from tests.conftest import ADDRESS, STRIPE_KEY, intent_object, stripe_event, webhook_post
 from tests.test_webhooks_and_orders import _pay_on_the_emulator
 
-
 VIDEO_EVENT_TYPES = ["order.paid", "order.refunded"]
 COMMISSION_BPS = 1_000
 SETTLED = {"delivered_ago": timedelta(days=31), "window": timedelta(days=30)}
