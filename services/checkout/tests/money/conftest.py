@@ -15,9 +15,7 @@ from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_tools.localstripe import complete_account_link, flush, stripe_client
 from orders.models import Order
 from payments.ledger import account_balance, ledger_audit
-from payments.models import (
-    MerchantPayoutAccount,
-)
+from payments.models import MerchantPayoutAccount, MerchantTransfer
 from payments.payouts import merchant_payout_account_onboard
 from tests.conftest import ADDRESS, STRIPE_KEY, intent_object, stripe_event, webhook_post
 from tests.test_webhooks_and_orders import _pay_on_the_emulator
@@ -100,8 +98,18 @@ def _enable(api_client, merchant_id: str) -> str:
 
 
 def _stripe_transfers(emulator: str, order: Order) -> list[dict[str, Any]]:
-    found = stripe_client(emulator, STRIPE_KEY).v1.transfers.list({"transfer_group": str(order.id)})
-    return [transfer.to_dict() for transfer in found.data]
+    """The Stripe transfers that carried the order's parts (each a merchant's batch,
+    ADR 0099: named by its batch id in the metadata)."""
+    batches = {
+        str(batch)
+        for batch in MerchantTransfer.objects.filter(order_id=order.id).values_list(
+            "batch_transfer_id", flat=True
+        )
+        if batch
+    }
+    found = stripe_client(emulator, STRIPE_KEY).v1.transfers.list({"limit": 100})
+    listed = [transfer.to_dict() for transfer in found.data]
+    return [t for t in listed if (t.get("metadata") or {}).get("batch_id") in batches]
 
 
 def _balance(account: str, merchant_id: Any = None, **filters: Any) -> int:
