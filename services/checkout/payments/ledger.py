@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
-from payments.models import LedgerEntry, LedgerPosting
+from payments.models import LedgerEntry, LedgerPosting, MerchantTransfer
 
 logger = logging.getLogger(__name__)
 
@@ -78,64 +79,47 @@ def entry_post(
     return entry
 
 
-@dataclass(frozen=True)
-class Entry:
-    kind: str
-    source_key: str
-    currency: str
-    postings: list[Posting]
-    order_id: uuid.UUID | None = None
-    memo: str = ""
+# One `transfer` entry per part a sent batch carried (`transfer:<part id>`, its order):
+# the merchant's payable debited, the platform's cash credited; parts posted before (a
+# second call) are left out. Three set-based steps in one statement.
+_BATCH_TRANSFER_ENTRIES = f"""
+WITH parts AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('{LedgerEntry._meta.db_table}', 'id')) AS entry_id,
+           t.id, t.order_id, t.merchant_id, t.currency, t.amount, t.stripe_transfer_id
+    FROM {MerchantTransfer._meta.db_table} t
+    WHERE t.batch_transfer_id = %(batch)s AND t.amount > 0
+      AND NOT EXISTS (
+          SELECT 1 FROM {LedgerEntry._meta.db_table} e WHERE e.source_key = 'transfer:' || t.id
+      )
+), entries AS (
+    INSERT INTO {LedgerEntry._meta.db_table} (id, kind, source_key, order_id, memo, created_at)
+    SELECT entry_id, 'transfer', 'transfer:' || id, order_id,
+           'transfer ' || stripe_transfer_id, %(at)s
+    FROM parts
+)
+INSERT INTO {LedgerPosting._meta.db_table} (entry_id, account, merchant_id, currency, amount)
+SELECT p.entry_id, a.account,
+       CASE WHEN a.account = 'platform_cash' THEN NULL ELSE p.merchant_id END,
+       upper(p.currency),
+       CASE WHEN a.account = 'platform_cash' THEN -p.amount ELSE p.amount END
+FROM parts p
+CROSS JOIN (VALUES ('merchant_payable'), ('platform_cash')) a(account)
+"""
 
 
-def entries_post(entries: list[Entry]) -> int:
-    """Post many entries at once, set-based (three statements, however many), in the
-    caller's transaction: those whose `source_key` was posted before are left out (the
-    caller holds the lock that keeps a second poster of the same keys off). How many
-    were posted. The database checks each balances, as `entry_post`'s."""
-    keys = [entry.source_key for entry in entries]
-    posted = set(
-        LedgerEntry.objects.filter(source_key__in=keys).values_list("source_key", flat=True)
-    )
-    fresh = [
-        entry
-        for entry in entries
-        if entry.source_key not in posted and any(posting.amount for posting in entry.postings)
-    ]
-    if not fresh:
-        return 0
-    rows = LedgerEntry.objects.bulk_create(
-        [
-            LedgerEntry(
-                kind=entry.kind,
-                source_key=entry.source_key,
-                order_id=entry.order_id,
-                memo=entry.memo[:200],
-            )
-            for entry in fresh
-        ],
-        batch_size=2_000,
-    )
-    LedgerPosting.objects.bulk_create(
-        [
-            LedgerPosting(
-                entry=row,
-                account=posting.account,
-                merchant_id=posting.merchant_id,
-                currency=entry.currency.upper(),
-                amount=posting.amount,
-            )
-            for row, entry in zip(rows, fresh, strict=True)
-            for posting in entry.postings
-            if posting.amount
-        ],
-        batch_size=5_000,
-    )
+def batch_transfers_post(*, batch_id: uuid.UUID, at: datetime) -> int:
+    """Post, in the caller's transaction, the transfer of every part the sent batch
+    carried (ADR 0099), set-based whatever the number of parts; how many postings were
+    written (two per part). The database checks each entry balances, as `entry_post`'s."""
     with connection.cursor() as cursor:
+        cursor.execute(_BATCH_TRANSFER_ENTRIES, {"batch": batch_id, "at": at})
+        written = cursor.rowcount
         cursor.execute(f"SET CONSTRAINTS {BALANCE_TRIGGER} IMMEDIATE")
         cursor.execute(f"SET CONSTRAINTS {BALANCE_TRIGGER} DEFERRED")
-    logger.info("Ledger entries posted", extra={"entries": len(fresh), "kind": fresh[0].kind})
-    return len(fresh)
+    logger.info(
+        "Batch transfer entries posted", extra={"batch_id": str(batch_id), "postings": written}
+    )
+    return written
 
 
 def entry_posted(*, source_key: str) -> bool:

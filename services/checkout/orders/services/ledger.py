@@ -1,8 +1,8 @@
 """What an order's money events post to the ledger (`payments.ledger`), in the
 transaction of the change, under the order's lock: the capture (the order paid), each
-refund, and — from `orders.services.transfers` and `transfer_batches` — each merchant
-part's settlement, its transfer (in its batch) and its reversals. Each is posted once
-(its source key)."""
+refund, and — from `orders.services.transfers` — each merchant part's settlement and
+its reversals (a batch's transfers: `payments.ledger.batch_transfers_post`). Each is
+posted once (its source key)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 
 from clipcart_shared.money import allocate
 from orders.models import Order, OrderLine, Refund
-from payments.ledger import Entry, Posting, entries_post, entry_post
+from payments.ledger import Posting, entry_post
 from payments.models import LedgerAccount, LedgerEntry, MerchantTransfer, TransferReversal
 
 Account = LedgerAccount
@@ -154,28 +154,6 @@ def settlement_post(transfer: MerchantTransfer) -> None:
             ),
         ],
         memo="merchant part settled",
-    )
-
-
-def transfers_post(transfers: list[MerchantTransfer]) -> int:
-    """The batch's transfer reached the merchant's account: each part it carried paid out
-    of the platform's cash, one entry per part and its order (`transfer:<part id>`), so
-    an order's books still show its transfer; posted set-based, once."""
-    return entries_post(
-        [
-            Entry(
-                kind=LedgerEntry.Kind.TRANSFER,
-                source_key=f"transfer:{transfer.id}",
-                order_id=transfer.order_id,
-                currency=transfer.currency,
-                postings=[
-                    Posting(Account.MERCHANT_PAYABLE, transfer.amount, transfer.merchant_id),
-                    Posting(Account.PLATFORM_CASH, -transfer.amount),
-                ],
-                memo=f"transfer {transfer.stripe_transfer_id}",
-            )
-            for transfer in transfers
-        ]
     )
 
 

@@ -21,11 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 
-from orders.services.ledger import transfers_post
 from payments import stripe_api
+from payments.ledger import batch_transfers_post
 from payments.models import MerchantPayoutAccount, MerchantTransfer, MerchantTransferBatch
 
 logger = logging.getLogger(__name__)
@@ -82,16 +81,17 @@ def transfer_batch_make(
             stripe_account_id=account.stripe_account_id, batch=batch_start, currency=currency
         ).exists():
             return None
-        parts = MerchantTransfer.objects.select_for_update().filter(
+        waiting = MerchantTransfer.objects.filter(
             merchant_id=merchant_id,
             currency=currency,
             status=MerchantTransfer.Status.WAITING,
             amount__gt=0,
         )
-        ids = list(parts.values_list("id", flat=True))
-        amount = int(
-            MerchantTransfer.objects.filter(id__in=ids).aggregate(total=Sum("amount"))["total"] or 0
-        )
+        # Locked in one statement: a refund meanwhile waits, then finds them `sending`
+        # (a part settling meanwhile is not among them: it waits for the next batch).
+        locked = list(waiting.select_for_update().values_list("id", "amount"))
+        ids = [part_id for part_id, _ in locked]
+        amount, count = sum(part_amount for _, part_amount in locked), len(locked)
         if amount <= 0:
             return None
         try:
@@ -114,7 +114,7 @@ def transfer_batch_make(
         )
     logger.info(
         "Merchant transfer batch written",
-        extra={"batch_id": str(batch.id), "merchant_id": str(merchant_id), "parts": len(ids)},
+        extra={"batch_id": str(batch.id), "merchant_id": str(merchant_id), "parts": count},
     )
     return batch
 
@@ -217,17 +217,15 @@ def _sent(batch_id: uuid.UUID, stripe_transfer_id: str) -> bool:
         batch.sent_at = sent_at
         batch.last_failure = ""
         batch.save(update_fields=["status", "stripe_transfer_id", "sent_at", "last_failure"])
-        parts = MerchantTransfer.objects.select_for_update().filter(
-            Q(batch_transfer=batch), Q(status=MerchantTransfer.Status.SENDING)
-        )
-        list(parts.values_list("id", flat=True))  # lock them
-        parts.update(
+        MerchantTransfer.objects.filter(
+            batch_transfer=batch, status=MerchantTransfer.Status.SENDING
+        ).update(
             status=MerchantTransfer.Status.SENT,
             stripe_transfer_id=stripe_transfer_id,
             sent_at=sent_at,
             last_failure="",
         )
-        transfers_post(list(MerchantTransfer.objects.filter(batch_transfer=batch)))
+        batch_transfers_post(batch_id=batch.id, at=sent_at)
     logger.info(
         "Merchant transfer batch sent",
         extra={"batch_id": str(batch_id), "stripe_transfer_id": stripe_transfer_id},
