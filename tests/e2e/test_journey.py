@@ -96,6 +96,34 @@ def test_a_sale_travels_from_a_video_to_the_creators_commission_and_back(stack: 
         assert sum(settled for _, settled, _, _ in rows) == after["kept"] > 0, model
         assert sum(ineligible for *_, ineligible in rows) == after["ineligible"], model
 
+    # Money out (issue 16): the sale settled, the merchant's batch and the creators'
+    # payouts went out; the ledger's platform cash is what Stripe holds for the platform
+    # (once video's payouts are recorded in checkout's ledger: a run or two later).
+    assert after["transfer"]["amount"] > 0 and after["payouts"]
+    deadline = time.monotonic() + 60
+    while (books := _platform_cash(stack)) != (held := _stripe_holds(stack.journey())):
+        assert time.monotonic() < deadline, f"ledger's platform cash {books}, Stripe's {held}"
+        time.sleep(2)
+
+
+def _platform_cash(stack: RunningStack) -> dict[str, int]:
+    """The ledger's `platform_cash` per currency (lower case, as Stripe names them)."""
+    rows = stack.query(
+        "checkout",
+        "SELECT lower(currency), sum(amount) FROM payments_ledgerposting"
+        " WHERE account = 'platform_cash' GROUP BY 1",
+    )
+    return {currency: int(total) for currency, total in rows if total}
+
+
+def _stripe_holds(journey: Journey) -> dict[str, int]:
+    """The emulator's platform balance per currency, available and pending."""
+    balance = journey._stripe().v1.balance.retrieve()
+    held: dict[str, int] = {}
+    for row in [*balance.available, *balance.pending]:
+        held[row.currency] = held.get(row.currency, 0) + row.amount
+    return {currency: amount for currency, amount in held.items() if amount}
+
 
 def _handle(seen: dict, video_id: str) -> str:
     return seen["videos"][video_id]["creator"]["handle"]

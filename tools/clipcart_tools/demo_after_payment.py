@@ -7,7 +7,8 @@ return window closes (`RETURN_WINDOW_SECONDS`, short in the demo) the line kept 
 the creators' earnings show it `settled` and the returned line `ineligible`. Money out:
 the merchant's staff set up payouts from the admin and the creators from the app (Stripe
 Connect onboarding, on the emulator); once the part settles, checkout transfers the
-merchant its share, and video's next payout batch (`CREATOR_PAYOUT_PERIOD_SECONDS`, short
+merchant its share in its next batch (`MERCHANT_TRANSFER_PERIOD_SECONDS`), and video's
+next payout batch (`CREATOR_PAYOUT_PERIOD_SECONDS`, short
 in the demo) pays the creators their settled commission.
 """
 
@@ -37,6 +38,7 @@ DEMO_RETURN_WINDOW_SECONDS = 30
 DEMO_ENVIRONMENT = {
     "RETURN_WINDOW_SECONDS": str(DEMO_RETURN_WINDOW_SECONDS),
     "MERCHANT_TRANSFER_SWEEP_SECONDS": "5",
+    "MERCHANT_TRANSFER_PERIOD_SECONDS": "20",
     "CREATOR_PAYOUT_PERIOD_SECONDS": "20",
     "CREATOR_PAYOUT_RUN_SECONDS": "5",
     "CREATOR_PAYOUT_MINIMUM_AMOUNT": "1",
@@ -237,19 +239,19 @@ def demo_after_payment(
             )
 
     with steps.step(
-        "The merchant's part settles: checkout transfers its share to its Stripe account"
+        "The merchant's part settles: checkout's next batch transfers its share to its "
+        "Stripe account (one transfer per account and batch)"
     ):
-        [transfer] = journey.wait(
+        transfer = journey.wait(
             "the merchant transfer on the emulator",
-            lambda: journey.stripe_transfers(transfer_group=order["id"]),
+            lambda: next(iter(journey.stripe_transfers(destination=merchant_account)), None),
             timeout=120,
         )
-        if transfer["destination"] != merchant_account:
-            raise JourneyError(f"The transfer went to {transfer['destination']}.")
+        orders_in_batch = (transfer.get("metadata") or {}).get("orders", "?")
         say(
             f"    transfer {transfer['id']}: {_money(transfer['amount'], transfer['currency'])} "
-            f"to {merchant_account} (its lines and shipping kept, less the platform fee and "
-            "the creators' commission)"
+            f"to {merchant_account}, batch of {orders_in_batch} order(s) (its lines and "
+            "shipping kept, less the platform fee and the creators' commission)"
         )
 
     def payouts() -> dict[str, dict[str, int]] | None:

@@ -92,6 +92,14 @@ PAYOUTS = Service(
     ("JWT_HS256_SECRET",),
     database_name="clipcart_video_payouts_bench",
 )
+# Merchant payouts: the checkout service's code on a database of its own, where
+# bench_merchant_payouts.py seeds settled parts and times the merchants' batches.
+MERCHANT_PAYOUTS = Service(
+    "checkout",
+    BENCH_DIR / "bench_merchant_payouts.py",
+    ("SERVICE_AUTH_KEYS", "JWT_HS256_SECRET"),
+    database_name="clipcart_checkout_payouts_bench",
+)
 # Discovery: the video service's code on a database of its own, where
 # bench_discovery.py generates an engagement log and evaluates "for you" offline; then
 # search and "for you" under load against the bare endpoint.

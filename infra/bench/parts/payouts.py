@@ -12,6 +12,7 @@ import time
 
 from harness.processes import stripe_emulator
 from harness.setup import (
+    MERCHANT_PAYOUTS,
     PAYOUTS,
     BenchError,
     bench_environment,
@@ -36,6 +37,13 @@ def run_payouts(arguments: argparse.Namespace) -> int:
             ensure_database(environment["DATABASE_URL"], PAYOUTS.database)
             print(f"bench: migrating and seeding {PAYOUTS.database} …", flush=True)
             answer = migrate_and_seed(PAYOUTS, environment)
+            merchant_environment = bench_environment(MERCHANT_PAYOUTS) | {
+                "STRIPE_API_BASE": stripe_url,
+                "STRIPE_SECRET_KEY": STRIPE_KEY,
+            }
+            ensure_database(merchant_environment["DATABASE_URL"], MERCHANT_PAYOUTS.database)
+            print(f"bench: migrating and seeding {MERCHANT_PAYOUTS.database} …", flush=True)
+            merchants = migrate_and_seed(MERCHANT_PAYOUTS, merchant_environment)
     except (BenchError, subprocess.CalledProcessError) as error:
         print(f"bench: setup failed: {error}", file=sys.stderr)
         if emulator_log.getvalue():
@@ -69,6 +77,43 @@ def run_payouts(arguments: argparse.Namespace) -> int:
         problems.append("the emulator's transfers differ from the payouts")
     if answer["stripe_calls"] != answer["creators"]:
         problems.append(f"{answer['stripe_calls']} Stripe calls for {answer['creators']} accounts")
+    problems += merchants_report(merchants)
+    both = ours + merchants["pay_seconds"]
+    both_floor = floor + merchants["floor_seconds"]
+    both_ratio = both / both_floor if both_floor else math.nan
+    print(
+        f"payouts, merchants and creators: {both:.2f} s | plain-SQL payables "
+        f"{both_floor:.2f} s | ratio {both_ratio:.1f}x (aim: at most {PAYOUTS_RATIO_AIM:.0f}x) "
+        f"| Stripe calls {answer['stripe_calls'] + merchants['stripe_calls']} for "
+        f"{answer['creators'] + merchants['merchants']} accounts in one batch each"
+    )
     for problem in problems:
         print(f"bench: FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def merchants_report(answer: dict) -> list[str]:
+    """Print the merchants' batch figures; what falls short."""
+    floor, ours = answer["floor_seconds"], answer["pay_seconds"]
+    ratio = ours / floor if floor else math.nan
+    print(
+        f"merchant payouts: {answer['parts']:,} settled parts ({answer['orders']:,} orders) of "
+        f"{answer['merchants']} merchants: batches {ours:.2f} s ({answer['batches_sent']} "
+        f"transfers) | plain-SQL payables {floor:.3f} s | ratio {ratio:.1f}x | stripe calls: "
+        f"{answer['stripe_calls']} ({', '.join(answer['stripe_operations'])}) for "
+        f"{answer['merchants']} merchant accounts (aim: one per account) | batches equal the "
+        f"SQL sums: {answer['batches_equal_floor']} | transfers match: "
+        f"{answer['transfers_match']} | ledger balanced: {answer['ledger_balanced']}"
+    )
+    problems = []
+    if not answer["batches_equal_floor"]:
+        problems.append("the merchant batches differ from the plain-SQL payables")
+    if not answer["transfers_match"]:
+        problems.append("the emulator's transfers differ from the merchant batches")
+    if answer["stripe_calls"] != answer["merchants"]:
+        problems.append(
+            f"{answer['stripe_calls']} Stripe calls for {answer['merchants']} merchants"
+        )
+    if not answer["ledger_balanced"] or answer["payables_left"] != [0]:
+        problems.append(f"the ledger after the batches: payables left {answer['payables_left']}")
+    return problems

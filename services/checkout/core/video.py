@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from clipcart_shared.clients import service_client
@@ -61,3 +62,22 @@ def order_commission(*, order_id: uuid.UUID, merchant_id: uuid.UUID) -> dict[str
         )
         raise VideoUnavailable(str(error)) from error
     return dict(answer)
+
+
+def creator_balances(*, before: datetime) -> list[dict[str, Any]]:
+    """What video owes creators per merchant and currency as of `before` (video's `GET
+    /internal/v1/creator-balances/`): `[{merchant_id, currency, amount}]`. Raises
+    `VideoUnavailable` when video cannot answer."""
+    try:
+        answer = service_client("video").get(
+            "/internal/v1/creator-balances/", params={"before": before.isoformat()}
+        )
+    except ServiceUnavailable as error:
+        raise VideoUnavailable(str(error)) from error
+    except ServiceRejected as error:
+        logger.error(
+            "Video refused a creator balances question",
+            extra={"status": error.status, "code": error.code},
+        )
+        raise VideoUnavailable(str(error)) from error
+    return list(answer.get("balances") or [])

@@ -8,6 +8,7 @@ from orders.services import shipments_auto_deliver as _shipments_auto_deliver
 from orders.services import stripe_events_sweep as _stripe_events_sweep
 from orders.services import stripe_logged_event_apply as _stripe_logged_event_apply
 from orders.services.transfers import merchant_transfers_sweep as _merchant_transfers_sweep
+from payments.creator_audit import creator_balances_audit
 from payments.ledger import ledger_audit as _ledger_audit
 
 
@@ -85,5 +86,8 @@ def merchant_transfers_sweep() -> dict[str, int]:
 
 @shared_task(name="orders.ledger_audit", time_limit=300, soft_time_limit=270)
 def ledger_audit() -> bool:
-    """Sum the ledger; an imbalance is logged as an error (and shown on the admin home)."""
-    return _ledger_audit().is_balanced
+    """Sum the ledger, and compare the commission it owes creators with video's creator
+    balances (ADR 38); an imbalance or a difference is logged as an error (and shown on
+    the admin home)."""
+    balanced = _ledger_audit().is_balanced
+    return creator_balances_audit().is_matching and balanced

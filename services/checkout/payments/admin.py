@@ -233,6 +233,7 @@ TRANSFER_FIELDS: list[Any] = [
     "amount",
     "reversed_amount",
     "stripe_account_id",
+    "batch_transfer",
     "stripe_transfer_id",
     "last_failure",
     "settled_at",
@@ -265,9 +266,10 @@ class TransferReversalInline(admin.TabularInline):
 
 @admin.register(MerchantTransfer)
 class MerchantTransferAdmin(MerchantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Each settled merchant part of an order and its Stripe transfer (ADR 30): merchant
-    staff see their own merchants', platform staff all. Written by the settlement sweep
-    only."""
+    """Each settled merchant part of an order and the Stripe transfer that carried it
+    (ADR 30; one transfer per merchant batch, ADR 38: search a `tr_…` id for its
+    orders): merchant staff see their own merchants', platform staff all. Written by the
+    settlement sweep only."""
 
     list_display = [
         "settled_at",
@@ -333,6 +335,7 @@ CSV_FIELDS = [
     "commission_amount",
     "amount",
     "reversed_amount",
+    "batch_transfer_id",
     "stripe_transfer_id",
     "sent_at",
 ]

@@ -179,12 +179,65 @@ class LedgerPosting(models.Model):
         return f"{self.account} {self.amount} {self.currency}"
 
 
+class MerchantTransferBatch(models.Model):
+    """One Stripe transfer to a merchant's Connect account: its settled parts waiting at
+    the batch's start (ADR 30, amended by ADR 38), sent once per (account, batch,
+    currency) — a unique constraint — with the row's id as idempotency key. `sending`
+    once written (committed before Stripe is asked); `sent` with Stripe's transfer;
+    `failed` when Stripe refused it (its parts wait again, for the next batch)."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant_id = models.UUIDField()
+    stripe_account_id = models.CharField(max_length=255)
+    # The start of the batch period (`MERCHANT_TRANSFER_PERIOD_SECONDS`) it was made in.
+    batch = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    amount = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING)
+    stripe_transfer_id = models.CharField(max_length=255, blank=True)
+    last_failure = models.CharField(max_length=300, blank=True)
+    sending_since = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        verbose_name = "merchant transfer batch"
+        verbose_name_plural = "merchant transfer batches"
+        indexes = [
+            models.Index(fields=["merchant_id", "-created_at"], name="transfer_batch_merchant_idx"),
+            models.Index(
+                fields=["sending_since"],
+                name="transfer_batch_sending_idx",
+                condition=models.Q(status="sending"),
+            ),
+        ]
+        constraints = [
+            # One Stripe transfer per account, batch and currency, whatever the concurrency.
+            models.UniqueConstraint(
+                fields=["stripe_account_id", "batch", "currency"], name="transfer_batch_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="transfer_batch_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.amount} {self.currency} to {self.merchant_id} ({self.status})"
+
+
 class MerchantTransfer(models.Model):
-    """A merchant's settled part of one order, transferred to its Connect account: one per
-    (order, merchant), made by the settlement sweep. `waiting` until the merchant's
-    account is enabled; `sending` once claimed (committed before Stripe is asked, its id
-    the idempotency key); `sent` with Stripe's transfer; `nothing` when nothing is left
-    to transfer (refunded whole, or fee and commission take it all)."""
+    """A merchant's settled part of one order, owed to its Connect account: one per
+    (order, merchant), made by the settlement sweep. `waiting` (accruing to the
+    merchant's payable) until a batch takes it (ADR 38: one Stripe transfer per
+    account, batch and currency, `batch_transfer`); `sending` while that batch is sent;
+    `sent` with the batch's Stripe transfer; `nothing` when nothing is left to transfer
+    (refunded whole, or fee and commission take it all)."""
 
     class Status(models.TextChoices):
         WAITING = "waiting"
@@ -205,6 +258,15 @@ class MerchantTransfer(models.Model):
     amount = models.PositiveIntegerField()
     reversed_amount = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    # The batch (one Stripe transfer) that carries it; its Stripe transfer id is copied
+    # below once sent, and a refund after that reverses this part's share of it.
+    batch_transfer = models.ForeignKey(
+        MerchantTransferBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parts",
+    )
     stripe_account_id = models.CharField(max_length=255, blank=True)
     stripe_transfer_id = models.CharField(max_length=255, blank=True)
     # The last time Stripe refused or could not be reached (the transfer waits again).

@@ -12,6 +12,7 @@ from creators import apis as creator_apis
 from discovery import apis as discovery_apis
 from engagement import apis as engagement_apis
 from payouts import apis as payout_apis
+from payouts import internal_apis as payout_internal_apis
 from videos import apis as video_apis
 from videos import internal_apis as video_internal_apis
 
@@ -82,6 +83,11 @@ internal_v1 = [
         "commissions/",
         attribution_internal_apis.OrderCommissionApi.as_view(),
         name="order-commission",
+    ),
+    path(
+        "creator-balances/",
+        payout_internal_apis.CreatorBalancesApi.as_view(),
+        name="creator-balances",
     ),
 ]
 

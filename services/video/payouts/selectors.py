@@ -85,3 +85,22 @@ def creator_payouts_summary(*, creator: Creator, now: datetime | None = None) ->
         "payouts": currencies,
         "next_payout": {"on": next_batch(now), "minimum": minimum, "amounts": upcoming},
     }
+
+
+def creator_balances_by_merchant(*, before: datetime) -> list[dict[str, Any]]:
+    """What video owes creators, per merchant whose sales it comes from and currency, as
+    checkout's ledger should show it (its `creator_commission_payable`, ADR 33): the
+    commission frozen and the clawbacks posted before `before`, less the payouts that
+    checkout's ledger recorded before then (a payout still being sent or recorded, or
+    refused and given back, is not in checkout's books yet). One query."""
+    recorded = Q(payout__isnull=True) | Q(payout__ledger_recorded_at__lt=before)
+    rows = (
+        BalanceEntry.objects.filter(recorded, created_at__lt=before)
+        .values("merchant_id", "currency")
+        .annotate(amount=Sum("amount"))
+        .order_by("merchant_id", "currency")
+    )
+    return [
+        {"merchant_id": row["merchant_id"], "currency": row["currency"], "amount": row["amount"]}
+        for row in rows
+    ]

@@ -118,6 +118,16 @@ FULFILMENT_AUTO_DELIVER_DAYS = env.int("FULFILMENT_AUTO_DELIVER_DAYS", default=1
 # The platform's fee on a merchant's settled part, in basis points (a merchant's policy
 # may set its own); what is left after it and the creators' commission is transferred.
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=500)
+# Merchants are paid in batches (ADR 38): each period (from Monday 00:00 UTC; default a
+# day) one Stripe transfer per merchant account and currency sends what settled and was
+# not transferred yet. Short in the demo and the end-to-end run.
+MERCHANT_TRANSFER_PERIOD_SECONDS = env.int("MERCHANT_TRANSFER_PERIOD_SECONDS", default=86_400)
+# The ledger audit compares the commission owed to creators with video's creator balances
+# as of this long ago (video settles per line, checkout per merchant part: what is newer
+# may not have reached both yet).
+CREATOR_BALANCE_AUDIT_GRACE_SECONDS = env.int(
+    "CREATOR_BALANCE_AUDIT_GRACE_SECONDS", default=2 * 86_400
+)
 # A demo's or an end-to-end run's return window in seconds, for every merchant in place of
 # its policy's days, so that a sale is seen to settle (unset: the policies decide; the
 # production settings refuse it).

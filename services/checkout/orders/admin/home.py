@@ -27,6 +27,7 @@ from orders.home_selectors import (
     returns_to_decide_count,
     sales_by_day,
 )
+from payments.creator_audit import creator_balances_audit
 from payments.ledger import ledger_audit
 from payments.models import MerchantTransfer
 
@@ -202,5 +203,30 @@ def ledger_panel() -> Panel:
                 ),
                 changelist_url("payments_merchanttransfer", status__in=",".join(UNSENT)),
             ),
+            creators_figure(),
         ],
+    )
+
+
+def creators_figure() -> Figure:
+    """Checkout's commission owed to creators against video's creator balances (ADR
+    0099), per merchant and currency."""
+    audit = creator_balances_audit()
+    # The entries that move what is owed to creators: settlements and creators' payouts.
+    url = changelist_url("payments_ledgerentry", kind="creator_payout")
+    if audit.unavailable:
+        return Figure("Creator balances", "not checked", url, "video did not answer")
+    if audit.is_matching:
+        return Figure(
+            "Creator balances", "match video", url, f"as of {audit.before:%Y-%m-%d %H:%M} UTC"
+        )
+    shown = "; ".join(
+        f"merchant {d['merchant_id']} {d['currency']}: ledger {d['checkout']}, video {d['video']}"
+        for d in audit.differences[:5]
+    )
+    return Figure(
+        "Creator balances",
+        f"DIFFER ({len(audit.differences)})",
+        url,
+        f"as of {audit.before:%Y-%m-%d %H:%M} UTC, minor units: {shown}",
     )

@@ -1,7 +1,8 @@
 """What an order's money events post to the ledger (`payments.ledger`), in the
 transaction of the change, under the order's lock: the capture (the order paid), each
-refund, and — from `orders.services.transfers` — each merchant part's settlement, its
-transfer and its reversals. Each is posted once (its source key)."""
+refund, and — from `orders.services.transfers` — each merchant part's settlement and
+its reversals (a batch's transfers: `payments.ledger.batch_transfers_post`). Each is
+posted once (its source key)."""
 
 from __future__ import annotations
 
@@ -153,21 +154,6 @@ def settlement_post(transfer: MerchantTransfer) -> None:
             ),
         ],
         memo="merchant part settled",
-    )
-
-
-def transfer_post(transfer: MerchantTransfer) -> None:
-    """The transfer reached the merchant's account: paid out of the platform's cash."""
-    entry_post(
-        kind=LedgerEntry.Kind.TRANSFER,
-        source_key=f"transfer:{transfer.id}",
-        order_id=transfer.order_id,
-        currency=transfer.currency,
-        postings=[
-            Posting(Account.MERCHANT_PAYABLE, transfer.amount, transfer.merchant_id),
-            Posting(Account.PLATFORM_CASH, -transfer.amount),
-        ],
-        memo=f"transfer {transfer.stripe_transfer_id}",
     )
 
 

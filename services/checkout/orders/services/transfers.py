@@ -8,21 +8,20 @@ open, no refund of the order is pending and the order is not disputed. The sweep
    lock held meanwhile), then under the order's lock writes its `MerchantTransfer` (one
    per order and merchant: a unique constraint) and posts the settlement — gross (lines
    and shipping less refunds) = platform fee (bps) + commission + what the merchant gets;
-2. sends the transfers whose merchant's payout account is enabled: claimed by a
-   conditional update (two sweeps at once: one claims), committed, then Stripe is asked
-   with the transfer's id as idempotency key; recorded and posted once it answers. A
-   timeout leaves it `sending`, asked again with the same key after `SENDING_LEASE`;
+2. pays each merchant whose payout account is enabled its settled parts waiting, in
+   batches: one Stripe transfer per (account, batch period, currency), ADR 38
+   (`orders.services.transfer_batches`);
 3. sends the reversals that refunds after a transfer left (`orders.services.ledger`)."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from clipcart_shared.sweeps.services import rows_backed_off, rows_each
@@ -32,15 +31,14 @@ from orders.services.ledger import (
     refund_merchant_shares,
     reversal_post,
     settlement_post,
-    transfer_post,
 )
 from orders.services.status import order_locked
+from orders.services.transfer_batches import batches_due, merchant_batch_send
 from orders.services.units import units_refunded
 from payments import stripe_api
 from payments.ledger import account_balance
 from payments.models import (
     LedgerAccount,
-    MerchantPayoutAccount,
     MerchantTransfer,
     TransferReversal,
 )
@@ -48,11 +46,8 @@ from payments.models import (
 logger = logging.getLogger(__name__)
 
 SETTLE_TASK = "orders.merchant_part_settle"
-SEND_TASK = "orders.merchant_transfer_send"
+SEND_TASK = "orders.merchant_batch_send"
 REVERSE_TASK = "orders.transfer_reversal_send"
-# A transfer claimed this long ago whose answer was never recorded (a timeout, a worker
-# that died) is asked again, with the same idempotency key.
-SENDING_LEASE = timedelta(minutes=10)
 SETTLEABLE_STATUSES = (*Order.AFTER_PAYMENT, Order.Status.REFUNDED)
 
 
@@ -115,6 +110,15 @@ def parts_due(*, now: datetime, limit: int = 500) -> list[tuple[uuid.UUID, uuid.
 
 def _part_key(part: tuple[uuid.UUID, uuid.UUID]) -> str:
     return f"{part[0]}:{part[1]}"
+
+
+def _due_key(due: tuple[uuid.UUID, str]) -> str:
+    return f"{due[0]}:{due[1]}"
+
+
+def _batches_not_backed_off(*, now: datetime) -> list[tuple[uuid.UUID, str]]:
+    backed_off = set(rows_backed_off(task=SEND_TASK))
+    return [due for due in batches_due(now=now) if _due_key(due) not in backed_off]
 
 
 def merchant_part_settle(
@@ -195,106 +199,6 @@ def _refunds_touching(order: Order, merchant_id: uuid.UUID) -> set[str]:
     }
 
 
-def transfers_sendable(*, now: datetime, limit: int = 500) -> list[uuid.UUID]:
-    """Transfers waiting (or left `sending` past the lease) whose merchant's payout
-    account is enabled, oldest first."""
-    enabled = MerchantPayoutAccount.objects.filter(
-        merchant_id=OuterRef("merchant_id"), status=MerchantPayoutAccount.Status.ENABLED
-    )
-    return list(
-        MerchantTransfer.objects.filter(
-            Q(status=MerchantTransfer.Status.WAITING)
-            | Q(status=MerchantTransfer.Status.SENDING, sending_since__lt=now - SENDING_LEASE)
-        )
-        .filter(Exists(enabled))
-        .exclude(id__in=rows_backed_off(task=SEND_TASK))
-        .order_by("settled_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-
-
-def merchant_transfer_send(*, transfer_id: uuid.UUID, now: datetime | None = None) -> bool:
-    """Send one transfer, if it can be claimed (waiting, or sending past the lease) and
-    its merchant's account is enabled. Whether it was sent now. The claim is committed
-    before Stripe is asked, so no row is locked across the call; Stripe's refusal puts it
-    back to waiting with the reason (retried by later sweeps); Stripe unreachable leaves
-    it claimed, asked again with the same key after `SENDING_LEASE`."""
-    now = now or timezone.now()
-    account = MerchantPayoutAccount.objects.filter(
-        merchant_id=MerchantTransfer.objects.values("merchant_id").filter(id=transfer_id)[:1],
-        status=MerchantPayoutAccount.Status.ENABLED,
-    ).first()
-    if account is None:
-        return False
-    claimed = (
-        MerchantTransfer.objects.filter(id=transfer_id)
-        .filter(
-            Q(status=MerchantTransfer.Status.WAITING)
-            | Q(status=MerchantTransfer.Status.SENDING, sending_since__lt=now - SENDING_LEASE)
-        )
-        .update(
-            status=MerchantTransfer.Status.SENDING,
-            sending_since=now,
-            stripe_account_id=account.stripe_account_id,
-        )
-    )
-    if not claimed:
-        return False
-    transfer = MerchantTransfer.objects.get(id=transfer_id)
-    payment_intent_id = Order.objects.values_list("payment_intent_id", flat=True).get(
-        id=transfer.order_id
-    )
-    try:
-        charge_id = stripe_api.payment_intent_charge_id(payment_intent_id=payment_intent_id)
-        stripe_transfer_id = stripe_api.transfer_create(
-            transfer_key=str(transfer.id),
-            amount=transfer.amount,
-            currency=transfer.currency,
-            destination=transfer.stripe_account_id,
-            transfer_group=str(transfer.order_id),
-            source_transaction=charge_id,
-            metadata={
-                "order_id": str(transfer.order_id),
-                "merchant_id": str(transfer.merchant_id),
-                "transfer_id": str(transfer.id),
-            },
-        )
-    except stripe_api.PaymentProviderRejected as error:
-        MerchantTransfer.objects.filter(
-            id=transfer_id, status=MerchantTransfer.Status.SENDING
-        ).update(
-            status=MerchantTransfer.Status.WAITING,
-            sending_since=None,
-            last_failure=f"Stripe refused: {error}"[:300],
-        )
-        logger.warning(
-            "Stripe refused a merchant transfer",
-            extra={"transfer_id": str(transfer_id), "error": str(error)},
-        )
-        return False
-    except stripe_api.PaymentProviderUnavailable as error:
-        MerchantTransfer.objects.filter(id=transfer_id).update(
-            last_failure=f"Stripe unreachable: {error}"[:300]
-        )
-        raise
-    with transaction.atomic():
-        order_locked(transfer.order_id)
-        transfer = MerchantTransfer.objects.select_for_update().get(id=transfer_id)
-        if transfer.status != MerchantTransfer.Status.SENDING:
-            return False
-        transfer.status = MerchantTransfer.Status.SENT
-        transfer.stripe_transfer_id = stripe_transfer_id
-        transfer.sent_at = timezone.now()
-        transfer.last_failure = ""
-        transfer.save(update_fields=["status", "stripe_transfer_id", "sent_at", "last_failure"])
-        transfer_post(transfer)
-    logger.info(
-        "Merchant transfer sent",
-        extra={"transfer_id": str(transfer_id), "stripe_transfer_id": stripe_transfer_id},
-    )
-    return True
-
-
 def reversals_sendable(*, limit: int = 500) -> list[uuid.UUID]:
     return list(
         TransferReversal.objects.filter(
@@ -365,8 +269,9 @@ def merchant_transfers_sweep(*, now: datetime | None = None) -> dict[str, int]:
     )
     sent = rows_each(
         task=SEND_TASK,
-        rows=transfers_sendable(now=now),
-        handle=lambda transfer_id: merchant_transfer_send(transfer_id=transfer_id, now=now),
+        rows=_batches_not_backed_off(now=now),
+        handle=lambda due: merchant_batch_send(merchant_id=due[0], currency=due[1], now=now),
+        key=_due_key,
     )
     reversed_ = rows_each(
         task=REVERSE_TASK,
