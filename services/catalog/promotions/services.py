@@ -117,9 +117,7 @@ def _customer_uses_take(promotions: list[Promotion], customer_id: str | None) ->
             )
     table = PromotionCustomerUse._meta.db_table
     rows = ", ".join(["(%s, %s, 1, %s)"] * len(promotions))
-    values = [
-        value for p in promotions for value in (p.id, customer_id, p.per_customer_limit)
-    ]
+    values = [value for p in promotions for value in (p.id, customer_id, p.per_customer_limit)]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
