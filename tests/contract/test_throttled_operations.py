@@ -24,6 +24,8 @@ THROTTLED = {
         ("GET", "/api/v1/search/"),
         ("POST", "/api/v1/creators/"),
         ("POST", "/api/v1/creators/me/payout-account/"),
+        # A creator asking a merchant for a creator code (issue 17): a write like the others.
+        ("POST", "/api/v1/creators/me/codes/"),
         ("POST", "/api/v1/creators/{creator_id}/follow/"),
         ("DELETE", "/api/v1/creators/{creator_id}/follow/"),
         ("POST", "/api/v1/videos/{video_id}/not-interested/"),

@@ -108,6 +108,16 @@ class PromotionForm(forms.ModelForm):
             self.add_error("products", "Only the merchant's own products.")
         if data.get("applies_to") == Promotion.AppliesTo.CATEGORIES and not data.get("categories"):
             self.add_error("categories", "Choose the categories it applies to.")
+        limit = data.get("usage_limit")
+        if self.instance.pk is not None and limit is not None:
+            # Uses checkouts hold or consumed stay theirs: the limit cannot go below them.
+            taken = (
+                Promotion.objects.filter(id=self.instance.pk)
+                .values_list("uses_reserved", "uses_consumed")
+                .first()
+            )
+            if taken is not None and limit < sum(taken):
+                self.add_error("usage_limit", f"At least the {sum(taken)} uses taken.")
         return data
 
 

@@ -225,11 +225,13 @@ def _buyer_units_take(units: list[tuple[FlashDeal, int]], customer_id: str) -> N
 
 
 def flash_units_consume(*, units: Iterable[tuple[uuid.UUID, int]]) -> None:
-    """The reservation holding these units was paid: reserved units become sold (one
-    statement; the reservation's transaction holds the deals' rows from here on)."""
+    """The reservation holding these units was paid: reserved units become sold (two
+    statements: the deals locked in id order first, as every writer of them does, so a
+    concurrent hold never deadlocks with the UPDATE; then the UPDATE)."""
     merged = _merged(units)
     if not merged:
         return
+    _lock(deal_id for deal_id, _ in merged)
     FlashDeal.objects.filter(id__in=[d for d, _ in merged]).update(
         units_reserved=_by_deal("units_reserved", [(d, -q) for d, q in merged]),
         units_consumed=_by_deal("units_consumed", merged),

@@ -56,6 +56,24 @@ class FlashDealForm(forms.ModelForm):
                 lowest = min(v.price_amount for v in variants)
                 self.add_error("price_amount", f"Below the list price ({lowest} minor units).")
         starts_at, minutes = data.get("starts_at"), data.get("duration_minutes")
+        total = data.get("total_quantity")
+        if self.instance.pk is not None and total is not None:
+            # Units checkouts hold or sold stay theirs: the total cannot go below them.
+            taken = (
+                FlashDeal.objects.filter(id=self.instance.pk)
+                .values_list("units_reserved", "units_consumed")
+                .first()
+            )
+            if taken is not None and total < sum(taken):
+                self.add_error(
+                    "total_quantity", f"At least the {sum(taken)} units paid or in checkouts."
+                )
+        if starts_at is not None and minutes:
+            try:
+                starts_at + timedelta(minutes=minutes)
+            except OverflowError:
+                self.add_error("starts_at", "A date the deal can end on.")
+                starts_at = None
         if product is not None and starts_at is not None and minutes:
             ends_at = starts_at + timedelta(minutes=minutes)
             overlapping = FlashDeal.objects.filter(

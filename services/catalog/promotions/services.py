@@ -78,8 +78,9 @@ def promotion_uses_hold(
             raise _refused(
                 CatalogErrorCode.PROMOTION_EXHAUSTED, promotion, "This promotion is used up."
             )
-        if promotion.per_customer_limit is not None:
-            _customer_use_take(promotion, customer_id)
+    _customer_uses_take(
+        [locked[p] for p in ids if locked[p].per_customer_limit is not None], customer_id
+    )
     counter = "uses_consumed" if consumed else "uses_reserved"
     try:
         with transaction.atomic():
@@ -90,29 +91,46 @@ def promotion_uses_hold(
         ) from error
 
 
-def _customer_use_take(promotion: Promotion, customer_id: str | None) -> None:
+def _customer_uses_take(promotions: list[Promotion], customer_id: str | None) -> None:
+    """One use of each per-buyer limited promotion for the buyer: their uses read, then
+    one upsert for all (three statements whatever the promotions; the CHECK
+    `promotion_customer_within_limit` has the last word)."""
+    if not promotions:
+        return
     if customer_id is None:
         raise _refused(
             CatalogErrorCode.PROMOTION_ALREADY_USED,
-            promotion,
+            promotions[0],
             "This promotion is limited per buyer; the buyer is not known.",
         )
-    limit = promotion.per_customer_limit
+    held = dict(
+        PromotionCustomerUse.objects.filter(
+            customer_id=customer_id, promotion_id__in=[p.id for p in promotions]
+        ).values_list("promotion_id", "uses_held")
+    )
+    for promotion in promotions:
+        if held.get(promotion.id, 0) >= (promotion.per_customer_limit or 0):
+            raise _refused(
+                CatalogErrorCode.PROMOTION_ALREADY_USED,
+                promotion,
+                "The buyer has already used this promotion as often as it allows.",
+            )
+    table = PromotionCustomerUse._meta.db_table
+    rows = ", ".join(["(%s, %s, 1, %s)"] * len(promotions))
+    values = [value for p in promotions for value in (p.id, customer_id, p.per_customer_limit)]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                f"""INSERT INTO {PromotionCustomerUse._meta.db_table}
-                        (promotion_id, customer_id, uses_held, use_limit)
-                    VALUES (%s, %s, 1, %s)
+                f"""INSERT INTO {table} (promotion_id, customer_id, uses_held, use_limit)
+                    VALUES {rows}
                     ON CONFLICT (promotion_id, customer_id) DO UPDATE
-                    SET uses_held = {PromotionCustomerUse._meta.db_table}.uses_held + 1,
-                        use_limit = EXCLUDED.use_limit""",
-                [promotion.id, customer_id, limit],
+                    SET uses_held = {table}.uses_held + 1, use_limit = EXCLUDED.use_limit""",
+                values,
             )
-    except IntegrityError as error:  # promotion_customer_within_limit
+    except IntegrityError as error:  # only if the read above was beaten by a race
         raise _refused(
             CatalogErrorCode.PROMOTION_ALREADY_USED,
-            promotion,
+            promotions[0],
             "The buyer has already used this promotion as often as it allows.",
         ) from error
 

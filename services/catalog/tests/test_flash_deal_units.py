@@ -193,3 +193,55 @@ def test_a_reservation_costs_the_same_queries_for_1_and_5_deals():
         return len(captured) + 1000 * len(released)
 
     assert queries(1) == queries(5)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.concurrency
+def test_a_commit_takes_its_deals_in_id_order_so_a_concurrent_hold_never_deadlocks_it():
+    import threading
+    import time
+    import uuid
+
+    from django.db import connections
+
+    # The higher id written first: an UPDATE meets the rows as they lie, not in id order.
+    high = FlashDealFactory(id=uuid.UUID(int=2**128 - 1), variant__quantity_on_hand=20)
+    low = FlashDealFactory(id=uuid.UUID(int=1), variant__quantity_on_hand=20)
+    reserved = _client().post(
+        "/internal/v1/reservations/",
+        {
+            "key": "both",
+            "lines": [{"variant_id": str(d.variant_id), "quantity": 1} for d in (high, low)],
+            "flash_deals": [{"deal_id": str(d.id), "quantity": 1} for d in (high, low)],
+            "customer_id": "ada",
+        },
+        format="json",
+    )
+    assert reserved.status_code == 201, reserved.content
+    locked, failures = threading.Event(), []
+
+    def other_checkout() -> None:  # another buyer's hold: the deals in id order
+        try:
+            with transaction.atomic():
+                FlashDeal.objects.select_for_update().filter(id=low.id).get()
+                locked.set()
+                time.sleep(1.5)
+                FlashDeal.objects.select_for_update().filter(id=high.id).get()
+        except Exception as error:  # the test inspects it
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_checkout)
+    thread.start()
+    assert locked.wait(10)
+    try:
+        commit = _client().post(f"/internal/v1/reservations/{reserved.json()['id']}/commit/")
+    except Exception as error:  # the test inspects it
+        failures.append(error)
+        commit = None
+    thread.join(30)
+
+    assert failures == []
+    assert commit is not None and commit.status_code == 200
+    assert _units(high) == _units(low) == (0, 1)

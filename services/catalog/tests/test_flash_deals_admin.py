@@ -91,3 +91,42 @@ def test_saving_a_deal_keeps_the_units_checkouts_took_meanwhile(
     deal.refresh_from_db()
     assert (deal.units_reserved, deal.total_quantity, deal.duration_minutes) == (3, 20, 45)
     assert (deal.ends_at - deal.starts_at).total_seconds() == 45 * 60
+
+
+def test_a_total_below_the_units_checkouts_hold_is_refused_on_the_form_not_a_500(
+    client, staff_user, merchant_a, product_a
+):
+    deal = FlashDealFactory(variant=product_a.variants.first(), price_amount=999)
+    client.force_login(staff_user)
+    FlashDeal.objects.filter(id=deal.id).update(units_reserved=3, units_consumed=2)
+
+    response = client.post(
+        f"{DEALS}/{deal.id}/change/",
+        _form(merchant_a, product_a, video_id=str(deal.video_id), total_quantity="4"),
+    )
+
+    assert response.status_code == 200
+    assert "total_quantity" in response.context["adminform"].form.errors
+    deal.refresh_from_db()
+    assert deal.total_quantity == 10
+
+
+def test_a_start_past_the_calendars_end_is_refused_on_the_form_not_a_500(
+    client, staff_user, merchant_a, product_a
+):
+    client.force_login(staff_user)
+
+    response = client.post(
+        f"{DEALS}/add/",
+        _form(
+            merchant_a,
+            product_a,
+            starts_at_0="9999-12-31",
+            starts_at_1="23:30:00",
+            duration_minutes="120",
+        ),
+    )
+
+    assert response.status_code == 200
+    assert "starts_at" in response.context["adminform"].form.errors
+    assert not FlashDeal.objects.exists()

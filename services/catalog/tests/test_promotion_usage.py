@@ -163,3 +163,44 @@ def test_a_late_payment_keeps_a_promotion_that_ended_meanwhile_while_uses_are_le
 
     assert response.status_code == 200, response.content
     assert _uses(promotion) == (0, 1)
+
+
+def _queries_reserving(variant, promotions, *, key) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = _client().post(
+            "/internal/v1/reservations/",
+            {
+                "key": key,
+                "lines": [{"variant_id": str(variant.id), "quantity": 1}],
+                "promotions": [str(promotion.id) for promotion in promotions],
+                "customer_id": "ada",
+            },
+            format="json",
+        )
+    assert response.status_code == 201, response.json()
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_holding_uses_costs_the_same_queries_for_1_and_4_per_buyer_limited_promotions():
+    from products.services import product_changes_publish
+
+    variant = VariantFactory(quantity_on_hand=100)
+    with transaction.atomic():
+        product_changes_publish(product_ids=[variant.product_id])
+    promotions = [
+        PromotionFactory(merchant=variant.merchant, usage_limit=10, per_customer_limit=2)
+        for _ in range(4)
+    ]
+    _queries_reserving(variant, promotions[3:], key="warm")
+
+    one = _queries_reserving(variant, promotions[:1], key="one")
+    four = _queries_reserving(variant, promotions, key="four")
+
+    assert one == four
+    assert set(
+        PromotionCustomerUse.objects.filter(customer_id="ada").values_list("uses_held", flat=True)
+    ) == {1, 2}

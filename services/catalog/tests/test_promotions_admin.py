@@ -99,3 +99,20 @@ def test_nobody_deletes_a_promotion(client, staff_user, merchant_a):
     client.force_login(staff_user)
 
     assert client.get(f"{PROMOTIONS}/{promotion.id}/delete/").status_code == 403
+
+
+def test_a_usage_limit_below_the_uses_taken_is_refused_on_the_form_not_a_500(
+    client, staff_user, merchant_a
+):
+    promotion = PromotionFactory(merchant=merchant_a, code="LOWER", usage_limit=10)
+    Promotion.objects.filter(id=promotion.id).update(uses_reserved=2, uses_consumed=3)
+    client.force_login(staff_user)
+
+    response = client.post(
+        f"{PROMOTIONS}/{promotion.id}/change/", _form(merchant_a, code="LOWER", usage_limit="4")
+    )
+
+    assert response.status_code == 200
+    assert "usage_limit" in response.context["adminform"].form.errors
+    promotion.refresh_from_db()
+    assert promotion.usage_limit == 10
