@@ -48,6 +48,7 @@ def test_feed_lists_published_videos_newest_first_with_tags_and_cards(api_client
                 "price": {"amount": 2500, "currency": "EUR"},
                 "stock_status": "out_of_stock",
                 "sold_via_videos_30d": 0,
+                "flash_deal": None,
             },
             "variant_id": None,
         }
@@ -102,6 +103,7 @@ def test_video_objects_keep_the_formats_drf_rendered(api_client):
         "price": None,
         "stock_status": "in_stock",
         "sold_via_videos_30d": 0,
+        "flash_deal": None,
     }
     assert (shown["variant_id"], shown["x"], shown["y"]) == (str(variant_id), 0.1 + 0.2, 1e-05)
     assert shown["keyframes"] == [
