@@ -78,10 +78,13 @@ def test_the_commission_follows_the_merchants_model_net_of_applied_refunds(servi
         "model": "last_touch",
         "lines": {line["line_id"]: 2_000},  # Bo's 20 %; the other shop's line is not here
         "refund_ids": [],
+        "refunds": {},
     }
     assert first_touch.json()["lines"] == {line["line_id"]: 1_000}  # Ada's 10 %
     assert after_refund.json()["lines"] == {line["line_id"]: 500}
     assert after_refund.json()["refund_ids"] == [refund["data"]["refund_id"]]
+    # What the refund took back, under the merchant's model: Ada's 10 % of 5,000.
+    assert after_refund.json()["refunds"] == {refund["data"]["refund_id"]: -500}
 
 
 def test_an_order_video_has_not_heard_of_names_no_lines(service_client):
