@@ -338,7 +338,7 @@ class SettledPartRefund(models.Model):
     """A refund's share of a merchant part that had settled (ADR 38): the fee given back
     at once, and the commission taken back once video has applied the refund — what its
     reversing credits took from the part's lines (`commission_amount`, null until then).
-    Only then is the merchant's share (`share − fee − commission`) taken from its
+    Only then is the merchant's share (share less fee less commission) taken from its
     transfer. One per (part, refund): a replayed refund adds nothing."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

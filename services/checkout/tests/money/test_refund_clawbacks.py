@@ -96,9 +96,7 @@ def _discounted_two_line_order(client_for, api_client, emulator, catalog, video,
         "variant_price_and_shipping_set", variant_id=first["id"], price=price, shipping=490
     )
     try:
-        answer = _post(
-            client, "/api/v1/checkouts/", body, HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
-        )
+        answer = _post(client, "/api/v1/checkouts/", body, HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
     finally:  # the catalog is the session's
         catalog.hook(
             "variant_price_and_shipping_set",
@@ -126,7 +124,9 @@ def _video_hears_delivery(video, order: Order) -> None:
                     "order_id": str(order.id),
                     "shipment_id": str(uuid.uuid4()),
                     "merchant_id": str(lines[0].merchant_id),
-                    "lines": [{"line_id": str(line.id), "quantity": line.quantity} for line in lines],
+                    "lines": [
+                        {"line_id": str(line.id), "quantity": line.quantity} for line in lines
+                    ],
                     "at": lines[0].delivered_at.isoformat(),
                     "returns_close_at": max(line.returns_close_at for line in lines).isoformat(),
                 },

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from clipcart_tools.localstripe import stripe_client
 from clipcart_tools.testing.services import free_port
+from core import video as video_api
 from orders.models import Order
 from orders.services import order_refund
-from core import video as video_api
 from orders.services.transfer_batches import merchant_batch_send, transfer_batch_of
 from orders.services.transfers import merchant_transfers_sweep
 from payments.models import LedgerAccount, LedgerEntry, MerchantTransfer, MerchantTransferBatch
