@@ -19,9 +19,11 @@ from clipcart_shared.money import allocate
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_shared.outbox.services import events_publish
 from clipcart_tools.localstripe import stripe_client
+from clipcart_tools.testing.services import free_port
 from orders.models import Order
 from orders.services import order_refund
 from orders.services.ledger import refund_post
+from orders.services.refund_clawbacks import clawbacks_due, refund_commission_take_back
 from orders.services.transfers import merchant_transfers_sweep
 from orders.services.units import unit_share
 from payments.models import (
@@ -29,6 +31,7 @@ from payments.models import (
     LedgerEntry,
     LedgerPosting,
     MerchantTransfer,
+    SettledPartRefund,
     TransferReversal,
 )
 from tests.after_payment import deliver
@@ -312,4 +315,38 @@ def test_a_duplicate_refund_event_and_concurrent_sweeps_reverse_once(
     assert LedgerEntry.objects.filter(kind="refund", order_id=order.id).count() == 1
     assert merchant_transfers_sweep() == {"settled": 0, "sent": 0, "reversed": 0}
     assert _balance(LedgerAccount.MERCHANT_PAYABLE, line.merchant_id) == 0
+    _assert_balanced()
+
+
+def test_video_unreachable_leaves_the_refund_waiting_and_backed_off_then_it_is_taken_once(
+    settings, client_for, api_client, stripe_emulator, video, two_shops, sourced
+):
+    first, _ = two_shops
+    order = _checkout(
+        client_for,
+        api_client,
+        stripe_emulator,
+        [{"variant_id": first["id"], "quantity": 1, "source": sourced}],
+    )
+    _enable(api_client, first["merchant_id"])
+    deliver(order, **SETTLED)
+    _video_hears_checkout(video)
+    merchant_transfers_sweep()
+    order_refund(order=order, amount=500, created_by="admin:test", line_ids=None)
+    _video_hears_checkout(video)
+    [row] = SettledPartRefund.objects.all()
+    reachable, settings.VIDEO_URL = settings.VIDEO_URL, f"http://127.0.0.1:{free_port()}"
+
+    assert merchant_transfers_sweep()["reversed"] == 0
+    row.refresh_from_db()
+    assert row.commission_amount is None and not TransferReversal.objects.exists()
+    assert clawbacks_due() == []  # backed off, not asked again at once
+    _assert_balanced()
+
+    settings.VIDEO_URL = reachable
+    assert refund_commission_take_back(row_id=row.id) is True
+    assert refund_commission_take_back(row_id=row.id) is False
+    row.refresh_from_db()
+    assert row.commission_amount is not None
+    assert TransferReversal.objects.get().amount == 500 - row.fee_amount - row.commission_amount
     _assert_balanced()
