@@ -36,6 +36,7 @@ from payments.models import (
     LedgerPosting,
     MerchantPayoutAccount,
     MerchantTransfer,
+    SettledPartRefund,
     StripeCustomer,
     TransferReversal,
     WebhookEvent,
@@ -264,6 +265,20 @@ class TransferReversalInline(admin.TabularInline):
         return False
 
 
+class SettledPartRefundInline(TransferReversalInline):
+    """Refunds after settlement: the fee given back and the commission taken back once
+    video applied the refund (ADR 38)."""
+
+    model = SettledPartRefund  # type: ignore[assignment]
+    fields = readonly_fields = [
+        "refund_id",
+        "share_amount",
+        "fee_amount",
+        "commission_amount",
+        "clawed_back_at",
+    ]
+
+
 @admin.register(MerchantTransfer)
 class MerchantTransferAdmin(MerchantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Each settled merchant part of an order and the Stripe transfer that carried it
@@ -289,7 +304,7 @@ class MerchantTransferAdmin(MerchantScopedAdminMixin, ReadOnlyAdminMixin, admin.
     search_fields = ["=order_id", "=merchant_id", "=stripe_transfer_id"]
     fields = TRANSFER_FIELDS
     readonly_fields = TRANSFER_FIELDS
-    inlines = [TransferReversalInline]
+    inlines = [TransferReversalInline, SettledPartRefundInline]
     change_list_template = "payments/admin/transfer_change_list.html"
 
     def get_urls(self) -> list[URLPattern]:

@@ -126,6 +126,9 @@ class LedgerEntry(models.Model):
         # A creator's payout (made by video, ADR 33): their commission payable, per
         # merchant, paid out of the platform's cash.
         CREATOR_PAYOUT = "creator_payout"
+        # A refund after settlement: the commission video clawed back for it (ADR 38),
+        # owed back to the merchant from `creator_commission_payable`.
+        COMMISSION_CLAWBACK = "commission_clawback"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -329,3 +332,42 @@ class TransferReversal(models.Model):
 
     def __str__(self) -> str:
         return f"reversal {self.amount} of {self.transfer_id} ({self.status})"
+
+
+class SettledPartRefund(models.Model):
+    """A refund's share of a merchant part that had settled (ADR 38): the fee given back
+    at once, and the commission taken back once video has applied the refund — what its
+    reversing credits took from the part's lines (`commission_amount`, null until then).
+    Only then is the merchant's share (share less fee less commission) taken from its
+    transfer. One per (part, refund): a replayed refund adds nothing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transfer = models.ForeignKey(
+        MerchantTransfer, on_delete=models.PROTECT, related_name="refunds_after"
+    )
+    refund_id = models.UUIDField()
+    share_amount = models.PositiveIntegerField()
+    fee_amount = models.PositiveIntegerField()
+    commission_amount = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    clawed_back_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "refund_id"], name="part_refund_once"),
+            models.CheckConstraint(
+                condition=models.Q(fee_amount__lte=models.F("share_amount")),
+                name="part_refund_fee_within_share",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="part_refund_awaiting_idx",
+                condition=models.Q(commission_amount__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.refund_id} of part {self.transfer_id}"

@@ -36,6 +36,12 @@ class OrderCommissionApi(InternalApiView):
             help_text="The order's refunds applied to the credits (a refund missing: "
             "its `order.refunded` not applied yet).",
         )
+        refunds = serializers.DictField(
+            child=serializers.IntegerField(),
+            help_text="{refund id: commission its reversing credits took back from these "
+            "lines, in minor units (negative or 0)}, for the applied refunds that reversed "
+            "some commission: what checkout's ledger claws back for that refund (ADR 38).",
+        )
 
     @extend_schema(
         operation_id="order_commission",

@@ -254,9 +254,11 @@ def order_commission(*, order_id: uuid.UUID, merchant_id: uuid.UUID) -> dict[str
     """What the merchant's lines of one order owe creators in commission, under the model
     the merchant chose (`MerchantAttributionSettings.default_model`, last touch without a
     row), net of refunds' reversing credits: `{model, lines: {line id: commission},
-    refund_ids}`. `lines` names only the lines whose `order.paid` video has recorded, and
-    `refund_ids` the refunds it has applied, so that checkout can tell an answer that is
-    not yet complete from one that is (checkout's merchant transfers, ADR 30)."""
+    refund_ids, refunds: {refund id: commission reversed}}`. `lines` names only the lines
+    whose `order.paid` video has recorded, and `refund_ids` the refunds it has applied, so
+    that checkout can tell an answer that is not yet complete from one that is (checkout's
+    merchant transfers, ADR 30). `refunds` is what each applied refund took back from
+    these lines' credits (negative): the clawback checkout's ledger takes for it (ADR 38)."""
     settings_row = MerchantAttributionSettings.objects.filter(merchant_id=merchant_id).first()
     model = settings_row.default_model if settings_row else AttributionModel.LAST_TOUCH
     line_ids = list(
@@ -273,8 +275,15 @@ def order_commission(*, order_id: uuid.UUID, merchant_id: uuid.UUID) -> dict[str
     refund_ids = RefundReceived.objects.filter(
         order_id=order_id, applied_at__isnull=False
     ).values_list("refund_id", flat=True)
+    reversed_ = (
+        Credit.objects.filter(sale_line_id__in=line_ids, model=model, refund_id__isnull=False)
+        .values("refund_id")
+        .annotate(total=Sum("commission_amount"))
+        .values_list("refund_id", "total")
+    )
     return {
         "model": str(model),
         "lines": {str(line_id): int(sums.get(line_id) or 0) for line_id in line_ids},
         "refund_ids": sorted(str(refund_id) for refund_id in refund_ids),
+        "refunds": {str(refund_id): int(total or 0) for refund_id, total in reversed_},
     }

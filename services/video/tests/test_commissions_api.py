@@ -78,10 +78,37 @@ def test_the_commission_follows_the_merchants_model_net_of_applied_refunds(servi
         "model": "last_touch",
         "lines": {line["line_id"]: 2_000},  # Bo's 20 %; the other shop's line is not here
         "refund_ids": [],
+        "refunds": {},
     }
     assert first_touch.json()["lines"] == {line["line_id"]: 1_000}  # Ada's 10 %
     assert after_refund.json()["lines"] == {line["line_id"]: 500}
     assert after_refund.json()["refund_ids"] == [refund["data"]["refund_id"]]
+    # What the refund took back, under the merchant's model: Ada's 10 % of 5,000.
+    assert after_refund.json()["refunds"] == {refund["data"]["refund_id"]: -500}
+
+
+def test_each_applied_refund_names_the_commission_its_credits_took_back(service_client):
+    tag = ProductTagFactory(
+        video=VideoFactory(creator=CreatorFactory(user_id="cy", commission_rate_bps=1000))
+    )
+    engagement_event("buyer-2", tag.video, "tag_tap", NOW - timedelta(hours=2))
+    line = paid_line(tag, 999)  # 99.9 of commission: 100
+    paid = order_paid("buyer-2", [line], NOW - timedelta(minutes=5))
+    event_consume(envelope=paid)
+    first = order_refunded(paid, {line["line_id"]: 333}, NOW)
+    second = order_refunded(paid, {line["line_id"]: 333}, NOW)
+    event_consume(envelope=first)
+    event_consume(envelope=second)
+
+    answer = _ask(service_client, paid, tag.merchant_id).json()
+
+    # 666 left earns 67 (back 33), then 333 left earns 33 (back 34): what checkout's
+    # ledger takes back for each refund, to the unit, with the line's net commission.
+    assert answer["refunds"] == {
+        first["data"]["refund_id"]: -33,
+        second["data"]["refund_id"]: -34,
+    }
+    assert answer["lines"] == {line["line_id"]: 33}
 
 
 def test_an_order_video_has_not_heard_of_names_no_lines(service_client):

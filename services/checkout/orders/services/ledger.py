@@ -1,6 +1,7 @@
 """What an order's money events post to the ledger (`payments.ledger`), in the
 transaction of the change, under the order's lock: the capture (the order paid), each
-refund, and — from `orders.services.transfers` — each merchant part's settlement and
+refund, and — from `orders.services.transfers` — each merchant part's settlement, the
+commission clawed back for a refund after it (`orders.services.refund_clawbacks`) and
 its reversals (a batch's transfers: `payments.ledger.batch_transfers_post`). Each is
 posted once (its source key)."""
 
@@ -11,7 +12,13 @@ import uuid
 from clipcart_shared.money import allocate
 from orders.models import Order, OrderLine, Refund
 from payments.ledger import Posting, entry_post
-from payments.models import LedgerAccount, LedgerEntry, MerchantTransfer, TransferReversal
+from payments.models import (
+    LedgerAccount,
+    LedgerEntry,
+    MerchantTransfer,
+    SettledPartRefund,
+    TransferReversal,
+)
 
 Account = LedgerAccount
 
@@ -75,13 +82,28 @@ def refund_merchant_shares(order: Order, refund: Refund) -> dict[uuid.UUID, int]
     return {merchant: share for merchant, share in shares.items() if share}
 
 
+def fee_of(amount: int, rate_bps: int) -> int:
+    """`rate_bps` of `amount`, rounded half up to a whole minor unit, never more than it."""
+    return min((amount * rate_bps + 5_000) // 10_000, amount)
+
+
+def refund_fee_part(transfer: MerchantTransfer, share: int) -> int:
+    """The fee a refund of `share` after settlement gives back: the fee on what was left
+    of the part before it less the fee on what is left after (ADR 38), so that the
+    refunds of a whole part give back exactly its fee, whatever their rounding."""
+    earlier = sum(row.share_amount for row in transfer.refunds_after.all())
+    left = max(transfer.gross_amount - earlier, 0)
+    after = max(left - share, 0)
+    return fee_of(left, transfer.fee_rate_bps) - fee_of(after, transfer.fee_rate_bps)
+
+
 def refund_post(order: Order, refund: Refund) -> None:
     """A succeeded refund, in its transaction (the order locked): the cash goes back; a
     merchant part not settled yet is owed that much less. A part already settled gives
-    back its settlement in proportion — the merchant's share (taken from its waiting
-    transfer, or reversed from the sent one: a `TransferReversal`), the platform's fee
-    and the creators' commission (owed less; what video already paid out becomes a
-    clawback, not built yet)."""
+    back the platform's fee at once (`refund_fee_part`) and the rest from the merchant's
+    payable; the creators' commission video claws back for the refund is taken back
+    later, once video has applied it (`commission_clawback_post`, ADR 38): only then is
+    the merchant's share known and taken from its transfer. Posted once."""
     if LedgerEntry.objects.filter(source_key=f"refund:{refund.id}").exists():
         return
     order_capture_post(order)
@@ -95,17 +117,14 @@ def refund_post(order: Order, refund: Refund) -> None:
         if transfer is None:
             postings.append(Posting(Account.MERCHANT_PENDING, share, merchant))
             continue
-        settled_net = transfer.gross_amount - transfer.fee_amount - transfer.commission_amount
-        weights = [settled_net, transfer.fee_amount, transfer.commission_amount]
-        if not any(weights):
-            weights = [1, 0, 0]
-        merchant_part, fee_part, commission_part = allocate(share, weights)
+        fee_part = refund_fee_part(transfer, share)
         postings += [
-            Posting(Account.MERCHANT_PAYABLE, merchant_part, merchant),
+            Posting(Account.MERCHANT_PAYABLE, share - fee_part, merchant),
             Posting(Account.PLATFORM_FEE_REVENUE, fee_part),
-            Posting(Account.CREATOR_COMMISSION_PAYABLE, commission_part, merchant),
         ]
-        _take_back(transfer, refund, merchant_part)
+        SettledPartRefund.objects.create(
+            transfer=transfer, refund_id=refund.id, share_amount=share, fee_amount=fee_part
+        )
     entry_post(
         kind=LedgerEntry.Kind.REFUND,
         source_key=f"refund:{refund.id}",
@@ -116,7 +135,27 @@ def refund_post(order: Order, refund: Refund) -> None:
     )
 
 
-def _take_back(transfer: MerchantTransfer, refund: Refund, amount: int) -> None:
+def commission_clawback_post(row: SettledPartRefund, transfer: MerchantTransfer) -> None:
+    """Video applied the refund of a settled part: the commission it clawed back for it
+    (`row.commission_amount`) is no longer owed to creators but to the merchant, and the
+    merchant's share of the refund — share less fee less that commission — is taken from
+    its transfer. The caller holds the order's lock and the row's."""
+    clawed = row.commission_amount or 0
+    entry_post(
+        kind=LedgerEntry.Kind.COMMISSION_CLAWBACK,
+        source_key=f"clawback:{row.refund_id}:{transfer.merchant_id}",
+        order_id=transfer.order_id,
+        currency=transfer.currency,
+        postings=[
+            Posting(Account.CREATOR_COMMISSION_PAYABLE, clawed, transfer.merchant_id),
+            Posting(Account.MERCHANT_PAYABLE, -clawed, transfer.merchant_id),
+        ],
+        memo="commission clawed back for a refund",
+    )
+    _take_back(transfer, row.refund_id, row.share_amount - row.fee_amount - clawed)
+
+
+def _take_back(transfer: MerchantTransfer, refund_id: uuid.UUID, amount: int) -> None:
     """The merchant's share of a refund after settlement: less to send while its transfer
     waits; a reversal (sent by the transfer sweep) once it is being sent or was sent."""
     if amount <= 0:
@@ -132,7 +171,7 @@ def _take_back(transfer: MerchantTransfer, refund: Refund, amount: int) -> None:
     reserved = sum(reversal.amount for reversal in transfer.reversals.all())
     amount = min(amount, transfer.amount - reserved)
     if amount > 0:
-        TransferReversal.objects.create(transfer=transfer, refund_id=refund.id, amount=amount)
+        TransferReversal.objects.create(transfer=transfer, refund_id=refund_id, amount=amount)
 
 
 def settlement_post(transfer: MerchantTransfer) -> None:

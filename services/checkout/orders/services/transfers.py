@@ -8,10 +8,14 @@ open, no refund of the order is pending and the order is not disputed. The sweep
    lock held meanwhile), then under the order's lock writes its `MerchantTransfer` (one
    per order and merchant: a unique constraint) and posts the settlement — gross (lines
    and shipping less refunds) = platform fee (bps) + commission + what the merchant gets;
-2. pays each merchant whose payout account is enabled its settled parts waiting, in
+2. takes back, for each refund after settlement that video has applied, the commission
+   video clawed back for it, and the merchant's share from its transfer (ADR 38,
+   `orders.services.refund_clawbacks`) — before the batches, so a waiting part goes out
+   less it;
+3. pays each merchant whose payout account is enabled its settled parts waiting, in
    batches: one Stripe transfer per (account, batch period, currency), ADR 38
    (`orders.services.transfer_batches`);
-3. sends the reversals that refunds after a transfer left (`orders.services.ledger`)."""
+4. sends the reversals that refunds after a transfer left (`orders.services.ledger`)."""
 
 from __future__ import annotations
 
@@ -28,9 +32,15 @@ from clipcart_shared.sweeps.services import rows_backed_off, rows_each
 from core import video
 from orders.models import MerchantPolicy, Order, OrderLine, OrderReturn, Refund
 from orders.services.ledger import (
+    fee_of,
     refund_merchant_shares,
     reversal_post,
     settlement_post,
+)
+from orders.services.refund_clawbacks import (
+    CLAWBACK_TASK,
+    clawbacks_due,
+    refund_commission_take_back,
 )
 from orders.services.status import order_locked
 from orders.services.transfer_batches import batches_due, merchant_batch_send
@@ -59,11 +69,6 @@ def merchant_fee_bps(merchant_id: uuid.UUID) -> int:
         .first()
     )
     return int(settings.PLATFORM_FEE_BPS if rate is None else rate)
-
-
-def fee_of(amount: int, rate_bps: int) -> int:
-    """`rate_bps` of `amount`, rounded half up to a whole minor unit."""
-    return (amount * rate_bps + 5_000) // 10_000
 
 
 def part_settles(order: Order, lines: list[OrderLine], *, now: datetime) -> bool:
@@ -159,7 +164,7 @@ def merchant_part_settle(
         )
         gross = -pending.get(order.currency.upper(), 0)
         rate = merchant_fee_bps(merchant_id)
-        fee = min(fee_of(gross, rate), gross)
+        fee = fee_of(gross, rate)
         owed = sum(max(int(commission["lines"][str(line.id)]), 0) for line in lines)
         commission_amount = min(owed, gross - fee)
         amount = gross - fee - commission_amount
@@ -266,6 +271,11 @@ def merchant_transfers_sweep(*, now: datetime | None = None) -> dict[str, int]:
         rows=parts_due(now=now),
         handle=lambda part: merchant_part_settle(order_id=part[0], merchant_id=part[1], now=now),
         key=_part_key,
+    )
+    rows_each(
+        task=CLAWBACK_TASK,
+        rows=clawbacks_due(),
+        handle=lambda row_id: refund_commission_take_back(row_id=row_id),
     )
     sent = rows_each(
         task=SEND_TASK,

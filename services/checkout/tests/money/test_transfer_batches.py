@@ -17,9 +17,9 @@ import pytest
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
-from clipcart_shared.money import allocate
 from clipcart_tools.localstripe import stripe_client
 from clipcart_tools.testing.services import free_port
+from core import video as video_api
 from orders.models import Order
 from orders.services import order_refund
 from orders.services.transfer_batches import merchant_batch_send, transfer_batch_of
@@ -33,6 +33,7 @@ from tests.money.conftest import (
     _balance,
     _checkout,
     _enable,
+    _fee,
     _video_hears_checkout,
 )
 
@@ -132,10 +133,15 @@ def test_a_refund_after_the_batch_reverses_its_share_on_the_transfer_that_carrie
 
     amount = line.line_total_amount // 2 + 1
     order_refund(order=refunded, amount=amount, created_by="admin:test", line_ids=[line.id])
+    _video_hears_checkout(video)
     assert merchant_transfers_sweep() == {"settled": 0, "sent": 0, "reversed": 1}
 
-    net = part.gross_amount - part.fee_amount - part.commission_amount
-    merchant_part, _, _ = allocate(amount, [net, part.fee_amount, part.commission_amount])
+    # The refund less the fee given back less what video clawed back for it (ADR 38).
+    gross = part.gross_amount
+    refund = refunded.refunds.get()
+    answer = video_api.order_commission(order_id=refunded.id, merchant_id=line.merchant_id)
+    clawed = -answer["refunds"].get(str(refund.id), 0)
+    merchant_part = amount - (_fee(gross, 500) - _fee(gross - amount, 500)) - clawed
     reversed_ = stripe_client(stripe_emulator, STRIPE_KEY).v1.transfers.retrieve(carried["id"])
     assert (reversed_.amount, reversed_.amount_reversed) == (carried["amount"], merchant_part)
     part.refresh_from_db()

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
-from clipcart_shared.money import allocate
 from orders.models import MerchantPolicy, Order
 from orders.services import order_refund
 from orders.services.ledger import refund_post
@@ -194,12 +193,18 @@ def test_a_refund_after_the_transfer_reverses_exactly_the_merchants_share(
     order_refund(
         order=order, amount=1_001, created_by="admin:test", line_ids=[line.id], reason="damaged"
     )
+    # Until video has applied the refund, its clawback is unknown: nothing is reversed.
+    assert merchant_transfers_sweep() == {"settled": 0, "sent": 0, "reversed": 0}
+    _video_hears_checkout(video)
     done = merchant_transfers_sweep()
 
-    net = transfer.gross_amount - transfer.fee_amount - transfer.commission_amount
-    merchant_part, fee_part, commission_part = allocate(
-        1_001, [net, transfer.fee_amount, transfer.commission_amount]
-    )
+    # ADR 38: the fee on what was left less the fee on what is left; the commission video
+    # clawed back (its reversal of the one credit); the merchant's share is the rest.
+    gross = transfer.gross_amount
+    fee_part = _fee(gross, 500) - _fee(gross - 1_001, 500)
+    total = line.line_total_amount
+    commission_part = _commission(total) - _commission(total - 1_001)
+    merchant_part = 1_001 - fee_part - commission_part
     assert done == {"settled": 0, "sent": 0, "reversed": 1}
     stripe_transfer = _stripe_transfers(stripe_emulator, order)[0]
     assert stripe_transfer["amount_reversed"] == merchant_part
@@ -216,7 +221,14 @@ def test_a_refund_after_the_transfer_reverses_exactly_the_merchants_share(
     _assert_balanced()
     assert merchant_transfers_sweep() == {"settled": 0, "sent": 0, "reversed": 0}
     kinds = sorted(LedgerEntry.objects.filter(order_id=order.id).values_list("kind", flat=True))
-    assert kinds == ["order_paid", "refund", "settlement", "transfer", "transfer_reversal"]
+    assert kinds == [
+        "commission_clawback",
+        "order_paid",
+        "refund",
+        "settlement",
+        "transfer",
+        "transfer_reversal",
+    ]
 
 
 def test_replayed_payment_and_refund_events_post_once(
