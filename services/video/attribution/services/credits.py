@@ -22,7 +22,7 @@ from attribution.models import (
     MAX_BPS,
     AttributionModel,
     CreatorCodeRule,
-    Credit,
+    CreditTouch,
     MerchantAttributionSettings,
     ProductCommissionRate,
     SaleLine,
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 MODELS = tuple(AttributionModel.values)
 DEFAULT_WINDOWS = MerchantAttributionSettings()  # the model's defaults, never saved
 
-# A credit as written: its columns in order, with PostgreSQL's type for each.
+# A credit as the refund code builds it (one model's part of one touch), in this order.
 CREDIT_COLUMNS = (
     ("sale_line_id", "uuid"),
     ("model", "text"),
@@ -58,18 +58,52 @@ CREDIT_COLUMNS = (
     ("is_self_purchase", "bool"),
 )
 CreditRow = tuple[Any, ...]
-_NAMES = ", ".join(name for name, _ in CREDIT_COLUMNS)
-# Credits are copied (binary COPY) into a temporary table, then inserted from it: a credit
-# already written (the same line, model, position and refund) is left alone.
+_TOUCH = CreditTouch._meta.db_table
+# What a stored touch row holds besides the models' columns (`CreditTouch`).
+_TOUCH_COLUMNS = (
+    ("sale_line_id", "uuid"),
+    ("position", "int2"),
+    ("refund_id", "uuid"),
+    ("video_id", "uuid"),
+    ("creator_id", "uuid"),
+    ("touch_type", "text"),
+    ("touched_at", "timestamptz"),
+    ("merchant_id", "uuid"),
+    ("product_id", "uuid"),
+    ("currency", "text"),
+    ("commission_rate_bps", "int4"),
+    ("occurred_at", "timestamptz"),
+    ("paid_at", "timestamptz"),
+    ("is_self_purchase", "bool"),
+)
+_MODEL_COLUMNS = tuple(
+    (f"{model}_{part}", "int4") for model in MODELS for part in ("amount", "commission")
+)
+_ROW_COLUMNS = _TOUCH_COLUMNS + _MODEL_COLUMNS
+_NAMES = ", ".join(name for name, _ in _ROW_COLUMNS)
+# How many credits (models with an amount) a stored row holds.
+_CREDITS_IN_ROW = f"num_nonnulls({', '.join(f'{model}_amount' for model in MODELS)})"
+# Reversals are copied (binary COPY) into a temporary table, then inserted from it: a row
+# already written (the same line, position and refund) is left alone.
 _CREATE_BATCH = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS attribution_credit_batch "
-    f"({', '.join(f'{name} {kind}' for name, kind in CREDIT_COLUMNS)}) ON COMMIT DELETE ROWS"
+    "CREATE TEMPORARY TABLE IF NOT EXISTS attribution_credit_touch_batch "
+    f"({', '.join(f'{name} {kind}' for name, kind in _ROW_COLUMNS)}) ON COMMIT DELETE ROWS"
 )
 _INSERT_BATCH = f"""
-INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
-SELECT {_NAMES}, now() FROM attribution_credit_batch
-ON CONFLICT DO NOTHING
+WITH written AS (
+    INSERT INTO {_TOUCH} ({_NAMES}, created_at)
+    SELECT {_NAMES}, now() FROM attribution_credit_touch_batch
+    ON CONFLICT DO NOTHING
+    RETURNING {_CREDITS_IN_ROW} AS credits
+)
+SELECT coalesce(sum(credits), 0) FROM written
 """
+# Each model's amount and commission, from `shared`'s one row per (line, model, touch).
+_PIVOT = ",\n           ".join(
+    f"max(s.amount) FILTER (WHERE s.model = '{model}'), "
+    f"max(s.commission) FILTER (WHERE s.model = '{model}')"
+    for model in MODELS
+)
 # Every paid line's credits under every model, computed and written in one statement
 # (the same rules as `attribution.allocation`, which stays the reference the tests hold
 # this statement to). Steps, one CTE each:
@@ -90,7 +124,8 @@ ON CONFLICT DO NOTHING
 #   to the earlier touch; then the rate (the product's, else the creator's; zero when
 #   the buyer is the video's creator, a self-purchase) and the commission rounded half
 #   up; an unattributed line gets one row per model;
-# - written: the INSERT (a credit already there is left alone); touch counts updated.
+# - written: one row per (line, touch) with each model's amount and commission as
+#   columns (`CreditTouch`; a row already there is left alone); touch counts updated.
 _ATTRIBUTE = f"""
 WITH line AS MATERIALIZED (
     SELECT l.line_id, l.user_id, l.product_id, l.merchant_id, l.amount, l.currency,
@@ -217,14 +252,21 @@ shared AS (
     WHERE NOT EXISTS (SELECT 1 FROM path p WHERE p.line_id = l.line_id)
 ),
 written AS (
-    INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
-    SELECT s.line_id, s.model, s.position, NULL, s.video_id, s.creator_id, s.type,
-           s.touched_at, l.merchant_id, l.product_id, l.currency, s.amount, s.rate,
-           (2 * s.amount * s.rate + {MAX_BPS}) / (2 * {MAX_BPS}), l.paid_at, l.paid_at,
-           s.is_self_purchase, now()
-    FROM shared s JOIN line l ON l.line_id = s.line_id
+    INSERT INTO {_TOUCH} ({_NAMES}, created_at)
+    SELECT s.line_id, s.position, NULL, s.video_id, s.creator_id, s.type, s.touched_at,
+           l.merchant_id, l.product_id, l.currency, s.rate, l.paid_at, l.paid_at,
+           s.is_self_purchase,
+           {_PIVOT},
+           now()
+    FROM (
+        SELECT s.*, (2 * s.amount * s.rate + {MAX_BPS}) / (2 * {MAX_BPS}) AS commission
+        FROM shared s
+    ) s
+    JOIN line l ON l.line_id = s.line_id
+    GROUP BY s.line_id, s.position, s.video_id, s.creator_id, s.type, s.touched_at, s.rate,
+             s.is_self_purchase, l.merchant_id, l.product_id, l.currency, l.paid_at
     ON CONFLICT DO NOTHING
-    RETURNING 1
+    RETURNING {_CREDITS_IN_ROW} AS credits
 ),
 counted AS (
     SELECT l.line_id, coalesce(max(p.touches), 0) AS touch_count
@@ -236,29 +278,44 @@ updated AS (
     FROM counted c
     WHERE l.line_id = c.line_id AND l.touch_count <> c.touch_count
 )
-SELECT c.line_id, c.touch_count, (SELECT count(*) FROM written) FROM counted c
+SELECT c.line_id, c.touch_count, (SELECT coalesce(sum(credits), 0) FROM written)
+FROM counted c
 """
 
 
 def credits_insert(rows: Sequence[CreditRow]) -> int:
-    """Write credits (inside the caller's transaction). Returns how many were new."""
+    """Write credits (inside the caller's transaction), one stored row per (line,
+    position, refund) holding every model's part. Returns how many credits were new."""
     if not rows:
         return 0
+    stored: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        (line_id, model, position, refund_id, video_id, creator_id, touch_type, touched_at,
+         merchant_id, product_id, currency, amount, rate, commission_amount, occurred_at,
+         paid_at, is_self_purchase) = row  # fmt: skip
+        key = (line_id, position, refund_id)
+        if key not in stored:
+            stored[key] = [
+                line_id, position, refund_id, video_id, creator_id, touch_type, touched_at,
+                merchant_id, product_id, currency, rate, occurred_at, paid_at, is_self_purchase,
+            ] + [None] * len(_MODEL_COLUMNS)  # fmt: skip
+        at = len(_TOUCH_COLUMNS) + 2 * MODELS.index(model)
+        stored[key][at : at + 2] = [amount, commission_amount]
     connection.ensure_connection()
     # psycopg's own cursor for binary COPY: thousands of rows in milliseconds, where
     # binding them as parameters costs a thousand times more.
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(_CREATE_BATCH)
         with cursor.copy(
-            f"COPY attribution_credit_batch ({_NAMES}) FROM STDIN (FORMAT BINARY)"
+            f"COPY attribution_credit_touch_batch ({_NAMES}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            copy.set_types([kind for _, kind in CREDIT_COLUMNS])
-            for row in rows:
-                copy.write_row(row)
+            copy.set_types([kind for _, kind in _ROW_COLUMNS])
+            for values in stored.values():
+                copy.write_row(values)
         cursor.execute(_INSERT_BATCH)
-        written = cursor.rowcount
-        cursor.execute("DELETE FROM attribution_credit_batch")
-    return written
+        (written,) = cursor.fetchone()
+        cursor.execute("DELETE FROM attribution_credit_touch_batch")
+    return int(written)
 
 
 def lines_attribute(lines: Sequence[SaleLine]) -> int:
@@ -291,7 +348,7 @@ def lines_attribute(lines: Sequence[SaleLine]) -> int:
     touch_counts = {line_id: touch_count for line_id, touch_count, _ in counted}
     for line in lines:
         line.touch_count = touch_counts.get(line.line_id, 0)
-    return counted[0][2] if counted else 0
+    return int(counted[0][2]) if counted else 0
 
 
 _DEFAULTS = (DEFAULT_WINDOWS.click_window, DEFAULT_WINDOWS.view_window, True)
