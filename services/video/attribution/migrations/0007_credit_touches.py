@@ -32,7 +32,9 @@ JOIN attribution_credittouch t ON t.sale_line_id = c.sale_line_id AND t.position
     AND t.refund_id IS NOT DISTINCT FROM c.refund_id;
 
 -- Balance entries are append-only by trigger; renaming their source is the one exception.
--- In two steps, so that no new key meets an old one still there.
+-- In two steps, so that no new key meets an old one still there. (ALTER TABLE needs no
+-- deferred check pending.)
+SET CONSTRAINTS ALL IMMEDIATE;
 ALTER TABLE payouts_balanceentry DISABLE TRIGGER balance_entry_append_only;
 UPDATE payouts_balanceentry b SET source_key = 'moving:' || r.new_key
 FROM attribution_credit_renamed r WHERE b.source_key = r.old_key;
