@@ -131,13 +131,14 @@ WITH line AS MATERIALIZED (
     SELECT l.line_id, l.user_id, l.product_id, l.merchant_id, l.amount, l.currency,
            l.paid_at, l.source_video_id, l.source_added_at, w.click_since, w.view_since,
            w.code_at,
-           (
+           -- CASE: the lookup only for a line with a code (most have none).
+           CASE WHEN l.code_creator_id IS NOT NULL THEN (
                SELECT v.id FROM {Video._meta.db_table} v
                JOIN {ProductTag._meta.db_table} t ON t.video_id = v.id
                WHERE v.creator_id = l.code_creator_id AND t.product_id = l.product_id
                  AND v.status = '{Video.Status.PUBLISHED}' AND v.published_at <= l.paid_at
                ORDER BY v.published_at DESC, v.id DESC LIMIT 1
-           ) AS code_video_id,
+           ) END AS code_video_id,
            ARRAY(
                SELECT t.video_id FROM {ProductTag._meta.db_table} t
                JOIN {Video._meta.db_table} v ON v.id = t.video_id
