@@ -178,8 +178,7 @@ class Credit(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        managed = False
-        db_table = "attribution_credit"
+        managed = False  # the view `attribution_credit`, made by migration 0007
         ordering = ["sale_line", "model", "position", "occurred_at"]
 
     def __str__(self) -> str:
@@ -191,9 +190,8 @@ def _amounts_set_together() -> Q:
     empty (no credit under that model, e.g. last touch on an earlier touch)."""
     condition = Q()
     for model in AttributionModel.values:
-        condition &= Q(**{f"{model}_amount__isnull": True, f"{model}_commission__isnull": True}) | Q(
-            **{f"{model}_amount__isnull": False, f"{model}_commission__isnull": False}
-        )
+        amount, commission = f"{model}_amount__isnull", f"{model}_commission__isnull"
+        condition &= Q(**{amount: True, commission: True}) | Q(**{amount: False, commission: False})
     return condition
 
 
@@ -272,7 +270,8 @@ class CreditTouch(models.Model):
                 name="credit_touch_sale_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(commission_rate_bps__lte=MAX_BPS), name="credit_touch_rate_at_most_100pct"
+                condition=Q(commission_rate_bps__lte=MAX_BPS),
+                name="credit_touch_rate_at_most_100pct",
             ),
             models.CheckConstraint(
                 condition=Q(is_self_purchase=False) | _every_model("commission", "", 0),
@@ -288,7 +287,8 @@ class CreditTouch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"position {self.position} of {self.sale_line_id} ({self.video_id or 'unattributed'})"
+        video = self.video_id or "unattributed"
+        return f"position {self.position} of {self.sale_line_id} ({video})"
 
 
 class RefundReceived(models.Model):

@@ -314,9 +314,9 @@ def credits_insert(rows: Sequence[CreditRow]) -> int:
             for values in stored.values():
                 copy.write_row(values)
         cursor.execute(_INSERT_BATCH)
-        (written,) = cursor.fetchone()
+        answer = cursor.fetchone()
         cursor.execute("DELETE FROM attribution_credit_touch_batch")
-    return int(written)
+    return int(answer[0]) if answer else 0
 
 
 def lines_attribute(lines: Sequence[SaleLine]) -> int:
