@@ -98,12 +98,30 @@ WITH written AS (
 )
 SELECT coalesce(sum(credits), 0) FROM written
 """
-# Each model's amount and commission, from `shared`'s one row per (line, model, touch).
-_PIVOT = ",\n           ".join(
-    f"max(s.amount) FILTER (WHERE s.model = '{model}'), "
-    f"max(s.commission) FILTER (WHERE s.model = '{model}')"
-    for model in MODELS
-)
+# Each model's integer weight of a touch `p` of a line `l` (`attribution.allocation`; zero
+# weights never get a unit, see `clipcart_shared.money.allocate`); time decay in float8,
+# as Python computes it.
+_WEIGHTS: dict[str, str] = {
+    AttributionModel.LAST_TOUCH: "(p.position = p.touches - 1)::int",
+    AttributionModel.FIRST_TOUCH: "(p.position = 0)::int",
+    AttributionModel.LINEAR: "1",
+    AttributionModel.TIME_DECAY: (
+        "greatest(round(%(decay_scale)s::float8 * power(2::float8,"
+        " -extract(epoch FROM l.paid_at - p.occurred_at)::float8"
+        " / %(half_life)s::float8)), 1)"
+    ),
+    AttributionModel.POSITION_BASED: (
+        "CASE WHEN p.touches <= 2 OR p.position BETWEEN 1 AND p.touches - 2"
+        " THEN 1 ELSE 2 * (p.touches - 2) END"
+    ),
+}
+_EACH = ",\n       ".join
+
+
+def _per_model(template: str) -> str:
+    return _EACH(template.format(m=model) for model in MODELS)
+
+
 # Every paid line's credits under every model, computed and written in one statement
 # (the same rules as `attribution.allocation`, which stays the reference the tests hold
 # this statement to). Steps, one CTE each:
@@ -201,43 +219,38 @@ path AS MATERIALIZED (
     WHERE next_video IS DISTINCT FROM video_id
 ),
 weighted AS (
-    SELECT * FROM (
-        SELECT p.*, l.amount, m.model,
-               CASE m.model
-                   WHEN '{AttributionModel.LAST_TOUCH}' THEN (p.position = p.touches - 1)::int
-                   WHEN '{AttributionModel.FIRST_TOUCH}' THEN (p.position = 0)::int
-                   WHEN '{AttributionModel.LINEAR}' THEN 1
-                   WHEN '{AttributionModel.POSITION_BASED}' THEN
-                       CASE WHEN p.touches <= 2 OR p.position BETWEEN 1 AND p.touches - 2
-                            THEN 1 ELSE 2 * (p.touches - 2) END
-                   WHEN '{AttributionModel.TIME_DECAY}' THEN greatest(round(
-                       %(decay_scale)s::float8 * power(2::float8,
-                           -extract(epoch FROM l.paid_at - p.occurred_at)::float8
-                           / %(half_life)s::float8)), 1)
-               END::numeric AS weight
-        FROM path p
-        JOIN line l ON l.line_id = p.line_id
-        CROSS JOIN unnest(%(models)s::text[]) AS m(model)
-    ) w
-    WHERE weight > 0
+    SELECT p.*, l.amount,
+       {_EACH(f"({_WEIGHTS[model]})::numeric AS w_{model}" for model in MODELS)}
+    FROM path p JOIN line l ON l.line_id = p.line_id
+),
+parted AS (
+    SELECT w.*,
+       {_per_model("div(w.amount * w.w_{m}, sum(w.w_{m}) OVER per_line) AS part_{m}")},
+       {_per_model("mod(w.amount * w.w_{m}, sum(w.w_{m}) OVER per_line) AS rem_{m}")}
+    FROM weighted w
+    WINDOW per_line AS (PARTITION BY line_id)
 ),
 split AS (
-    SELECT *, amount - sum(part) OVER per_model AS units_left,
-           row_number() OVER (PARTITION BY line_id, model
-                              ORDER BY remainder DESC, position) AS remainder_rank
-    FROM (
-        SELECT w.*,
-               div(w.amount * w.weight, sum(w.weight) OVER per_model) AS part,
-               mod(w.amount * w.weight, sum(w.weight) OVER per_model) AS remainder
-        FROM weighted w
-        WINDOW per_model AS (PARTITION BY line_id, model)
-    ) s
-    WINDOW per_model AS (PARTITION BY line_id, model)
+    SELECT s.*,
+       {_per_model("s.amount - sum(s.part_{m}) OVER per_line AS left_{m}")},
+       {
+    _per_model(
+        "row_number() OVER (PARTITION BY s.line_id"
+        " ORDER BY s.w_{m} > 0 DESC, s.rem_{m} DESC, s.position) AS rank_{m}"
+    )
+}
+    FROM parted s
+    WINDOW per_line AS (PARTITION BY line_id)
 ),
 shared AS (
-    SELECT s.line_id, s.model, s.position, s.video_id, v.creator_id, s.type,
+    SELECT s.line_id, s.position, s.video_id, v.creator_id, s.type,
            s.occurred_at AS touched_at,
-           (s.part + (s.remainder_rank <= s.units_left)::int)::bigint AS amount,
+           {
+    _per_model(
+        "CASE WHEN s.w_{m} > 0"
+        " THEN (s.part_{m} + (s.rank_{m} <= s.left_{m})::int)::bigint END AS {m}"
+    )
+},
            CASE WHEN c.user_id = l.user_id THEN 0
                 WHEN r.rate_bps IS NULL OR v.creator_id IS NULL
                 THEN coalesce(c.commission_rate_bps, 0) ELSE r.rate_bps END AS rate,
@@ -248,8 +261,9 @@ shared AS (
     LEFT JOIN {Creator._meta.db_table} c ON c.id = v.creator_id
     LEFT JOIN {ProductCommissionRate._meta.db_table} r ON r.product_id = l.product_id
     UNION ALL
-    SELECT l.line_id, m.model, 0, NULL, NULL, '', NULL, l.amount, 0, false
-    FROM line l CROSS JOIN unnest(%(models)s::text[]) AS m(model)
+    SELECT l.line_id, 0, NULL, NULL, '', NULL,
+           {_EACH("l.amount" for _ in MODELS)}, 0, false
+    FROM line l
     WHERE NOT EXISTS (SELECT 1 FROM path p WHERE p.line_id = l.line_id)
 ),
 written AS (
@@ -257,15 +271,9 @@ written AS (
     SELECT s.line_id, s.position, NULL, s.video_id, s.creator_id, s.type, s.touched_at,
            l.merchant_id, l.product_id, l.currency, s.rate, l.paid_at, l.paid_at,
            s.is_self_purchase,
-           {_PIVOT},
+           {_per_model(f"s.{{m}}, (2 * s.{{m}} * s.rate + {MAX_BPS}) / (2 * {MAX_BPS})")},
            now()
-    FROM (
-        SELECT s.*, (2 * s.amount * s.rate + {MAX_BPS}) / (2 * {MAX_BPS}) AS commission
-        FROM shared s
-    ) s
-    JOIN line l ON l.line_id = s.line_id
-    GROUP BY s.line_id, s.position, s.video_id, s.creator_id, s.type, s.touched_at, s.rate,
-             s.is_self_purchase, l.merchant_id, l.product_id, l.currency, l.paid_at
+    FROM shared s JOIN line l ON l.line_id = s.line_id
     ON CONFLICT DO NOTHING
     RETURNING {_CREDITS_IN_ROW} AS credits
 ),
@@ -340,7 +348,6 @@ def lines_attribute(lines: Sequence[SaleLine]) -> int:
                 "click_since": click_since,
                 "view_since": view_since,
                 "code_at": code_at,
-                "models": list(MODELS),
                 "decay_scale": DECAY_SCALE,
                 "half_life": TIME_DECAY_HALF_LIFE.total_seconds(),
             },
