@@ -136,14 +136,16 @@ def _per_model(template: str) -> str:
 # - eligible: inside the window of its kind, and only clicks when there is any;
 # - path: consecutive touches on one video collapsed to the latest of the run, in the
 #   order `Touch` sorts in (time, video, type; "C" collation, as Python compares);
-# - weighted: each model's integer weight per touch (zero weights dropped: they never
-#   get a unit, see `clipcart_shared.money.allocate`); time decay in float8, as Python computes it;
-# - shared: largest remainder in numeric (exact: amount x weight can pass 2^63), ties
-#   to the earlier touch; then the rate (the product's, else the creator's; zero when
-#   the buyer is the video's creator, a self-purchase) and the commission rounded half
-#   up; an unattributed line gets one row per model;
-# - written: one row per (line, touch) with each model's amount and commission as
-#   columns (`CreditTouch`; a row already there is left alone); touch counts updated.
+# - weighted: each model's integer weight of each touch, one column per model
+#   (`_WEIGHTS`); time decay in float8, as Python computes it;
+# - parted, split, shared: per model, largest remainder in numeric (exact: amount x
+#   weight can pass 2^63), ties to the earlier touch, a touch of zero weight left empty
+#   (it never gets a unit, see `clipcart_shared.money.allocate`); then the rate (the
+#   product's, else the creator's; zero when the buyer is the video's creator, a
+#   self-purchase); an unattributed line gets one row, its amount in every model;
+# - written: one row per (line, touch) with each model's amount and commission (rounded
+#   half up) as columns (`CreditTouch`; a row already there is left alone); touch
+#   counts updated.
 _ATTRIBUTE = f"""
 WITH line AS MATERIALIZED (
     SELECT l.line_id, l.user_id, l.product_id, l.merchant_id, l.amount, l.currency,
