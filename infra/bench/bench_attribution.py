@@ -106,7 +106,7 @@ def main() -> int:
 def seed(cursor: object) -> None:
     execute = cursor.execute  # type: ignore[attr-defined]
     execute(
-        "TRUNCATE attribution_credit, attribution_saleline, attribution_refundreceived, "
+        "TRUNCATE attribution_credittouch, attribution_saleline, attribution_refundreceived, "
         "engagement_engagementevent, videos_producttag, videos_video, creators_creator, "
         "productcards_productcard, outbox_processedevent CASCADE"
     )

@@ -147,7 +147,7 @@ def write(
     events with one COPY), the follows, "not interested" and the sales."""
     from django.db import connection, transaction
 
-    from attribution.models import Credit, SaleLine
+    from attribution.models import CreditTouch, SaleLine
     from clipcart_shared.outbox.models import OutboxEvent, ProcessedEvent
     from creators.models import Creator, Follow
     from discovery.models import (
@@ -168,7 +168,7 @@ def write(
         NotInterested,
         ProductPairing,
         VideoLike,
-        Credit,
+        CreditTouch,
         SaleLine,
         EngagementEvent,
         DailyVideoStats,

@@ -159,7 +159,7 @@ def main() -> int:
 def seed(cursor: Any, *, returns_closed_at: Any) -> None:
     execute = cursor.execute
     execute(
-        "TRUNCATE attribution_credit, attribution_saleline, "
+        "TRUNCATE attribution_credittouch, attribution_saleline, "
         "attribution_merchantattributionsettings, payouts_balanceentry, "
         "payouts_settledsaleline, payouts_creatorpayout, "
         "payouts_creatorpayoutaccount, creators_creator CASCADE"
@@ -219,14 +219,20 @@ def seed(cursor: Any, *, returns_closed_at: Any) -> None:
     )
     execute(
         """
-        INSERT INTO attribution_credit (sale_line_id, model, position, refund_id, video_id,
-            creator_id, touch_type, touched_at, merchant_id, product_id, currency, amount,
-            commission_rate_bps, commission_amount, occurred_at, paid_at, is_self_purchase,
-            created_at)
-        SELECT l.line_id, s.model, p.position, NULL, gen_random_uuid(), c.id, 'tag_tap',
-               sl.paid_at - interval '1 day', l.merchant_id, sl.product_id, 'EUR', s.amount,
-               c.rate, (2 * s.amount * c.rate + 10000) / 20000, sl.paid_at, sl.paid_at,
-               false, now()
+        INSERT INTO attribution_credittouch (sale_line_id, position, refund_id, video_id,
+            creator_id, touch_type, touched_at, merchant_id, product_id, currency,
+            commission_rate_bps, occurred_at, paid_at, is_self_purchase, created_at,
+            last_touch_amount, last_touch_commission, first_touch_amount,
+            first_touch_commission, linear_amount, linear_commission, time_decay_amount,
+            time_decay_commission, position_based_amount, position_based_commission)
+        SELECT l.line_id, p.position, NULL, gen_random_uuid(), c.id, 'tag_tap',
+               sl.paid_at - interval '1 day', l.merchant_id, sl.product_id, 'EUR', c.rate,
+               sl.paid_at, sl.paid_at, false, now(),
+               s.last, (2 * s.last * c.rate + 10000) / 20000,
+               s.first, (2 * s.first * c.rate + 10000) / 20000,
+               s.half, (2 * s.half * c.rate + 10000) / 20000,
+               s.half, (2 * s.half * c.rate + 10000) / 20000,
+               s.half, (2 * s.half * c.rate + 10000) / 20000
         FROM bench_lines l
         JOIN attribution_saleline sl ON sl.line_id = l.line_id
         CROSS JOIN generate_series(0, 1) p(position)
@@ -234,12 +240,8 @@ def seed(cursor: Any, *, returns_closed_at: Any) -> None:
             ON c.k = CASE p.position WHEN 0 THEN l.n %% %(creators)s
                                      ELSE (l.n * 7 + l.merchant_index + 1) %% %(creators)s END
         CROSS JOIN LATERAL (
-            SELECT m.model,
-                   CASE WHEN m.model = 'last_touch' THEN p.position * l.amount
-                        WHEN m.model = 'first_touch' THEN (1 - p.position) * l.amount
-                        ELSE l.amount / 2 + p.position * (l.amount %% 2) END AS amount
-            FROM unnest(ARRAY['last_touch', 'first_touch', 'linear', 'time_decay',
-                              'position_based']) m(model)
+            SELECT p.position * l.amount AS last, (1 - p.position) * l.amount AS first,
+                   l.amount / 2 + p.position * (l.amount %% 2) AS half
         ) s
         """,
         {"creators": CREATORS},

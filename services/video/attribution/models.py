@@ -14,6 +14,7 @@ reads (ADR 26).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -145,13 +146,16 @@ class SaleLine(models.Model):
 class Credit(models.Model):
     """Part of a line's amount credited to one touch (a video, its creator) under one
     model; with `refund_id`, the (negative) part of a refund reversing that credit.
-    A sale's credits add up exactly to the line amount for each model."""
+    A sale's credits add up exactly to the line amount for each model.
+
+    Read-only: a view (`attribution_credit`) over `CreditTouch`, one row per model whose
+    amount is set, so reports, earnings, refunds and payouts read one row per (line,
+    model, touch) as before (ADR 9, issue 18). Its id is the touch's id x 8 + the model's
+    place in `AttributionModel` (stable while the touch row stays)."""
 
     id = models.BigAutoField(primary_key=True)
-    # No index of its own: `credit_once` starts with the sale line and serves its lookups
-    # (one index fewer to write for each of the five to ten credits a line gets).
     sale_line = models.ForeignKey(
-        SaleLine, on_delete=models.PROTECT, related_name="credits", db_index=False
+        SaleLine, on_delete=models.DO_NOTHING, related_name="credits", db_index=False
     )
     model = models.CharField(max_length=20, choices=AttributionModel.choices)
     # The touch's place in the line's touch path (0 = first); 0 for an unattributed line.
@@ -162,49 +166,129 @@ class Credit(models.Model):
     creator_id = models.UUIDField(null=True, blank=True)
     touch_type = models.CharField(max_length=20, blank=True)
     touched_at = models.DateTimeField(null=True, blank=True)
-    # Copied from the line, so reports read one table.
     merchant_id = models.UUIDField()
     product_id = models.UUIDField()
     currency = models.CharField(max_length=3)
     amount = models.IntegerField()
     commission_rate_bps = models.PositiveIntegerField()
     commission_amount = models.IntegerField()
+    is_self_purchase = models.BooleanField(default=False)
+    occurred_at = models.DateTimeField()
+    paid_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        managed = False  # the view `attribution_credit`, made by migration 0007
+        ordering = ["sale_line", "model", "position", "occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.amount} to {self.video_id or 'unattributed'}"
+
+
+def _amounts_set_together() -> Q:
+    """Each model's amount and commission are both set (it credits the touch) or both
+    empty (no credit under that model, e.g. last touch on an earlier touch)."""
+    condition = Q()
+    for model in AttributionModel.values:
+        amount, commission = f"{model}_amount__isnull", f"{model}_commission__isnull"
+        condition &= Q(**{amount: True, commission: True}) | Q(**{amount: False, commission: False})
+    return condition
+
+
+def _any_model(suffix: str, **lookup: Any) -> Q:
+    condition = Q()
+    for model in AttributionModel.values:
+        condition |= Q(**{f"{model}_{suffix}{key}": value for key, value in lookup.items()})
+    return condition
+
+
+def _every_model(suffix: str, lookup: str, value: Any) -> Q:
+    condition = Q()
+    for model in AttributionModel.values:
+        condition &= Q(**{f"{model}_{suffix}__isnull": True}) | Q(
+            **{f"{model}_{suffix}{lookup}": value}
+        )
+    return condition
+
+
+class CreditTouch(models.Model):
+    """What is stored of a line's credits: one row per (line, touch) of its path, or per
+    (line, touch, refund) for a refund's reversals, with each model's amount and
+    commission as columns (empty where that model gives the touch nothing). An
+    unattributed line has one row, position 0, no video, the whole amount in every model.
+    Five times fewer rows and index entries than one row per model (issue 18)."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No index of its own: `credit_touch_once` starts with the sale line.
+    sale_line = models.ForeignKey(
+        SaleLine, on_delete=models.PROTECT, related_name="credit_touches", db_index=False
+    )
+    position = models.PositiveSmallIntegerField()
+    refund_id = models.UUIDField(null=True, blank=True)
+    video_id = models.UUIDField(null=True, blank=True)
+    creator_id = models.UUIDField(null=True, blank=True)
+    touch_type = models.CharField(max_length=20, blank=True)
+    touched_at = models.DateTimeField(null=True, blank=True)
+    # Copied from the line, so reports read one table.
+    merchant_id = models.UUIDField()
+    product_id = models.UUIDField()
+    currency = models.CharField(max_length=3)
+    commission_rate_bps = models.PositiveIntegerField()
     # The buyer is the video's creator: credited (reports show the sale) at a rate of zero.
     is_self_purchase = models.BooleanField(default=False, db_default=False)
     # When the money moved: the payment, or the refund for a reversal.
     occurred_at = models.DateTimeField()
     paid_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    last_touch_amount = models.IntegerField(null=True, blank=True)
+    last_touch_commission = models.IntegerField(null=True, blank=True)
+    first_touch_amount = models.IntegerField(null=True, blank=True)
+    first_touch_commission = models.IntegerField(null=True, blank=True)
+    linear_amount = models.IntegerField(null=True, blank=True)
+    linear_commission = models.IntegerField(null=True, blank=True)
+    time_decay_amount = models.IntegerField(null=True, blank=True)
+    time_decay_commission = models.IntegerField(null=True, blank=True)
+    position_based_amount = models.IntegerField(null=True, blank=True)
+    position_based_commission = models.IntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["sale_line", "model", "position", "occurred_at"]
+        ordering = ["sale_line", "position", "occurred_at"]
         constraints = [
-            # The database, not a check, makes an event credit once.
+            # The database, not a check, makes an event credit a touch once.
             models.UniqueConstraint(
-                fields=["sale_line", "model", "position", "refund_id"],
-                name="credit_once",
+                fields=["sale_line", "position", "refund_id"],
+                name="credit_touch_once",
                 nulls_distinct=False,
             ),
+            models.CheckConstraint(condition=_amounts_set_together(), name="credit_touch_pairs"),
             models.CheckConstraint(
-                condition=Q(refund_id__isnull=False) | Q(amount__gte=0, commission_amount__gte=0),
-                name="credit_sale_not_negative",
+                condition=_any_model("amount", __isnull=False), name="credit_touch_some_model"
             ),
             models.CheckConstraint(
-                condition=Q(commission_rate_bps__lte=MAX_BPS), name="credit_rate_at_most_100pct"
+                condition=Q(refund_id__isnull=False)
+                | (_every_model("amount", "__gte", 0) & _every_model("commission", "__gte", 0)),
+                name="credit_touch_sale_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(is_self_purchase=False) | Q(commission_amount=0),
-                name="credit_self_purchase_earns_nothing",
+                condition=Q(commission_rate_bps__lte=MAX_BPS),
+                name="credit_touch_rate_at_most_100pct",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_self_purchase=False) | _every_model("commission", "", 0),
+                name="credit_touch_self_purchase_earns_nothing",
             ),
         ]
+        # What reports and earnings filter on (merchant, creator, video, each by time);
+        # the model is a column, so no index carries it.
         indexes = [
-            models.Index(fields=["merchant_id", "model", "paid_at"], name="credit_merchant_idx"),
-            models.Index(fields=["creator_id", "model", "paid_at"], name="credit_creator_idx"),
-            models.Index(fields=["video_id", "model", "paid_at"], name="credit_video_idx"),
+            models.Index(fields=["merchant_id", "paid_at"], name="credit_touch_merchant_idx"),
+            models.Index(fields=["creator_id", "paid_at"], name="credit_touch_creator_idx"),
+            models.Index(fields=["video_id", "paid_at"], name="credit_touch_video_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.model} {self.amount} to {self.video_id or 'unattributed'}"
+        video = self.video_id or "unattributed"
+        return f"position {self.position} of {self.sale_line_id} ({video})"
 
 
 class RefundReceived(models.Model):

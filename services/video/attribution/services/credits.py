@@ -22,7 +22,7 @@ from attribution.models import (
     MAX_BPS,
     AttributionModel,
     CreatorCodeRule,
-    Credit,
+    CreditTouch,
     MerchantAttributionSettings,
     ProductCommissionRate,
     SaleLine,
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 MODELS = tuple(AttributionModel.values)
 DEFAULT_WINDOWS = MerchantAttributionSettings()  # the model's defaults, never saved
 
-# A credit as written: its columns in order, with PostgreSQL's type for each.
+# A credit as the refund code builds it (one model's part of one touch), in this order.
 CREDIT_COLUMNS = (
     ("sale_line_id", "uuid"),
     ("model", "text"),
@@ -58,18 +58,70 @@ CREDIT_COLUMNS = (
     ("is_self_purchase", "bool"),
 )
 CreditRow = tuple[Any, ...]
-_NAMES = ", ".join(name for name, _ in CREDIT_COLUMNS)
-# Credits are copied (binary COPY) into a temporary table, then inserted from it: a credit
-# already written (the same line, model, position and refund) is left alone.
+_TOUCH = CreditTouch._meta.db_table
+# What a stored touch row holds besides the models' columns (`CreditTouch`).
+_TOUCH_COLUMNS = (
+    ("sale_line_id", "uuid"),
+    ("position", "int2"),
+    ("refund_id", "uuid"),
+    ("video_id", "uuid"),
+    ("creator_id", "uuid"),
+    ("touch_type", "text"),
+    ("touched_at", "timestamptz"),
+    ("merchant_id", "uuid"),
+    ("product_id", "uuid"),
+    ("currency", "text"),
+    ("commission_rate_bps", "int4"),
+    ("occurred_at", "timestamptz"),
+    ("paid_at", "timestamptz"),
+    ("is_self_purchase", "bool"),
+)
+_MODEL_COLUMNS = tuple(
+    (f"{model}_{part}", "int4") for model in MODELS for part in ("amount", "commission")
+)
+_ROW_COLUMNS = _TOUCH_COLUMNS + _MODEL_COLUMNS
+_NAMES = ", ".join(name for name, _ in _ROW_COLUMNS)
+# How many credits (models with an amount) a stored row holds.
+_CREDITS_IN_ROW = f"num_nonnulls({', '.join(f'{model}_amount' for model in MODELS)})"
+# Reversals are copied (binary COPY) into a temporary table, then inserted from it: a row
+# already written (the same line, position and refund) is left alone.
 _CREATE_BATCH = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS attribution_credit_batch "
-    f"({', '.join(f'{name} {kind}' for name, kind in CREDIT_COLUMNS)}) ON COMMIT DELETE ROWS"
+    "CREATE TEMPORARY TABLE IF NOT EXISTS attribution_credit_touch_batch "
+    f"({', '.join(f'{name} {kind}' for name, kind in _ROW_COLUMNS)}) ON COMMIT DELETE ROWS"
 )
 _INSERT_BATCH = f"""
-INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
-SELECT {_NAMES}, now() FROM attribution_credit_batch
-ON CONFLICT DO NOTHING
+WITH written AS (
+    INSERT INTO {_TOUCH} ({_NAMES}, created_at)
+    SELECT {_NAMES}, now() FROM attribution_credit_touch_batch
+    ON CONFLICT DO NOTHING
+    RETURNING {_CREDITS_IN_ROW} AS credits
+)
+SELECT coalesce(sum(credits), 0) FROM written
 """
+# Each model's integer weight of a touch `p` of a line `l` (`attribution.allocation`; zero
+# weights never get a unit, see `clipcart_shared.money.allocate`); time decay in float8,
+# as Python computes it.
+_WEIGHTS: dict[str, str] = {
+    AttributionModel.LAST_TOUCH: "(p.position = p.touches - 1)::int",
+    AttributionModel.FIRST_TOUCH: "(p.position = 0)::int",
+    AttributionModel.LINEAR: "1",
+    AttributionModel.TIME_DECAY: (
+        "greatest(round(%(decay_scale)s::float8 * power(2::float8,"
+        " -extract(epoch FROM l.paid_at - p.occurred_at)::float8"
+        " / %(half_life)s::float8)), 1)"
+    ),
+    AttributionModel.POSITION_BASED: (
+        "CASE WHEN p.touches <= 2 OR p.position BETWEEN 1 AND p.touches - 2"
+        " THEN 1 ELSE 2 * (p.touches - 2) END"
+    ),
+}
+_EACH = ",\n       ".join
+
+
+def _per_model(template: str) -> str:
+    return _EACH(template.format(m=model) for model in MODELS)
+
+
 # Every paid line's credits under every model, computed and written in one statement
 # (the same rules as `attribution.allocation`, which stays the reference the tests hold
 # this statement to). Steps, one CTE each:
@@ -84,25 +136,29 @@ ON CONFLICT DO NOTHING
 # - eligible: inside the window of its kind, and only clicks when there is any;
 # - path: consecutive touches on one video collapsed to the latest of the run, in the
 #   order `Touch` sorts in (time, video, type; "C" collation, as Python compares);
-# - weighted: each model's integer weight per touch (zero weights dropped: they never
-#   get a unit, see `clipcart_shared.money.allocate`); time decay in float8, as Python computes it;
-# - shared: largest remainder in numeric (exact: amount x weight can pass 2^63), ties
-#   to the earlier touch; then the rate (the product's, else the creator's; zero when
-#   the buyer is the video's creator, a self-purchase) and the commission rounded half
-#   up; an unattributed line gets one row per model;
-# - written: the INSERT (a credit already there is left alone); touch counts updated.
+# - weighted: each model's integer weight of each touch, one column per model
+#   (`_WEIGHTS`); time decay in float8, as Python computes it;
+# - parted, split, shared: per model, largest remainder in numeric (exact: amount x
+#   weight can pass 2^63), ties to the earlier touch, a touch of zero weight left empty
+#   (it never gets a unit, see `clipcart_shared.money.allocate`); then the rate (the
+#   product's, else the creator's; zero when the buyer is the video's creator, a
+#   self-purchase); an unattributed line gets one row, its amount in every model;
+# - written: one row per (line, touch) with each model's amount and commission (rounded
+#   half up) as columns (`CreditTouch`; a row already there is left alone); touch
+#   counts updated.
 _ATTRIBUTE = f"""
 WITH line AS MATERIALIZED (
     SELECT l.line_id, l.user_id, l.product_id, l.merchant_id, l.amount, l.currency,
            l.paid_at, l.source_video_id, l.source_added_at, w.click_since, w.view_since,
            w.code_at,
-           (
+           -- CASE: the lookup only for a line with a code (most have none).
+           CASE WHEN l.code_creator_id IS NOT NULL THEN (
                SELECT v.id FROM {Video._meta.db_table} v
                JOIN {ProductTag._meta.db_table} t ON t.video_id = v.id
                WHERE v.creator_id = l.code_creator_id AND t.product_id = l.product_id
                  AND v.status = '{Video.Status.PUBLISHED}' AND v.published_at <= l.paid_at
                ORDER BY v.published_at DESC, v.id DESC LIMIT 1
-           ) AS code_video_id,
+           ) END AS code_video_id,
            ARRAY(
                SELECT t.video_id FROM {ProductTag._meta.db_table} t
                JOIN {Video._meta.db_table} v ON v.id = t.video_id
@@ -165,43 +221,38 @@ path AS MATERIALIZED (
     WHERE next_video IS DISTINCT FROM video_id
 ),
 weighted AS (
-    SELECT * FROM (
-        SELECT p.*, l.amount, m.model,
-               CASE m.model
-                   WHEN '{AttributionModel.LAST_TOUCH}' THEN (p.position = p.touches - 1)::int
-                   WHEN '{AttributionModel.FIRST_TOUCH}' THEN (p.position = 0)::int
-                   WHEN '{AttributionModel.LINEAR}' THEN 1
-                   WHEN '{AttributionModel.POSITION_BASED}' THEN
-                       CASE WHEN p.touches <= 2 OR p.position BETWEEN 1 AND p.touches - 2
-                            THEN 1 ELSE 2 * (p.touches - 2) END
-                   WHEN '{AttributionModel.TIME_DECAY}' THEN greatest(round(
-                       %(decay_scale)s::float8 * power(2::float8,
-                           -extract(epoch FROM l.paid_at - p.occurred_at)::float8
-                           / %(half_life)s::float8)), 1)
-               END::numeric AS weight
-        FROM path p
-        JOIN line l ON l.line_id = p.line_id
-        CROSS JOIN unnest(%(models)s::text[]) AS m(model)
-    ) w
-    WHERE weight > 0
+    SELECT p.*, l.amount,
+       {_EACH(f"({_WEIGHTS[model]})::numeric AS w_{model}" for model in MODELS)}
+    FROM path p JOIN line l ON l.line_id = p.line_id
+),
+parted AS (
+    SELECT w.*,
+       {_per_model("div(w.amount * w.w_{m}, sum(w.w_{m}) OVER per_line) AS part_{m}")},
+       {_per_model("mod(w.amount * w.w_{m}, sum(w.w_{m}) OVER per_line) AS rem_{m}")}
+    FROM weighted w
+    WINDOW per_line AS (PARTITION BY line_id)
 ),
 split AS (
-    SELECT *, amount - sum(part) OVER per_model AS units_left,
-           row_number() OVER (PARTITION BY line_id, model
-                              ORDER BY remainder DESC, position) AS remainder_rank
-    FROM (
-        SELECT w.*,
-               div(w.amount * w.weight, sum(w.weight) OVER per_model) AS part,
-               mod(w.amount * w.weight, sum(w.weight) OVER per_model) AS remainder
-        FROM weighted w
-        WINDOW per_model AS (PARTITION BY line_id, model)
-    ) s
-    WINDOW per_model AS (PARTITION BY line_id, model)
+    SELECT s.*,
+       {_per_model("s.amount - sum(s.part_{m}) OVER per_line AS left_{m}")},
+       {
+    _per_model(
+        "row_number() OVER (PARTITION BY s.line_id"
+        " ORDER BY s.w_{m} > 0 DESC, s.rem_{m} DESC, s.position) AS rank_{m}"
+    )
+}
+    FROM parted s
+    WINDOW per_line AS (PARTITION BY line_id)
 ),
 shared AS (
-    SELECT s.line_id, s.model, s.position, s.video_id, v.creator_id, s.type,
+    SELECT s.line_id, s.position, s.video_id, v.creator_id, s.type,
            s.occurred_at AS touched_at,
-           (s.part + (s.remainder_rank <= s.units_left)::int)::bigint AS amount,
+           {
+    _per_model(
+        "CASE WHEN s.w_{m} > 0"
+        " THEN (s.part_{m} + (s.rank_{m} <= s.left_{m})::int)::bigint END AS {m}"
+    )
+},
            CASE WHEN c.user_id = l.user_id THEN 0
                 WHEN r.rate_bps IS NULL OR v.creator_id IS NULL
                 THEN coalesce(c.commission_rate_bps, 0) ELSE r.rate_bps END AS rate,
@@ -212,19 +263,21 @@ shared AS (
     LEFT JOIN {Creator._meta.db_table} c ON c.id = v.creator_id
     LEFT JOIN {ProductCommissionRate._meta.db_table} r ON r.product_id = l.product_id
     UNION ALL
-    SELECT l.line_id, m.model, 0, NULL, NULL, '', NULL, l.amount, 0, false
-    FROM line l CROSS JOIN unnest(%(models)s::text[]) AS m(model)
+    SELECT l.line_id, 0, NULL, NULL, '', NULL,
+           {_EACH("l.amount" for _ in MODELS)}, 0, false
+    FROM line l
     WHERE NOT EXISTS (SELECT 1 FROM path p WHERE p.line_id = l.line_id)
 ),
 written AS (
-    INSERT INTO {Credit._meta.db_table} ({_NAMES}, created_at)
-    SELECT s.line_id, s.model, s.position, NULL, s.video_id, s.creator_id, s.type,
-           s.touched_at, l.merchant_id, l.product_id, l.currency, s.amount, s.rate,
-           (2 * s.amount * s.rate + {MAX_BPS}) / (2 * {MAX_BPS}), l.paid_at, l.paid_at,
-           s.is_self_purchase, now()
+    INSERT INTO {_TOUCH} ({_NAMES}, created_at)
+    SELECT s.line_id, s.position, NULL, s.video_id, s.creator_id, s.type, s.touched_at,
+           l.merchant_id, l.product_id, l.currency, s.rate, l.paid_at, l.paid_at,
+           s.is_self_purchase,
+           {_per_model(f"s.{{m}}, (2 * s.{{m}} * s.rate + {MAX_BPS}) / (2 * {MAX_BPS})")},
+           now()
     FROM shared s JOIN line l ON l.line_id = s.line_id
     ON CONFLICT DO NOTHING
-    RETURNING 1
+    RETURNING {_CREDITS_IN_ROW} AS credits
 ),
 counted AS (
     SELECT l.line_id, coalesce(max(p.touches), 0) AS touch_count
@@ -236,29 +289,44 @@ updated AS (
     FROM counted c
     WHERE l.line_id = c.line_id AND l.touch_count <> c.touch_count
 )
-SELECT c.line_id, c.touch_count, (SELECT count(*) FROM written) FROM counted c
+SELECT c.line_id, c.touch_count, (SELECT coalesce(sum(credits), 0) FROM written)
+FROM counted c
 """
 
 
 def credits_insert(rows: Sequence[CreditRow]) -> int:
-    """Write credits (inside the caller's transaction). Returns how many were new."""
+    """Write credits (inside the caller's transaction), one stored row per (line,
+    position, refund) holding every model's part. Returns how many credits were new."""
     if not rows:
         return 0
+    stored: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        (line_id, model, position, refund_id, video_id, creator_id, touch_type, touched_at,
+         merchant_id, product_id, currency, amount, rate, commission_amount, occurred_at,
+         paid_at, is_self_purchase) = row  # fmt: skip
+        key = (line_id, position, refund_id)
+        if key not in stored:
+            stored[key] = [
+                line_id, position, refund_id, video_id, creator_id, touch_type, touched_at,
+                merchant_id, product_id, currency, rate, occurred_at, paid_at, is_self_purchase,
+            ] + [None] * len(_MODEL_COLUMNS)  # fmt: skip
+        at = len(_TOUCH_COLUMNS) + 2 * MODELS.index(model)
+        stored[key][at : at + 2] = [amount, commission_amount]
     connection.ensure_connection()
     # psycopg's own cursor for binary COPY: thousands of rows in milliseconds, where
     # binding them as parameters costs a thousand times more.
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(_CREATE_BATCH)
         with cursor.copy(
-            f"COPY attribution_credit_batch ({_NAMES}) FROM STDIN (FORMAT BINARY)"
+            f"COPY attribution_credit_touch_batch ({_NAMES}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            copy.set_types([kind for _, kind in CREDIT_COLUMNS])
-            for row in rows:
-                copy.write_row(row)
+            copy.set_types([kind for _, kind in _ROW_COLUMNS])
+            for values in stored.values():
+                copy.write_row(values)
         cursor.execute(_INSERT_BATCH)
-        written = cursor.rowcount
-        cursor.execute("DELETE FROM attribution_credit_batch")
-    return written
+        answer = cursor.fetchone()
+        cursor.execute("DELETE FROM attribution_credit_touch_batch")
+    return int(answer[0]) if answer else 0
 
 
 def lines_attribute(lines: Sequence[SaleLine]) -> int:
@@ -282,7 +350,6 @@ def lines_attribute(lines: Sequence[SaleLine]) -> int:
                 "click_since": click_since,
                 "view_since": view_since,
                 "code_at": code_at,
-                "models": list(MODELS),
                 "decay_scale": DECAY_SCALE,
                 "half_life": TIME_DECAY_HALF_LIFE.total_seconds(),
             },
@@ -291,7 +358,7 @@ def lines_attribute(lines: Sequence[SaleLine]) -> int:
     touch_counts = {line_id: touch_count for line_id, touch_count, _ in counted}
     for line in lines:
         line.touch_count = touch_counts.get(line.line_id, 0)
-    return counted[0][2] if counted else 0
+    return int(counted[0][2]) if counted else 0
 
 
 _DEFAULTS = (DEFAULT_WINDOWS.click_window, DEFAULT_WINDOWS.view_window, True)

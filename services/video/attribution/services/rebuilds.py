@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from attribution.models import (
-    Credit,
+    CreditTouch,
     DeliveryReceived,
     RefundReceived,
     ReturnReceived,
@@ -56,7 +56,7 @@ def attribution_recompute(*, start: date, end: date) -> int:
         with transaction.atomic():
             order_lock(order_id)
             lines = list(SaleLine.objects.filter(order_id=order_id))
-            Credit.objects.filter(sale_line__in=lines).delete()
+            CreditTouch.objects.filter(sale_line__in=lines).delete()
             lines_attribute(lines)
             for refund in RefundReceived.objects.filter(
                 order_id=order_id, applied_at__isnull=False
