@@ -149,7 +149,8 @@ def test_the_rate_holds_across_processes_counting_at_once():
     assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
     assert allowed.value == 10
     view = type("View", (), {"throttle_scope": "checkout"})()
-    request = SimpleNamespace(method="POST", user=SimpleNamespace(is_authenticated=True, id="racer"))
+    racer = SimpleNamespace(is_authenticated=True, id="racer")
+    request = SimpleNamespace(method="POST", user=racer)
     assert not UserRateThrottle().allow_request(request, view)  # this process sees them too
 
 

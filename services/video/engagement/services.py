@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clipcart_shared.pages import user_signals_bump
-from engagement.models import DailyVideoStats, EngagementEvent, VideoLike
 from engagement import batch_sql
+from engagement.models import DailyVideoStats, EngagementEvent, VideoLike
 from videos.models import Video
 
 MAX_EVENTS_PER_BATCH = 500
@@ -50,10 +50,10 @@ def events_ingest(*, user_id: str, events: list[Any]) -> dict[str, Any]:
     or earlier in this one) counts as a duplicate and adds nothing. One statement
     (`batch_sql.BATCH`) whatever the batch's size; two more when it holds likes."""
     now = timezone.now()
-    params = {
+    params: dict[str, Any] = {
         "events": _json_ready(events),
         "types": sorted(TYPES),
-        "time_re": batch_sql.TIME_RE,
+        "time_tails": batch_sql.TIME_TAILS,
         "oldest": now - MAX_AGE,
         "latest": now + MAX_AHEAD,
         "max_watch": MAX_WATCH_MS,

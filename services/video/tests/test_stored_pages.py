@@ -164,7 +164,6 @@ def test_a_page_of_each_host_keeps_its_own_next_links(api_client, lamp_video):
     assert other["next"].startswith("http://localhost/")
 
 
-
 def test_a_stored_search_page_costs_no_query_signed_in_with_the_embedded_caches(
     client_for, lamp_video, tmp_path
 ):
@@ -176,7 +175,10 @@ def test_a_stored_search_page_costs_no_query_signed_in_with_the_embedded_caches(
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "clipcart_cache",
         },
-        "pages": {"BACKEND": "clipcart_shared.filecache.SharedFileCache", "LOCATION": str(tmp_path)},
+        "pages": {
+            "BACKEND": "clipcart_shared.filecache.SharedFileCache",
+            "LOCATION": str(tmp_path),
+        },
     }
     with override_settings(CACHES=embedded):
         client = client_for("searcher")
