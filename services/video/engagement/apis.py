@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http.request import RawPostDataException
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -93,6 +94,10 @@ class EventsApi(PublicApiView):
         "`event_id` counts as a duplicate.",
     )
     def post(self, request: Request) -> Response:
+        try:  # read before DRF parses it, so it can be sent to PostgreSQL as it came
+            body: bytes | None = request._request.body
+        except RawPostDataException:
+            body = None
         # Only the shape is checked here (an object with a list): each event is judged in
         # the batch's statement, not field by field in Python.
         events = request.data.get("events") if isinstance(request.data, dict) else None
@@ -104,5 +109,5 @@ class EventsApi(PublicApiView):
                 f"At most {MAX_EVENTS_PER_BATCH} events per batch; split it.",
                 status=413,
             )
-        result = events_ingest(user_id=mobile_user_id(request), events=events)
+        result = events_ingest(user_id=mobile_user_id(request), events=events, body=body)
         return Response(result, status=status.HTTP_202_ACCEPTED)

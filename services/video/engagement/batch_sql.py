@@ -49,7 +49,7 @@ def _present(field: str) -> str:
 BATCH = f"""
 WITH raw AS (
     SELECT idx - 1 AS idx, e, jsonb_typeof(e) = 'object' AS is_object
-    FROM jsonb_array_elements(%(events)s::jsonb) WITH ORDINALITY AS batch(e, idx)
+    FROM jsonb_array_elements(%(batch)s::jsonb -> 'events') WITH ORDINALITY AS batch(e, idx)
 ),
 fields AS MATERIALIZED (  -- each field read once, not once per use
     SELECT idx, is_object,

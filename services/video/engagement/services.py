@@ -4,6 +4,8 @@ written in one statement (`batch_sql`), and rolled up into daily per-video count
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,34 +26,44 @@ MAX_AHEAD = timedelta(minutes=5)
 TYPES = frozenset(EngagementEvent.Type.values)
 
 
-def _json_ready(events: list[Any]) -> str:
-    """The batch as JSON for PostgreSQL. The parser refused NaN already; a NUL in a string,
-    which `jsonb` cannot hold, is replaced (rare), so that field is judged as any bad one
-    and the batch does not fail."""
-    text = json.dumps(events, allow_nan=False, separators=(",", ":"))
-    if "\\u0000" in text:
-        text = json.dumps(_without_nul(events), allow_nan=False, separators=(",", ":"))
-    return text
+_NOT_FOR_JSONB = re.compile(rb"\\u(0000|d[89a-f])", re.IGNORECASE)
 
 
-def _without_nul(value: Any) -> Any:
+def batch_json(*, body: bytes | None, events: list[Any]) -> str:
+    """The batch for PostgreSQL as a JSON object with `events`: the request's own body
+    when PostgreSQL reads it as the parser did (no second encoding), else `events` made
+    fit. `jsonb` holds no NUL and no lone surrogate, and the parser may have read a
+    number too large as infinity: those are replaced (a string stays a string, a number
+    becomes a string), so that field is judged as any bad one and the batch never fails."""
+    if body is not None and not _NOT_FOR_JSONB.search(body):
+        try:
+            return body.decode()
+        except UnicodeDecodeError:  # another charset, which the parser was told
+            pass
+    return json.dumps({"events": _fit(events)}, allow_nan=False)
+
+
+def _fit(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return "".join("\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, list):
-        return [_without_nul(item) for item in value]
+        return [_fit(item) for item in value]
     if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+        return {_fit(key): _fit(item) for key, item in value.items()}
     return value
 
 
-def events_ingest(*, user_id: str, events: list[Any]) -> dict[str, Any]:
+def events_ingest(*, user_id: str, events: list[Any], body: bytes | None = None) -> dict[str, Any]:
     """Store a batch of the user's events. Each is judged alone: a bad one is rejected by
     index with a code and the rest go in. An `event_id` seen before (in an earlier batch
-    or earlier in this one) counts as a duplicate and adds nothing. One statement
+    or earlier in this one) counts as a duplicate and adds nothing. `body`, when given, is
+    the request's JSON body that `events` was parsed from (sent as is). One statement
     (`batch_sql.BATCH`) whatever the batch's size; two more when it holds likes."""
     now = timezone.now()
     params: dict[str, Any] = {
-        "events": _json_ready(events),
+        "batch": batch_json(body=body, events=events),
         "types": sorted(TYPES),
         "time_tails": batch_sql.TIME_TAILS,
         "oldest": now - MAX_AGE,

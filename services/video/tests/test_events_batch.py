@@ -4,6 +4,7 @@ idempotency by event id across batches."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -156,3 +157,22 @@ def test_a_body_that_is_no_list_of_events_is_a_400_problem(client_for, body):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert EngagementEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"events": [{"event_id": "\\ud800", "type": "impression"}, EVENT]}',
+        b'{"events": [{"type": "view", "watch_ms": 1e400}, EVENT]}',
+        b'{"events": [{"type": "\\u0000"}, EVENT]}',
+    ],
+)
+def test_what_jsonb_cannot_hold_is_judged_by_index_not_a_server_error(client_for, raw):
+    video = VideoFactory()
+    good = json.dumps(_event(video)).encode()
+    response = client_for("u1").post(
+        "/api/v1/events/", raw.replace(b"EVENT", good), content_type="application/json"
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert body["accepted"] == 1 and [r["index"] for r in body["rejected"]] == [0]
