@@ -178,7 +178,8 @@ def _signals_bump(user_ids: list[str]) -> None:
 
 def user_signals_bump(*, user_ids: Iterable[str]) -> None:
     """These users did something their rankings read: what was ranked for them before is
-    stale. Now and, inside a transaction, again on commit (as `pages_version_bump`)."""
+    stale. Now and, inside a transaction, again on commit (as `pages_version_bump`): so
+    outside a transaction (an events batch, one statement) it is one cache write."""
     ids = sorted(set(user_ids))
     if not ids:
         return

@@ -64,11 +64,12 @@ def broker_url() -> str:
 
 
 def cache_settings() -> dict[str, Any]:
-    """One cache every process of a service shares (throttle counters live in it): Redis
-    or another server when `CACHE_URL` names one, else the database's `clipcart_cache`
-    table (the throttling app's migration creates it), so the embedded run needs no
-    server of its own. Not a per-process memory cache: each gunicorn worker would count
-    apart and a throttle would let N times its rate through."""
+    """The caches every process of a service shares: Redis or another server when
+    `CACHE_URL` names one (both), else the database's `clipcart_cache` table as `default`
+    (the throttling app's migration creates it) and files in the data directory as
+    `pages` (stored pages, signals versions and throttle counters, ADR 34), so the
+    embedded run needs no server of its own. Not a per-process memory cache: each
+    gunicorn worker would count apart and a throttle would let N times its rate through."""
     explicit = env.str("CACHE_URL", default="")
     if explicit:
         return {
@@ -85,12 +86,13 @@ def cache_settings() -> dict[str, Any]:
 
 
 def pages_cache_files() -> dict[str, Any]:
-    """The embedded run's `pages` cache (clipcart_shared.pages, ADR 34): files in the data
-    directory, which every process of the machine shares, read with no SQL (the database
-    cache would cost a statement per page). `PAGES_CACHE_DIR` moves it."""
+    """The embedded run's `pages` cache (clipcart_shared.pages, ADR 34; the throttles'
+    counters too): files in the data directory, which every process of the machine
+    shares, read with no SQL (the database cache would cost a statement per page), with a
+    lock across processes (clipcart_shared.filecache). `PAGES_CACHE_DIR` moves it."""
     data = env.str("CLIPCART_DATA_DIR", default="") or tempfile.gettempdir()
     return {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "clipcart_shared.filecache.SharedFileCache",
         "LOCATION": env.str("PAGES_CACHE_DIR", default=os.path.join(data, "pages-cache")),
         "OPTIONS": {"MAX_ENTRIES": 5000},
     }

@@ -3,13 +3,21 @@ the real database: the counters in its cache table, the attempts in axes' tables
 
 from __future__ import annotations
 
+import multiprocessing
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from clipcart_shared.auth import user_token_mint
+from clipcart_shared.filecache import SharedFileCache
+from clipcart_shared.throttling.throttles import THROTTLE_CACHE, UserRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -99,14 +107,51 @@ def test_behind_the_gateway_the_address_is_the_one_it_saw_not_what_the_client_cl
 
 
 @override_settings(THROTTLE_RATES=LOW)
-def test_the_counters_are_in_the_shared_database_cache_table():
-    _client("counted").post("/api/v1/throttled/", {})
+def test_the_counters_are_in_the_pages_cache_and_a_throttled_request_costs_no_sql():
+    client = _client("counted")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post("/api/v1/throttled/", {}).status_code == 201
+    assert len(queries) == 0  # the view itself runs none either
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM clipcart_cache WHERE cache_key LIKE %s", ["%throttle:%"]
-        )
-        assert cursor.fetchone()[0] == 2  # the user's and the address's
+    cache = caches[THROTTLE_CACHE]  # the embedded run's: files shared by its processes
+    assert isinstance(cache, SharedFileCache)
+    assert len(cache._list_cache_files()) == 2  # the user's count and the address's
+
+
+def _count_in_a_process(key: str, attempts: int, start: Any, allowed: Any) -> None:
+    """A process of its own counting `attempts` requests of one user against 10/min, as a
+    gunicorn worker would (its own `UserRateThrottle`, the same cache files)."""
+    start.wait()
+    view = type("View", (), {"throttle_scope": "checkout"})()
+    request = SimpleNamespace(method="POST", user=SimpleNamespace(is_authenticated=True, id=key))
+    for _ in range(attempts):
+        if UserRateThrottle().allow_request(request, view):
+            with allowed.get_lock():
+                allowed.value += 1
+
+
+@override_settings(THROTTLE_RATES={"checkout.user": "10/min", "checkout.ip": "1000/min"})
+def test_the_rate_holds_across_processes_counting_at_once():
+    # Four processes (forked: they share the settings and the cache directory, no
+    # database) each try 10 requests of one user at the same moment: exactly 10 of the 40
+    # may pass. Without the lock across processes, counts are lost and more pass.
+    context = multiprocessing.get_context("fork")
+    start, allowed = context.Event(), context.Value("i", 0)
+    workers = [
+        context.Process(target=_count_in_a_process, args=("racer", 10, start, allowed))
+        for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(30)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    assert allowed.value == 10
+    view = type("View", (), {"throttle_scope": "checkout"})()
+    racer = SimpleNamespace(is_authenticated=True, id="racer")
+    request = SimpleNamespace(method="POST", user=racer)
+    assert not UserRateThrottle().allow_request(request, view)  # this process sees them too
 
 
 # --- the admin's login lockout ----------------------------------------------------------------

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http.request import RawPostDataException
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -83,9 +84,6 @@ class EventsApi(PublicApiView):
     permission_classes = [IsMobileUser]
     throttle_scope = "events"
 
-    class EventsBatchSerializer(serializers.Serializer):
-        events = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
-
     @extend_schema(
         operation_id="events_create",
         request=EventsBatchRequestSerializer,
@@ -96,14 +94,20 @@ class EventsApi(PublicApiView):
         "`event_id` counts as a duplicate.",
     )
     def post(self, request: Request) -> Response:
-        data = self.EventsBatchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        events = data.validated_data["events"]
+        try:  # read before DRF parses it, so it can be sent to PostgreSQL as it came
+            body: bytes | None = request._request.body
+        except RawPostDataException:
+            body = None
+        # Only the shape is checked here (an object with a list): each event is judged in
+        # the batch's statement, not field by field in Python.
+        events = request.data.get("events") if isinstance(request.data, dict) else None
+        if not isinstance(events, list):
+            raise serializers.ValidationError({"events": ["Expected a list of events."]})
         if len(events) > MAX_EVENTS_PER_BATCH:
             raise ApplicationError(
                 VideoErrorCode.TOO_MANY_EVENTS,
                 f"At most {MAX_EVENTS_PER_BATCH} events per batch; split it.",
                 status=413,
             )
-        result = events_ingest(user_id=mobile_user_id(request), events=events)
+        result = events_ingest(user_id=mobile_user_id(request), events=events, body=body)
         return Response(result, status=status.HTTP_202_ACCEPTED)

@@ -1,19 +1,22 @@
-"""Engagement events from the app: validated one by one, written in one statement, and
-rolled up into daily per-video counters."""
+"""Engagement events from the app: each judged alone, but the whole batch checked and
+written in one statement (`batch_sql`), and rolled up into daily per-video counters."""
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from clipcart_shared.pages import user_signals_bump
+from engagement import batch_sql
 from engagement.models import DailyVideoStats, EngagementEvent, VideoLike
-from videos.models import ProductTag, Video
+from videos.models import Video
 
 MAX_EVENTS_PER_BATCH = 500
 VIEW_MIN_WATCH_MS = 3000
@@ -22,147 +25,68 @@ MAX_AGE = timedelta(days=7)
 MAX_AHEAD = timedelta(minutes=5)
 TYPES = frozenset(EngagementEvent.Type.values)
 
-_INSERT = f"""
-INSERT INTO {EngagementEvent._meta.db_table}
-    (event_id, user_id, type, video_id, tag_id, product_id, occurred_at, watch_ms, received_at)
-SELECT event_id, %(user_id)s, type, video_id, tag_id, product_id, occurred_at, watch_ms, now()
-FROM unnest(%(event_ids)s::uuid[], %(types)s::text[], %(video_ids)s::uuid[],
-            %(tag_ids)s::uuid[], %(product_ids)s::uuid[], %(times)s::timestamptz[],
-            %(watch)s::integer[])
-    AS batch(event_id, type, video_id, tag_id, product_id, occurred_at, watch_ms)
-ON CONFLICT (event_id) DO NOTHING
-"""
+
+_NOT_FOR_JSONB = re.compile(rb"\\u(0000|d[89a-f])", re.IGNORECASE)
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
+def batch_json(*, body: bytes | None, events: list[Any]) -> str:
+    """The batch for PostgreSQL as a JSON object with `events`: the request's own body
+    when PostgreSQL reads it as the parser did (no second encoding), else `events` made
+    fit. `jsonb` holds no NUL and no lone surrogate, and the parser may have read a
+    number too large as infinity: those are replaced (a string stays a string, a number
+    becomes a string), so that field is judged as any bad one and the batch never fails."""
+    if body is not None and not _NOT_FOR_JSONB.search(body):
+        try:
+            return body.decode()
+        except UnicodeDecodeError:  # another charset, which the parser was told
+            pass
+    return json.dumps({"events": _fit(events)}, allow_nan=False)
 
 
-def _parse(raw: Any, now: datetime) -> tuple[dict[str, Any] | None, str]:
-    """One event, checked on its own: (row, "") or (None, the reason's code)."""
-    if not isinstance(raw, dict):
-        return None, "invalid"
-    event_id = _uuid(raw.get("event_id"))
-    if event_id is None:
-        return None, "invalid_event_id"
-    # Any JSON may come: an object or a list is no type (and unhashable).
-    if not isinstance(raw.get("type"), str) or raw["type"] not in TYPES:
-        return None, "invalid_type"
-    video_id = _uuid(raw.get("video_id"))
-    if video_id is None:
-        return None, "invalid_video_id"
-    tag_id, product_id = _uuid(raw.get("tag_id")), _uuid(raw.get("product_id"))
-    if (raw.get("tag_id") is not None and tag_id is None) or (
-        raw.get("product_id") is not None and product_id is None
-    ):
-        return None, "invalid_id"
-    try:
-        occurred_at = (
-            parse_datetime(raw["occurred_at"]) if isinstance(raw.get("occurred_at"), str) else None
-        )
-    except ValueError:  # well formed but no such time, e.g. month 13
-        occurred_at = None
-    if occurred_at is None or occurred_at.tzinfo is None:
-        return None, "invalid_occurred_at"
-    if occurred_at < now - MAX_AGE:
-        return None, "too_old"
-    if occurred_at > now + MAX_AHEAD:
-        return None, "in_the_future"
-    watch_ms = raw.get("watch_ms")
-    if watch_ms is not None and (
-        not isinstance(watch_ms, int)
-        or isinstance(watch_ms, bool)
-        or not 0 <= watch_ms <= MAX_WATCH_MS
-    ):
-        return None, "invalid_watch_ms"
-    if raw["type"] == EngagementEvent.Type.VIEW and (watch_ms or 0) < VIEW_MIN_WATCH_MS:
-        return None, "view_too_short"
-    return {
-        "event_id": event_id,
-        "type": raw["type"],
-        "video_id": video_id,
-        "tag_id": tag_id,
-        "product_id": product_id,
-        "occurred_at": occurred_at,
-        "watch_ms": watch_ms,
-    }, ""
+def _fit(value: Any) -> Any:
+    if isinstance(value, str):
+        return "".join("\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_fit(item) for item in value]
+    if isinstance(value, dict):
+        return {_fit(key): _fit(item) for key, item in value.items()}
+    return value
 
 
-def events_ingest(*, user_id: str, events: list[Any]) -> dict[str, Any]:
+def events_ingest(*, user_id: str, events: list[Any], body: bytes | None = None) -> dict[str, Any]:
     """Store a batch of the user's events. Each is judged alone: a bad one is rejected by
     index with a code and the rest go in. An `event_id` seen before (in an earlier batch
-    or earlier in this one) counts as a duplicate and adds nothing."""
+    or earlier in this one) counts as a duplicate and adds nothing. `body`, when given, is
+    the request's JSON body that `events` was parsed from (sent as is). One statement
+    (`batch_sql.BATCH`) whatever the batch's size; two more when it holds likes."""
     now = timezone.now()
-    rejected: list[dict[str, Any]] = []
-    parsed: list[tuple[int, dict[str, Any]]] = []
-    for index, raw in enumerate(events):
-        row, code = _parse(raw, now)
-        if row is None:
-            rejected.append({"index": index, "code": code})
-        else:
-            parsed.append((index, row))
-
-    videos = set(
-        Video.objects.filter(
-            id__in={row["video_id"] for _, row in parsed}, status=Video.Status.PUBLISHED
-        ).values_list("id", flat=True)
-    )
-    tags = {
-        tag_id: (video_id, product_id)
-        for tag_id, video_id, product_id in ProductTag.objects.filter(
-            id__in={row["tag_id"] for _, row in parsed if row["tag_id"]}
-        ).values_list("id", "video_id", "product_id")
+    params: dict[str, Any] = {
+        "batch": batch_json(body=body, events=events),
+        "types": sorted(TYPES),
+        "time_tails": batch_sql.TIME_TAILS,
+        "oldest": now - MAX_AGE,
+        "latest": now + MAX_AHEAD,
+        "max_watch": MAX_WATCH_MS,
+        "min_view": VIEW_MIN_WATCH_MS,
+        "published": Video.Status.PUBLISHED,
+        "user_id": user_id,
     }
-    rows: dict[uuid.UUID, dict[str, Any]] = {}
-    duplicates = 0
-    for index, row in parsed:
-        if row["video_id"] not in videos:
-            rejected.append({"index": index, "code": "unknown_video"})
-            continue
-        if row["tag_id"] is not None:
-            if tags.get(row["tag_id"], (None,))[0] != row["video_id"]:
-                rejected.append({"index": index, "code": "unknown_tag"})
-                continue
-            row["product_id"] = row["product_id"] or tags[row["tag_id"]][1]
-        if row["event_id"] in rows:
-            duplicates += 1
-            continue
-        rows[row["event_id"]] = row
-    with transaction.atomic():
-        inserted = _insert(user_id=user_id, rows=list(rows.values()))
-        likes_apply(user_id=user_id, rows=[row for row in rows.values() if row["type"] in LIKES])
-        if inserted:
-            user_signals_bump(user_ids=[user_id])  # what was ranked for them is stale
-    rejected.sort(key=lambda rejection: rejection["index"])
-    return {
-        "accepted": inserted,
-        "duplicates": duplicates + len(rows) - inserted,
-        "rejected": rejected,
-    }
-
-
-def _insert(*, user_id: str, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    columns = {
-        "event_ids": "event_id",
-        "types": "type",
-        "video_ids": "video_id",
-        "tag_ids": "tag_id",
-        "product_ids": "product_id",
-        "times": "occurred_at",
-        "watch": "watch_ms",
-    }
-    params: dict[str, Any] = {name: [row[key] for row in rows] for name, key in columns.items()}
-    params["user_id"] = user_id
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, params)
-        return int(cursor.rowcount)
+    with connection.cursor() as cursor:  # one statement: atomic on its own
+        cursor.execute(batch_sql.BATCH, params)
+        inserted, valid, rejected, like_videos, like_types, like_times = cursor.fetchone()
+    if like_videos:
+        # The batch's valid likes, stored now or before (a replay applies them again: the
+        # latest event wins, so applying twice changes nothing).
+        with transaction.atomic():
+            likes_apply(user_id=user_id, video_ids=like_videos, types=like_types, times=like_times)
+    if inserted:
+        # What was ranked for them is stale: one bump, after the commit (ADR 34).
+        user_signals_bump(user_ids=[user_id])
+    if isinstance(rejected, str):
+        rejected = json.loads(rejected)
+    return {"accepted": inserted, "duplicates": valid - inserted, "rejected": rejected}
 
 
 LIKES = frozenset({EngagementEvent.Type.LIKE, EngagementEvent.Type.UNLIKE})
@@ -199,22 +123,22 @@ WHERE video.id = delta.video_id AND delta.change <> 0
 """
 
 
-def likes_apply(*, user_id: str, rows: list[dict[str, Any]]) -> None:
+def likes_apply(
+    *, user_id: str, video_ids: list[uuid.UUID], types: list[str], times: list[datetime]
+) -> None:
     """Take in the user's like and unlike events: whether they like each video now (the
     latest event wins, whatever order they arrive in) and the videos' like counters. Run
     inside the ingesting transaction; one user's batches are applied one at a time, so a
     counter never counts one user twice."""
-    if not rows:
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"likes:{user_id}"])
         cursor.execute(
             _LIKES_APPLY,
             {
                 "user_id": user_id,
-                "video_ids": [row["video_id"] for row in rows],
-                "types": [str(row["type"]) for row in rows],
-                "times": [row["occurred_at"] for row in rows],
+                "video_ids": video_ids,
+                "types": types,
+                "times": times,
             },
         )
 

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.core.cache.backends import locmem
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -161,3 +162,29 @@ def test_a_page_of_each_host_keeps_its_own_next_links(api_client, lamp_video):
 
     assert one["next"].startswith("http://127.0.0.1/")
     assert other["next"].startswith("http://localhost/")
+
+
+def test_a_stored_search_page_costs_no_query_signed_in_with_the_embedded_caches(
+    client_for, lamp_video, tmp_path
+):
+    # Search counts its GETs per user and per address. With the embedded run's caches
+    # (the database cache as `default`, the pages' files), the counts are in the pages'
+    # files too: neither the count nor the stored page is a statement.
+    embedded = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "clipcart_cache",
+        },
+        "pages": {
+            "BACKEND": "clipcart_shared.filecache.SharedFileCache",
+            "LOCATION": str(tmp_path),
+        },
+    }
+    with override_settings(CACHES=embedded):
+        client = client_for("searcher")
+        first = client.get("/api/v1/search/?q=lamp")
+        assert first.status_code == 200
+
+        stored_queries, stored = _queries(client, "/api/v1/search/?q=lamp")
+
+    assert stored_queries == 0 and stored.content == first.content

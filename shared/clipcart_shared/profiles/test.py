@@ -25,7 +25,7 @@ THROTTLE_RATES = {
 # A service's suite runs in one process, so the counters need no shared store here; kept
 # in memory and cleared before every test (clipcart_tools.testing.fixtures), so that no
 # test inherits another's counts, and the query counts the suites assert stay the
-# service's own. The database cache table the embedded run counts in is tested in the
+# service's own. The embedded run's file cache the counts are in (ADR 40) is tested in the
 # shared package's suite and used by the end-to-end tests' real processes.
 CACHES = {
     "default": {

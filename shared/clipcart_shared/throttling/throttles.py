@@ -1,5 +1,11 @@
 """Per-user and per-IP request throttles (DRF's `SimpleRateThrottle`, counted in the shared
-cache), and the client address both they and the admin's login lockout go by.
+`pages` cache), and the client address both they and the admin's login lockout go by.
+
+The counters live where the stored pages do (ADR 34): Redis with `CACHE_URL`, else the
+files of the data directory, so a throttled request costs no SQL. In the embedded run a
+count is read, checked and written under the cache's lock across processes
+(`clipcart_shared.filecache.SharedFileCache.locked`), so every gunicorn worker and every
+process of the machine counts into one history and none is lost to a race.
 
 Every view that should be throttled says which scope it is in (`throttle_scope`); its
 writes (POST, PUT, PATCH, DELETE) are counted unless it names other `throttle_methods`
@@ -14,9 +20,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from rest_framework.request import Request
@@ -52,12 +60,15 @@ def throttled_methods(view: Any) -> frozenset[str]:
     return frozenset(getattr(view, "throttle_methods", WRITE_METHODS))
 
 
+THROTTLE_CACHE = "pages"
+
+
 class _ScopeThrottle(SimpleRateThrottle):
     kind = ""
 
     def __init__(self) -> None:
         # The scope is the view's, known only at the request (as DRF's ScopedRateThrottle).
-        pass
+        self.cache = caches[THROTTLE_CACHE]
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if request.method not in throttled_methods(view):
@@ -65,7 +76,13 @@ class _ScopeThrottle(SimpleRateThrottle):
         self.scope = f"{view.throttle_scope}.{self.kind}"
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        # The file cache's lock across processes; Redis (one command each) has none here.
+        locked = getattr(self.cache, "locked", None)
+        with locked(key) if locked else nullcontext():
+            return super().allow_request(request, view)
 
     def get_rate(self) -> str | None:
         try:
@@ -83,7 +100,9 @@ class _ScopeThrottle(SimpleRateThrottle):
             return None
         # Hashed: short keys of one length, and no user id or address stored in the cache.
         digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-        return f"throttle:{self.scope}:{digest}"
+        # The database's name, as the stored pages: two services (or the demo and the
+        # bench) sharing one cache never share a count.
+        return f"{settings.DATABASES['default']['NAME']}:throttle:{self.scope}:{digest}"
 
     def wait(self) -> float:
         """Seconds until the oldest request in the window drops out of it."""

@@ -16,8 +16,8 @@ from clipcart_shared.auth import user_token_mint
 
 @pytest.fixture(autouse=True)
 def _throttle_counts_cleared() -> None:
-    """Every test starts with no request counted and no stored page (the test profile
-    keeps both in memory)."""
+    """Every test starts with no request counted and no stored page (both in the `pages`
+    cache's files, which no test transaction rolls back)."""
     cache.clear()
     caches["pages"].clear()
 
