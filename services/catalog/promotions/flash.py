@@ -130,10 +130,11 @@ def _lock(deal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, FlashDeal]:
     return {deal.id: deal for deal in locked}
 
 
-def _by_deal(field: str, units: DealUnits) -> Any:
-    """`field` moved by each deal's own quantity, in one UPDATE for all the deals."""
+def _by_deal(field: str, units: DealUnits, key: str = "id") -> Any:
+    """`field` moved by each deal's own quantity (rows told apart by `key`, the deal's id),
+    in one UPDATE for all the deals."""
     return F(field) + Case(
-        *(When(id=deal_id, then=Value(quantity)) for deal_id, quantity in units),
+        *(When(**{key: deal_id}, then=Value(quantity)) for deal_id, quantity in units),
         default=Value(0),
         output_field=IntegerField(),
     )
@@ -248,17 +249,11 @@ def flash_units_give_back(
         return
     _lock(deal_id for deal_id, _ in merged)
     ids = [deal_id for deal_id, _ in merged]
-    FlashDeal.objects.filter(id__in=ids).update(
-        units_reserved=_by_deal("units_reserved", [(d, -q) for d, q in merged])
-    )
+    back = [(deal_id, -quantity) for deal_id, quantity in merged]
+    FlashDeal.objects.filter(id__in=ids).update(units_reserved=_by_deal("units_reserved", back))
     if customer_id:
-        taken = Case(
-            *(When(deal_id=deal_id, then=Value(quantity)) for deal_id, quantity in merged),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
         FlashDealBuyerUse.objects.filter(deal_id__in=ids, customer_id=customer_id).update(
-            units_held=Greatest(F("units_held") - taken, Value(0))
+            units_held=Greatest(_by_deal("units_held", back, key="deal_id"), Value(0))
         )
 
 
