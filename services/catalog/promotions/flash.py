@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -27,13 +27,10 @@ from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
 from core.errors import CatalogErrorCode
+from products.selectors import card_time
 from promotions.flash_models import FlashDeal, FlashDealBuyerUse
 
 DealUnits = list[tuple[uuid.UUID, int]]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def quote_flash_deals_apply(
@@ -103,7 +100,7 @@ def quote_flash_deals_apply(
             "id": str(deal.id),
             "price": {"amount": deal.price_amount, "currency": currency},
             "list_price": list_price,
-            "ends_at": _iso(deal.ends_at),
+            "ends_at": card_time(deal.ends_at),
         }
     return quote
 
@@ -277,8 +274,8 @@ def flash_deal_cards(product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[s
             "video_id": str(deal.video_id),
             "variant_id": None if deal.variant_id is None else str(deal.variant_id),
             "price": {"amount": deal.price_amount, "currency": deal.merchant.currency},
-            "starts_at": _iso(deal.starts_at),
-            "ends_at": _iso(deal.ends_at),
+            "starts_at": card_time(deal.starts_at),
+            "ends_at": card_time(deal.ends_at),
             "remaining": deal.remaining,
             "per_buyer_limit": deal.per_buyer_limit,
         }
