@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpResponse
@@ -24,7 +24,7 @@ from clipcart_shared.serializers import (
 )
 from clipcart_shared.views import PublicApiView
 from products.models import Product
-from products.selectors import product_card_get, product_list
+from products.selectors import card_time, product_card_get, product_list
 
 
 class VariantCardSerializer(serializers.Serializer):
@@ -88,15 +88,10 @@ def card_with_flash_deal(card: dict[str, Any], now: datetime | None = None) -> d
     while it runs, by the clock, so a deal starts and ends on a stored page within its
     `FEED_MAX_STALENESS_SECONDS`; null otherwise (and for cards stored before deals)."""
     deal = card.get("flash_deal")
-    moment = _iso(now or timezone.now())
+    moment = card_time(now or timezone.now())
     if deal and deal["starts_at"] <= moment < deal["ends_at"]:
         return {**card, "flash_deal": {key: deal[key] for key in FLASH_DEAL_PUBLIC}}
     return {**card, "flash_deal": None}
-
-
-def _iso(moment: datetime) -> str:
-    # The stored deal's times are `YYYY-MM-DDTHH:MM:SSZ` in UTC: compared as text.
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ProductListApi(PublicApiView):

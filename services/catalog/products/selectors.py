@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -91,6 +92,12 @@ CARD_FIELDS: dict[str, CardField] = {}
 
 def card_field_register(name: str, compute: CardField) -> None:
     CARD_FIELDS[name] = compute
+
+
+def card_time(moment: datetime) -> str:
+    """A time as a card field stores it, `YYYY-MM-DDTHH:MM:SSZ` in UTC: stored times are
+    compared with it as text (`products.apis.card_with_flash_deal`)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def product_cards_compute(

@@ -44,27 +44,23 @@ def _code(prefix: str) -> str:
     return f"{prefix}-{random_part}" if prefix else random_part
 
 
-def _invalid(message: str) -> ValueError:
-    return ValueError(message)
-
-
 def single_use_codes_generate(*, promotion: Promotion, count: int, prefix: str = "") -> int:
     """Generate `count` (1 to 1,000; at most 20,000 per promotion) single-use codes for
     a `single_use_codes` promotion, `PREFIX-XXXXXXXXXX` (10 random characters). Returns
     how many were made; ValueError naming what is wrong. Under the promotion's row lock,
     so two generations of one promotion never pass its bound together."""
     if not promotion.single_use_codes:
-        raise _invalid("Codes are generated only for a promotion marked for single-use codes.")
+        raise ValueError("Codes are generated only for a promotion marked for single-use codes.")
     if not 1 <= count <= MAX_CODES_PER_BATCH:
-        raise _invalid(f"From 1 to {MAX_CODES_PER_BATCH} codes at a time.")
+        raise ValueError(f"From 1 to {MAX_CODES_PER_BATCH} codes at a time.")
     prefix = prefix.strip().upper()
     if len(prefix) > 20 or not all(char.isascii() and char.isalnum() for char in prefix):
-        raise _invalid("A prefix is up to 20 letters and digits.")
+        raise ValueError("A prefix is up to 20 letters and digits.")
     with transaction.atomic():
         Promotion.objects.select_for_update().filter(id=promotion.id).get()
         existing = Promotion.objects.filter(batch_source=promotion).count()
         if existing + count > MAX_CODES_PER_PROMOTION:
-            raise _invalid(
+            raise ValueError(
                 f"At most {MAX_CODES_PER_PROMOTION} codes per promotion ({existing} already)."
             )
         terms = {name: getattr(promotion, name) for name in COPIED_TERMS}
@@ -85,7 +81,7 @@ def single_use_codes_generate(*, promotion: Promotion, count: int, prefix: str =
             except IntegrityError:  # a code made meanwhile by another writer
                 continue
             return count
-    raise _invalid("Could not draw unique codes; try again.")
+    raise ValueError("Could not draw unique codes; try again.")
 
 
 def batch_terms_sync(*, promotion: Promotion) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -27,13 +27,10 @@ from django.utils import timezone
 
 from clipcart_shared.errors import ApplicationError
 from core.errors import CatalogErrorCode
+from products.selectors import card_time
 from promotions.flash_models import FlashDeal, FlashDealBuyerUse
 
 DealUnits = list[tuple[uuid.UUID, int]]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def quote_flash_deals_apply(
@@ -103,7 +100,7 @@ def quote_flash_deals_apply(
             "id": str(deal.id),
             "price": {"amount": deal.price_amount, "currency": currency},
             "list_price": list_price,
-            "ends_at": _iso(deal.ends_at),
+            "ends_at": card_time(deal.ends_at),
         }
     return quote
 
@@ -130,10 +127,11 @@ def _lock(deal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, FlashDeal]:
     return {deal.id: deal for deal in locked}
 
 
-def _by_deal(field: str, units: DealUnits) -> Any:
-    """`field` moved by each deal's own quantity, in one UPDATE for all the deals."""
+def _by_deal(field: str, units: DealUnits, key: str = "id") -> Any:
+    """`field` moved by each deal's own quantity (rows told apart by `key`, the deal's id),
+    in one UPDATE for all the deals."""
     return F(field) + Case(
-        *(When(id=deal_id, then=Value(quantity)) for deal_id, quantity in units),
+        *(When(**{key: deal_id}, then=Value(quantity)) for deal_id, quantity in units),
         default=Value(0),
         output_field=IntegerField(),
     )
@@ -248,17 +246,11 @@ def flash_units_give_back(
         return
     _lock(deal_id for deal_id, _ in merged)
     ids = [deal_id for deal_id, _ in merged]
-    FlashDeal.objects.filter(id__in=ids).update(
-        units_reserved=_by_deal("units_reserved", [(d, -q) for d, q in merged])
-    )
+    back = [(deal_id, -quantity) for deal_id, quantity in merged]
+    FlashDeal.objects.filter(id__in=ids).update(units_reserved=_by_deal("units_reserved", back))
     if customer_id:
-        taken = Case(
-            *(When(deal_id=deal_id, then=Value(quantity)) for deal_id, quantity in merged),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
         FlashDealBuyerUse.objects.filter(deal_id__in=ids, customer_id=customer_id).update(
-            units_held=Greatest(F("units_held") - taken, Value(0))
+            units_held=Greatest(_by_deal("units_held", back, key="deal_id"), Value(0))
         )
 
 
@@ -282,8 +274,8 @@ def flash_deal_cards(product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[s
             "video_id": str(deal.video_id),
             "variant_id": None if deal.variant_id is None else str(deal.variant_id),
             "price": {"amount": deal.price_amount, "currency": deal.merchant.currency},
-            "starts_at": _iso(deal.starts_at),
-            "ends_at": _iso(deal.ends_at),
+            "starts_at": card_time(deal.starts_at),
+            "ends_at": card_time(deal.ends_at),
             "remaining": deal.remaining,
             "per_buyer_limit": deal.per_buyer_limit,
         }
