@@ -15,7 +15,7 @@ from clipcart_shared.serializers import (
     UUIDField,
 )
 from clipcart_shared.views import InternalApiView
-from core.serializers import MAX_LINES, LineInputSerializer
+from core.serializers import MAX_LINES, LineInputSerializer, LinesInputSerializer
 from products.selectors import quote_build
 from promotions.flash import quote_flash_deals_apply
 from promotions.models import CODE_PATTERN, CreatorCodeRequest
@@ -95,9 +95,9 @@ class CodeRefusedSerializer(serializers.Serializer):
 
 
 class QuoteApi(InternalApiView):
-    class QuoteInputSerializer(serializers.Serializer):
+    class QuoteInputSerializer(LinesInputSerializer):
         lines = serializers.ListField(
-            child=QuoteLineInputSerializer(), min_length=1, max_length=MAX_LINES
+            child=QuoteLineInputSerializer(), min_length=1, max_length=MAX_LINES, allow_empty=False
         )
         currency = CurrencyField(required=False, help_text="Refuse lines in another currency.")
         codes = serializers.ListField(
@@ -128,7 +128,7 @@ class QuoteApi(InternalApiView):
         data = serializer.validated_data
         lines = data["lines"]
         quote = quote_build(
-            lines=[(line["variant_id"], line["quantity"]) for line in lines],
+            lines=serializer.line_tuples(),
             currency=data.get("currency"),
         )
         # A flash price replaces the unit price; promotions then apply on it.
