@@ -240,15 +240,6 @@ def onboarding_link_create(*, account_id: str, refresh_url: str, return_url: str
     return str(link.url)
 
 
-def payment_intent_charge_id(*, payment_intent_id: str) -> str | None:
-    """The id of the PaymentIntent's charge (its `latest_charge`: an id, or the Charge
-    itself when expanded), or None before it has one."""
-    charge = payment_intent_retrieve(payment_intent_id=payment_intent_id).get("latest_charge")
-    if isinstance(charge, dict):
-        charge = charge.get("id")
-    return str(charge) if charge else None
-
-
 def transfer_create(
     *,
     transfer_key: str,
@@ -256,14 +247,12 @@ def transfer_create(
     currency: str,
     destination: str,
     transfer_group: str,
-    source_transaction: str | None,
     metadata: dict[str, str],
 ) -> str:
     """Send `amount` of the platform's balance to a connected account (separate charges
-    and transfers); its id. `transfer_key` (our transfer row's id) makes a retry, after a
-    timeout as after a crash, transfer once. `source_transaction` (the order's charge)
-    ties it to the funds of that payment, so it waits for them instead of failing on an
-    empty available balance."""
+    and transfers); its id. `transfer_key` (our batch row's) makes a retry, after a
+    timeout as after a crash, transfer once. No `source_transaction`: a batch gathers
+    many orders' charges, so it is paid from the available balance (ADR 38)."""
     params: dict[str, Any] = {
         "amount": amount,
         "currency": currency.lower(),
@@ -271,8 +260,6 @@ def transfer_create(
         "transfer_group": transfer_group,
         "metadata": metadata,
     }
-    if source_transaction:
-        params["source_transaction"] = source_transaction
     transfer = _call(
         "transfer.create",
         client().v1.transfers.create,

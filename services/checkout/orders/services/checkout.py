@@ -101,8 +101,10 @@ def checkout_create(
         # The buyer asked for this code: never charge without it silently.
         refused = quote["codes_refused"][0]
         raise promotion_refused_error(code=refused["code"], reason=refused["reason"])
-    if seen_price_version is not None and seen_price_version != price_version(quote):
-        raise _prices_changed(user_id, quote, from_cart=bool(cart_line_ids))
+    if seen_price_version is not None:
+        version = price_version(quote)
+        if seen_price_version != version:
+            raise _prices_changed(user_id, version, from_cart=bool(cart_line_ids))
     if not cart_line_ids:
         _sources_check(lines, quote["lines"])
     currencies = {quoted["unit_price"]["currency"] for quoted in quote["lines"]}
@@ -231,17 +233,15 @@ def checkout_create(
 FLASH_DEAL_REFUSALS = ("flash_deal_sold_out", "flash_deal_limit_reached", "flash_deal_ended")
 
 
-def _prices_changed(
-    user_id: str, quote: dict[str, Any] | None, *, from_cart: bool
-) -> ApplicationError:
+def _prices_changed(user_id: str, version: str | None, *, from_cart: bool) -> ApplicationError:
     """409 `prices_changed` with the cart as now priced (its new `price_version`), or
-    for "buy now" lines that version alone."""
+    for "buy now" lines the quote's `version` alone (when known)."""
     extra: dict[str, Any] = {}
     if from_cart:
         cart = cart_render(cart_for_user(user_id=user_id))
         extra = {"cart": cart, "price_version": cart["price_version"]}
-    elif quote is not None:
-        extra = {"price_version": price_version(quote)}
+    elif version is not None:
+        extra = {"price_version": version}
     return ApplicationError(
         CheckoutErrorCode.PRICES_CHANGED,
         "Prices changed since the cart you saw (a flash deal ended or sold out, a "

@@ -161,7 +161,6 @@ def merchant_batch_send(
             currency=batch.currency,
             destination=batch.stripe_account_id,
             transfer_group=f"merchant-batch-{batch.id}",
-            source_transaction=None,
             metadata={
                 "merchant_id": str(batch.merchant_id),
                 "batch_id": str(batch.id),

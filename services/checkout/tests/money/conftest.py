@@ -14,9 +14,11 @@ from clipcart_shared.money import allocate
 from clipcart_shared.outbox.models import OutboxEvent
 from clipcart_tools.localstripe import complete_account_link, flush, stripe_client
 from orders.models import Order
+from orders.services.transfers import merchant_transfers_sweep
 from payments.ledger import account_balance, ledger_audit
 from payments.models import MerchantPayoutAccount, MerchantTransfer
 from payments.payouts import merchant_payout_account_onboard
+from tests.after_payment import deliver
 from tests.conftest import ADDRESS, STRIPE_KEY, intent_object, stripe_event, webhook_post
 from tests.test_webhooks_and_orders import _pay_on_the_emulator
 
@@ -95,6 +97,24 @@ def _enable(api_client, merchant_id: str) -> str:
     webhook_post(api_client, event)
     assert MerchantPayoutAccount.objects.get(merchant_id=merchant_id).status == "enabled"
     return str(account["id"])
+
+
+def _sold_and_settled(
+    client_for, api_client, emulator: str, video, variant: dict[str, Any], sourced, quantity: int
+) -> Order:
+    """A paid order of `quantity` of the sourced `variant`, its merchant enabled, the
+    order delivered past its window, heard by video, then swept (settled and sent)."""
+    order = _checkout(
+        client_for,
+        api_client,
+        emulator,
+        [{"variant_id": variant["id"], "quantity": quantity, "source": sourced}],
+    )
+    _enable(api_client, variant["merchant_id"])
+    deliver(order, **SETTLED)
+    _video_hears_checkout(video)
+    merchant_transfers_sweep()
+    return order
 
 
 def _stripe_transfers(emulator: str, order: Order) -> list[dict[str, Any]]:

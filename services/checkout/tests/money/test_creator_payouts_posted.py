@@ -12,21 +12,16 @@ from rest_framework.test import APIClient
 
 from clipcart_shared.auth import service_token_mint
 from clipcart_tools.localstripe import complete_account_link, stripe_client
-from orders.services.transfers import merchant_transfers_sweep
 from payments.models import (
     LedgerAccount,
     LedgerEntry,
 )
-from tests.after_payment import deliver
 from tests.conftest import STRIPE_KEY
 from tests.money.conftest import (
-    SETTLED,
     _assert_balanced,
     _balance,
-    _checkout,
     _commission,
-    _enable,
-    _video_hears_checkout,
+    _sold_and_settled,
 )
 
 pytestmark = pytest.mark.django_db
@@ -61,16 +56,9 @@ def test_a_payout_of_the_settled_commission_empties_what_is_owed_to_creators(
     settings, client_for, api_client, stripe_emulator, video, two_shops, sourced, video_service
 ):
     first, _ = two_shops
-    order = _checkout(
-        client_for,
-        api_client,
-        stripe_emulator,
-        [{"variant_id": first["id"], "quantity": 2, "source": sourced}],
+    order = _sold_and_settled(
+        client_for, api_client, stripe_emulator, video, first, sourced, quantity=2
     )
-    _enable(api_client, first["merchant_id"])
-    deliver(order, **SETTLED)
-    _video_hears_checkout(video)
-    merchant_transfers_sweep()
     merchant = uuid.UUID(first["merchant_id"])
     commission = _commission(order.lines.get().line_total_amount)
     assert _balance(LedgerAccount.CREATOR_COMMISSION_PAYABLE, merchant) == -commission

@@ -41,10 +41,10 @@ from tests.money.conftest import (
     SETTLED,
     _assert_balanced,
     _balance,
-    _checkout,
     _commission,
     _enable,
     _fee,
+    _sold_and_settled,
     _video_hears_checkout,
     _video_hook,
 )
@@ -267,16 +267,9 @@ def test_a_duplicate_refund_event_and_concurrent_sweeps_reverse_once(
 ):
     settings.PLATFORM_FEE_BPS = 500
     first, _ = two_shops
-    order = _checkout(
-        client_for,
-        api_client,
-        stripe_emulator,
-        [{"variant_id": first["id"], "quantity": 2, "source": sourced}],
+    order = _sold_and_settled(
+        client_for, api_client, stripe_emulator, video, first, sourced, quantity=2
     )
-    _enable(api_client, first["merchant_id"])
-    deliver(order, **SETTLED)
-    _video_hears_checkout(video)
-    merchant_transfers_sweep()
     transfer = MerchantTransfer.objects.get(order_id=order.id)
     line = order.lines.get()
     order_refund(order=order, amount=777, created_by="admin:test", line_ids=[line.id])
@@ -322,16 +315,9 @@ def test_video_unreachable_leaves_the_refund_waiting_and_backed_off_then_it_is_t
     settings, client_for, api_client, stripe_emulator, video, two_shops, sourced
 ):
     first, _ = two_shops
-    order = _checkout(
-        client_for,
-        api_client,
-        stripe_emulator,
-        [{"variant_id": first["id"], "quantity": 1, "source": sourced}],
+    order = _sold_and_settled(
+        client_for, api_client, stripe_emulator, video, first, sourced, quantity=1
     )
-    _enable(api_client, first["merchant_id"])
-    deliver(order, **SETTLED)
-    _video_hears_checkout(video)
-    merchant_transfers_sweep()
     order_refund(order=order, amount=500, created_by="admin:test", line_ids=None)
     _video_hears_checkout(video)
     [row] = SettledPartRefund.objects.all()

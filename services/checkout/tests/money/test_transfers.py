@@ -36,6 +36,7 @@ from tests.money.conftest import (
     _enable,
     _fee,
     _shares,
+    _sold_and_settled,
     _stripe_transfers,
     _video_hears_checkout,
 )
@@ -177,16 +178,9 @@ def test_a_refund_after_the_transfer_reverses_exactly_the_merchants_share(
 ):
     settings.PLATFORM_FEE_BPS = 500
     first, _ = two_shops
-    order = _checkout(
-        client_for,
-        api_client,
-        stripe_emulator,
-        [{"variant_id": first["id"], "quantity": 2, "source": sourced}],
+    order = _sold_and_settled(
+        client_for, api_client, stripe_emulator, video, first, sourced, quantity=2
     )
-    _enable(api_client, first["merchant_id"])
-    deliver(order, **SETTLED)
-    _video_hears_checkout(video)
-    merchant_transfers_sweep()
     transfer = MerchantTransfer.objects.get()
     line = order.lines.get()
 
