@@ -30,12 +30,13 @@ from django.utils.http import parse_etags
 PAGES_CACHE = "pages"
 
 
-def _prefix() -> str:
+def cache_key_prefix() -> str:
+    """What every key of this database starts with in the shared caches (the throttles' too)."""
     return f"{settings.DATABASES['default']['NAME']}:"
 
 
 def _version_key() -> str:
-    return _prefix() + "version"
+    return cache_key_prefix() + "version"
 
 
 def _version_of(key: str, timeout: int | None) -> str:
@@ -72,7 +73,7 @@ def pages_version_bump() -> None:
 def _page_key(request: HttpRequest, version: str) -> str:
     where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
-    return f"{_prefix()}page:{version}:{digest}"
+    return f"{cache_key_prefix()}page:{version}:{digest}"
 
 
 def page_etag(content: bytes) -> str:
@@ -161,7 +162,8 @@ SIGNALS_TIMEOUT = 24 * 3600
 
 
 def _signals_key(user_id: str) -> str:
-    return f"{_prefix()}signals:{hashlib.blake2b(user_id.encode(), digest_size=16).hexdigest()}"
+    digest = hashlib.blake2b(user_id.encode(), digest_size=16).hexdigest()
+    return f"{cache_key_prefix()}signals:{digest}"
 
 
 def user_signals_version(user_id: str) -> str:

@@ -89,8 +89,6 @@ def events_ingest(*, user_id: str, events: list[Any], body: bytes | None = None)
     return {"accepted": inserted, "duplicates": valid - inserted, "rejected": rejected}
 
 
-LIKES = frozenset({EngagementEvent.Type.LIKE, EngagementEvent.Type.UNLIKE})
-
 # Each video's latest like or unlike in the batch becomes the user's state for it unless a
 # later one is already known; the videos' counters move by what changed, in one statement.
 _LIKES_APPLY = f"""

@@ -30,6 +30,8 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from clipcart_shared.pages import PAGES_CACHE, cache_key_prefix
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -60,7 +62,7 @@ def throttled_methods(view: Any) -> frozenset[str]:
     return frozenset(getattr(view, "throttle_methods", WRITE_METHODS))
 
 
-THROTTLE_CACHE = "pages"
+THROTTLE_CACHE = PAGES_CACHE
 
 
 class _ScopeThrottle(SimpleRateThrottle):
@@ -102,7 +104,7 @@ class _ScopeThrottle(SimpleRateThrottle):
         digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
         # The database's name, as the stored pages: two services (or the demo and the
         # bench) sharing one cache never share a count.
-        return f"{settings.DATABASES['default']['NAME']}:throttle:{self.scope}:{digest}"
+        return f"{cache_key_prefix()}throttle:{self.scope}:{digest}"
 
     def wait(self) -> float:
         """Seconds until the oldest request in the window drops out of it."""
